@@ -1,0 +1,1 @@
+"""The command-line edge: imports every stage; nothing imports it."""

@@ -1,0 +1,80 @@
+"""Settings, built once from ``SHIPYARD_*`` environment variables and passed down.
+
+    SHIPYARD_HOME           where the embedded registry lives (default ``~/.shipyard``)
+    SHIPYARD_DB_URL         metadata database: ``sqlite:///...`` (default) or ``postgresql://...``
+    SHIPYARD_ARTIFACT_URL   artifact store: a folder (default ``$SHIPYARD_HOME/artifacts``),
+                            ``file://...`` or ``s3://bucket/prefix``
+    SHIPYARD_S3_ENDPOINT_URL  endpoint of an S3-compatible store (MinIO, Ceph, ...)
+    SHIPYARD_USER           who is recorded in lineage and audit history (default: login name)
+
+    >>> settings = Settings.from_env({"SHIPYARD_HOME": "/tmp/sy"})
+    >>> settings.registry.db_url
+    'sqlite:////tmp/sy/registry.db'
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shipyard.errors import ConfigError
+
+__all__ = ["RegistrySettings", "Settings"]
+
+_DB_SCHEMES = ("sqlite", "postgresql", "postgres")
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrySettings:
+    """Where model metadata and artifacts are stored."""
+
+    db_url: str
+    artifact_url: str
+    s3_endpoint_url: str | None = None
+
+    @property
+    def is_embedded(self) -> bool:
+        """True for the default SQLite + local folder registry."""
+        return self.db_url.startswith("sqlite")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All of Shipyard's settings; build once with ``Settings.from_env()``."""
+
+    home: Path
+    user: str
+    registry: RegistrySettings = field(repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``environ`` (default ``os.environ``), validating each value."""
+        env = os.environ if environ is None else environ
+        home = Path(env.get("SHIPYARD_HOME") or Path.home() / ".shipyard").expanduser()
+        db_url = env.get("SHIPYARD_DB_URL") or f"sqlite:///{home / 'registry.db'}"
+        scheme = db_url.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in _DB_SCHEMES:
+            raise ConfigError(
+                f"SHIPYARD_DB_URL={db_url!r} is not supported: use sqlite:///PATH or "
+                "postgresql://USER:PASSWORD@HOST/DB"
+            )
+        artifact_url = env.get("SHIPYARD_ARTIFACT_URL") or str(home / "artifacts")
+        return cls(
+            home=home,
+            user=env.get("SHIPYARD_USER") or _login_name(),
+            registry=RegistrySettings(
+                db_url=db_url,
+                artifact_url=artifact_url,
+                s3_endpoint_url=env.get("SHIPYARD_S3_ENDPOINT_URL") or None,
+            ),
+        )
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid-{os.getuid()}"

@@ -1,0 +1,90 @@
+"""The one error tree of Shipyard.
+
+Every error a user can cause or meet is a ``ShipyardError``; its message says what was wrong and
+how to fix it. Domain errors know nothing of HTTP status codes or exit codes: the edges (the CLI,
+the HTTP server) map them.
+
+    ShipyardError
+    ├── ConfigError                 bad SHIPYARD_* setting or option
+    ├── InvalidNameError            a model name, alias or reference that is not well formed
+    ├── NotFoundError               unknown model, version or alias (names what exists)
+    ├── ConflictError               the operation clashes with current state (alias on a delete, ...)
+    ├── IntegrityError              an artifact whose digest does not match: tampered or truncated
+    ├── PackagingError              a model that cannot be saved (unsupported flavor, bad signature, ...)
+    ├── ModelLoadError              a saved model that cannot be loaded (missing extra, broken code)
+    ├── InvalidInputError           a payload that does not match the model's signature
+    ├── PredictionError             the model itself raised while predicting
+    ├── StoreError                  the metadata database or artifact store failed
+    └── BuildError                  an image could not be built, run or pushed
+        └── DockerUnavailableError  no Docker engine could be reached
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BuildError",
+    "ConfigError",
+    "ConflictError",
+    "DockerUnavailableError",
+    "IntegrityError",
+    "InvalidInputError",
+    "InvalidNameError",
+    "ModelLoadError",
+    "NotFoundError",
+    "PackagingError",
+    "PredictionError",
+    "ShipyardError",
+    "StoreError",
+]
+
+
+class ShipyardError(Exception):
+    """Base of every error Shipyard raises on purpose."""
+
+
+class ConfigError(ShipyardError):
+    """A setting or option has a value Shipyard cannot use."""
+
+
+class InvalidNameError(ShipyardError, ValueError):
+    """A model name, alias or reference is not well formed."""
+
+
+class NotFoundError(ShipyardError, LookupError):
+    """A model, version or alias does not exist."""
+
+
+class ConflictError(ShipyardError):
+    """The operation clashes with the current state of the registry."""
+
+
+class IntegrityError(ShipyardError):
+    """An artifact's content does not match its recorded digest."""
+
+
+class PackagingError(ShipyardError):
+    """A model cannot be packaged: unsupported object, bad signature or requirements."""
+
+
+class ModelLoadError(ShipyardError):
+    """A packaged model cannot be loaded."""
+
+
+class InvalidInputError(ShipyardError, ValueError):
+    """A request payload does not match the model's signature."""
+
+
+class PredictionError(ShipyardError):
+    """The model raised an exception while predicting."""
+
+
+class StoreError(ShipyardError):
+    """The metadata database or the artifact store failed."""
+
+
+class BuildError(ShipyardError):
+    """A container image could not be built, run or pushed."""
+
+
+class DockerUnavailableError(BuildError):
+    """No Docker engine could be reached."""

@@ -1,0 +1,90 @@
+"""``LoadedModel``: a packaged model in memory, with one transport-neutral ``predict``.
+
+Serving, batching and tests speak to every flavor through this class. Inputs are a mapping of
+signature input name to a numpy array whose first dimension is the batch (one array per column
+for ``columns`` signatures, ``{"input": array}`` for ``tensor`` ones); outputs are a dict of output
+name to array, first dimension the batch.
+
+    >>> model = shipyard.load_model("iris@production")
+    >>> model.predict({"sepal_length": np.array([5.1]), ...})
+    {'predictions': array([0])}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shipyard.errors import InvalidInputError, PredictionError
+from shipyard.models.manifest import ModelManifest
+from shipyard.models.signature import Signature
+
+__all__ = ["LoadedModel", "NativePredict", "to_output_dict"]
+
+NativePredict = Callable[[Any], Any]
+"""A flavor's predict: takes a DataFrame (columns) or ndarray (tensor), returns array-likes."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedModel:
+    """A model ready to predict, with the manifest it was saved with."""
+
+    manifest: ModelManifest
+    native: Any
+    native_predict: NativePredict
+
+    @property
+    def signature(self) -> Signature | None:
+        return self.manifest.signature
+
+    def predict(self, inputs: Mapping[str, np.ndarray] | pd.DataFrame | np.ndarray) -> dict[str, np.ndarray]:
+        """Run the model on a batch and return its outputs by name.
+
+        Raises ``InvalidInputError`` when the inputs do not fit the signature's names and
+        ``PredictionError`` when the model itself raises.
+        """
+        native_input = self.to_native_input(inputs)
+        try:
+            raw = self.native_predict(native_input)
+        except Exception as exc:
+            raise PredictionError(f"model raised {type(exc).__name__}: {exc}") from exc
+        output_names = self.signature.output_names if self.signature else ()
+        return to_output_dict(raw, output_names)
+
+    def to_native_input(
+        self, inputs: Mapping[str, np.ndarray] | pd.DataFrame | np.ndarray
+    ) -> pd.DataFrame | np.ndarray:
+        """Assemble what the flavor's predict takes: a DataFrame for columns, an array for tensor."""
+        signature = self.signature
+        if isinstance(inputs, pd.DataFrame | np.ndarray):
+            return inputs
+        if signature is None:
+            if len(inputs) == 1:
+                return np.asarray(next(iter(inputs.values())))
+            return pd.DataFrame({k: np.asarray(v) for k, v in inputs.items()})
+        missing = [name for name in signature.input_names if name not in inputs]
+        if missing:
+            raise InvalidInputError(
+                f"missing input(s) {missing}: the model expects {list(signature.input_names)}"
+            )
+        if signature.input_kind == "tensor":
+            return np.asarray(inputs[signature.inputs[0].name])
+        return pd.DataFrame({name: inputs[name] for name in signature.input_names}, copy=False)
+
+
+def to_output_dict(raw: Any, names: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Normalize what a model returned (array, list, DataFrame, dict, tuple) to named arrays."""
+    if isinstance(raw, Mapping):
+        return {str(k): np.asarray(v) for k, v in raw.items()}
+    if isinstance(raw, pd.DataFrame):
+        return {str(c): raw[c].to_numpy() for c in raw.columns}
+    if isinstance(raw, pd.Series):
+        return {names[0] if names else "predictions": raw.to_numpy()}
+    if isinstance(raw, tuple):
+        keys = names if len(names) == len(raw) else tuple(f"output_{i}" for i in range(len(raw)))
+        return {k: np.asarray(v) for k, v in zip(keys, raw, strict=True)}
+    return {names[0] if len(names) == 1 else "predictions": np.asarray(raw)}
