@@ -1,0 +1,27 @@
+"""Shared fixtures: every test gets its own SHIPYARD_HOME; stages add theirs in sub-conftests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shipyard.config import Settings
+
+
+@pytest.fixture
+def shipyard_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """An isolated embedded registry (SQLite + local folder) under a temporary SHIPYARD_HOME."""
+    env = {"SHIPYARD_HOME": str(tmp_path / "home"), "SHIPYARD_USER": "tester"}
+    for key in ("SHIPYARD_DB_URL", "SHIPYARD_ARTIFACT_URL", "SHIPYARD_S3_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    yield env
+
+
+@pytest.fixture
+def settings(shipyard_env: dict[str, str]) -> Settings:
+    """Settings for the isolated embedded registry."""
+    return Settings.from_env(shipyard_env)
