@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Install and start what the full test suite needs, on a Debian machine where we are root:
+#   PostgreSQL (real), a Docker engine, a local Python base image (no image registry is reachable
+#   here, so it is made with debootstrap + docker import) and an OCI registry on 127.0.0.1:5000.
+# Source it:  . scripts/services.sh   — it exports the SHIPYARD_TEST_* variables the tests read.
+# Idempotent: anything already installed or running is left as it is.
+set -euo pipefail
+
+_log() { printf '\033[1m[services]\033[0m %s\n' "$*" >&2; }
+
+_need_apt=()
+command -v pg_ctlcluster >/dev/null || _need_apt+=(postgresql)
+command -v dockerd >/dev/null || _need_apt+=(docker.io)
+command -v debootstrap >/dev/null || _need_apt+=(debootstrap)
+command -v docker-registry >/dev/null || _need_apt+=(docker-registry)
+command -v wrk >/dev/null || _need_apt+=(wrk)
+if [ ${#_need_apt[@]} -gt 0 ]; then
+  _log "installing ${_need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${_need_apt[@]}" >/dev/null
+fi
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+_pg_version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+if ! pg_lsclusters -h | grep -q online; then
+  _log "starting PostgreSQL $_pg_version"
+  pg_lsclusters -h | grep -q "^$_pg_version main" || pg_createcluster "$_pg_version" main >/dev/null
+  pg_ctlcluster "$_pg_version" main start
+fi
+for _ in $(seq 1 30); do su postgres -c "pg_isready -q -h 127.0.0.1" && break; sleep 1; done
+su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='shipyard'\"" | grep -q 1 ||
+  su postgres -c "psql -qc \"CREATE USER shipyard PASSWORD 'shipyard' SUPERUSER\""
+su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='shipyard'\"" | grep -q 1 ||
+  su postgres -c "createdb -O shipyard shipyard"
+export SHIPYARD_TEST_POSTGRES_URL="postgresql://shipyard:shipyard@127.0.0.1:5432/shipyard"
+
+# --- Docker engine --------------------------------------------------------------------------
+if ! docker info >/dev/null 2>&1; then
+  _log "starting dockerd"
+  setsid dockerd >/tmp/shipyard-dockerd.log 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { _log "dockerd did not start: see /tmp/shipyard-dockerd.log"; exit 1; }
+fi
+
+# --- A Python base image made locally -------------------------------------------------------
+export SHIPYARD_TEST_BASE_IMAGE="shipyard-test/python:3.11-bookworm"
+if ! docker image inspect "$SHIPYARD_TEST_BASE_IMAGE" >/dev/null 2>&1; then
+  _log "building $SHIPYARD_TEST_BASE_IMAGE with debootstrap (about a minute)"
+  _rootfs=$(mktemp -d /tmp/shipyard-rootfs.XXXXXX)
+  debootstrap --variant=minbase --include=python3,python3-venv,python3-pip bookworm "$_rootfs" \
+    >/tmp/shipyard-debootstrap.log 2>&1
+  tar -C "$_rootfs" -c . | docker import - "$SHIPYARD_TEST_BASE_IMAGE" >/dev/null
+  rm -rf "$_rootfs"
+fi
+
+# --- An OCI registry on loopback ------------------------------------------------------------
+export SHIPYARD_TEST_OCI_REGISTRY="127.0.0.1:5000"
+if ! python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/v2/', timeout=2)" \
+  >/dev/null 2>&1; then
+  _log "starting docker-registry on $SHIPYARD_TEST_OCI_REGISTRY"
+  mkdir -p /tmp/shipyard-oci-registry
+  cat >/tmp/shipyard-oci-registry/config.yml <<EOF
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: /tmp/shipyard-oci-registry/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:5000
+EOF
+  setsid docker-registry serve /tmp/shipyard-oci-registry/config.yml \
+    >/tmp/shipyard-oci-registry/log 2>&1 < /dev/null &
+  for _ in $(seq 1 30); do
+    python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/v2/', timeout=2)" \
+      >/dev/null 2>&1 && break
+    sleep 1
+  done
+fi
+_log "ready: PostgreSQL, Docker engine, $SHIPYARD_TEST_BASE_IMAGE, registry $SHIPYARD_TEST_OCI_REGISTRY"
+set +euo pipefail
