@@ -1,15 +1,15 @@
 """Settings, built once from ``SHIPYARD_*`` environment variables and passed down.
 
-    SHIPYARD_HOME           where the embedded registry lives (default ``~/.shipyard``)
-    SHIPYARD_DB_URL         metadata database: ``sqlite:///...`` (default) or ``postgresql://...``
-    SHIPYARD_ARTIFACT_URL   artifact store: a folder (default ``$SHIPYARD_HOME/artifacts``),
-                            ``file://...`` or ``s3://bucket/prefix``
-    SHIPYARD_S3_ENDPOINT_URL  endpoint of an S3-compatible store (MinIO, Ceph, ...)
-    SHIPYARD_USER           who is recorded in lineage and audit history (default: login name)
+SHIPYARD_HOME           where the embedded registry lives (default ``~/.shipyard``)
+SHIPYARD_DB_URL         metadata database: ``sqlite:///...`` (default) or ``postgresql://...``
+SHIPYARD_ARTIFACT_URL   artifact store: a folder (default ``$SHIPYARD_HOME/artifacts``),
+                        ``file://...`` or ``s3://bucket/prefix``
+SHIPYARD_S3_ENDPOINT_URL  endpoint of an S3-compatible store (MinIO, Ceph, ...)
+SHIPYARD_USER           who is recorded in lineage and audit history (default: login name)
 
-    >>> settings = Settings.from_env({"SHIPYARD_HOME": "/tmp/sy"})
-    >>> settings.registry.db_url
-    'sqlite:////tmp/sy/registry.db'
+>>> settings = Settings.from_env({"SHIPYARD_HOME": "/tmp/sy"})
+>>> settings.registry.db_url
+'sqlite:////tmp/sy/registry.db'
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ the HTTP server) map them.
     ├── ConfigError                 bad SHIPYARD_* setting or option
     ├── InvalidNameError            a model name, alias or reference that is not well formed
     ├── NotFoundError               unknown model, version or alias (names what exists)
-    ├── ConflictError               the operation clashes with current state (alias on a delete, ...)
+    ├── ConflictError               the operation clashes with current state
     ├── IntegrityError              an artifact whose digest does not match: tampered or truncated
-    ├── PackagingError              a model that cannot be saved (unsupported flavor, bad signature, ...)
+    ├── PackagingError              a model that cannot be saved (unsupported, bad signature)
     ├── ModelLoadError              a saved model that cannot be loaded (missing extra, broken code)
     ├── InvalidInputError           a payload that does not match the model's signature
     ├── PredictionError             the model itself raised while predicting

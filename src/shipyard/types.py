@@ -82,4 +82,6 @@ _TO_NUMPY: dict[DType, np.dtype[Any]] = {
     DType.FP64: np.dtype(np.float64),
     DType.BYTES: np.dtype(object),
 }
-_FROM_NUMPY: dict[np.dtype[Any], DType] = {v: k for k, v in _TO_NUMPY.items() if k is not DType.BYTES}
+_FROM_NUMPY: dict[np.dtype[Any], DType] = {
+    v: k for k, v in _TO_NUMPY.items() if k is not DType.BYTES
+}

@@ -41,7 +41,9 @@ class LoadedModel:
     def signature(self) -> Signature | None:
         return self.manifest.signature
 
-    def predict(self, inputs: Mapping[str, np.ndarray] | pd.DataFrame | np.ndarray) -> dict[str, np.ndarray]:
+    def predict(
+        self, inputs: Mapping[str, np.ndarray] | pd.DataFrame | np.ndarray
+    ) -> dict[str, np.ndarray]:
         """Run the model on a batch and return its outputs by name.
 
         Raises ``InvalidInputError`` when the inputs do not fit the signature's names and
@@ -58,7 +60,7 @@ class LoadedModel:
     def to_native_input(
         self, inputs: Mapping[str, np.ndarray] | pd.DataFrame | np.ndarray
     ) -> pd.DataFrame | np.ndarray:
-        """Assemble what the flavor's predict takes: a DataFrame for columns, an array for tensor."""
+        """Build the flavor's input: a DataFrame for columns, an array for tensor."""
         signature = self.signature
         if isinstance(inputs, pd.DataFrame | np.ndarray):
             return inputs

@@ -52,9 +52,13 @@ class Requirements:
     packages: tuple[Requirement, ...]
     overridden: bool = False
 
+    def __post_init__(self) -> None:
+        ordered = tuple(sorted(set(self.packages), key=lambda r: (r.name.lower(), r.version)))
+        object.__setattr__(self, "packages", ordered)
+
     def to_lines(self) -> list[str]:
         """``requirements.txt`` lines, one pin each, sorted by name."""
-        return [str(r) for r in sorted(self.packages, key=lambda r: r.name.lower())]
+        return [str(r) for r in self.packages]
 
     def to_dict(self) -> JSON:
         return {
@@ -181,6 +185,8 @@ class ModelManifest:
         try:
             return cls.from_dict(json.loads(path.read_text()))
         except FileNotFoundError:
-            raise IntegrityError(f"{path} is missing: this is not a Shipyard model folder") from None
+            raise IntegrityError(
+                f"{path} is missing: this is not a Shipyard model folder"
+            ) from None
         except (ValueError, KeyError, TypeError) as exc:
             raise IntegrityError(f"{path} is not a valid Shipyard manifest: {exc}") from exc

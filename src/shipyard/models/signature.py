@@ -89,7 +89,9 @@ class Signature:
         if self.input_kind == "tensor" and len(self.inputs) != 1:
             raise PackagingError("a 'tensor' signature has exactly one input")
         if self.input_kind == "columns" and any(len(s.shape) != 1 for s in self.inputs):
-            raise PackagingError("every input of a 'columns' signature has shape [-1] (one value a row)")
+            raise PackagingError(
+                "every input of a 'columns' signature has shape [-1] (one value a row)"
+            )
         for group, specs in (("input", self.inputs), ("output", self.outputs)):
             names = [s.name for s in specs]
             if len(set(names)) != len(names):

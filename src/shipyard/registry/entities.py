@@ -80,6 +80,21 @@ class ModelVersion:
             "manifest": self.manifest.to_dict(),
         }
 
+    @classmethod
+    def from_dict(cls, data: JSON) -> ModelVersion:
+        """Read what ``to_dict`` wrote (``shipyard-version.json``, export archives)."""
+        return cls(
+            name=str(data["name"]),
+            version=int(data["version"]),
+            digest=str(data["digest"]),
+            manifest=ModelManifest.from_dict(data["manifest"]),
+            files=tuple(ArtifactFile.from_dict(f) for f in data["files"]),
+            created_at=datetime.fromisoformat(str(data["created_at"])),
+            created_by=str(data["created_by"]),
+            aliases=tuple(str(a) for a in data.get("aliases") or ()),
+            tags={str(k): str(v) for k, v in (data.get("tags") or {}).items()},
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class AliasEvent:
