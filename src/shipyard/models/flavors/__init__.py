@@ -1,1 +1,45 @@
-"""flavors."""
+"""The model flavors Shipyard can package, in detection order (plain Python last).
+
+>>> detect_flavor(RandomForestClassifier().fit(X, y)).name
+'sklearn'
+"""
+
+from __future__ import annotations
+
+from shipyard.errors import ModelLoadError, PackagingError
+from shipyard.models.flavors.base import Flavor
+from shipyard.models.flavors.python import PythonFlavor
+from shipyard.models.flavors.sklearn import SklearnFlavor
+
+__all__ = ["FLAVORS", "Flavor", "detect_flavor", "flavor_named"]
+
+FLAVORS: tuple[Flavor, ...] = (
+    SklearnFlavor(),
+    PythonFlavor(),
+)
+
+_SUPPORTED = (
+    "scikit-learn estimators and Pipelines; a plain Python callable, an object with a predict "
+    "method, or a shipyard.models.custom.PythonModel"
+)
+
+
+def detect_flavor(obj: object) -> Flavor:
+    """The first flavor in ``FLAVORS`` that accepts ``obj``; ``PackagingError`` lists the rest."""
+    for flavor in FLAVORS:
+        if flavor.detect(obj):
+            return flavor
+    raise PackagingError(
+        f"cannot package a {type(obj).__module__}.{type(obj).__qualname__}: supported are "
+        f"{_SUPPORTED}"
+    )
+
+
+def flavor_named(name: str) -> Flavor:
+    """The flavor called ``name`` (as written in a manifest)."""
+    for flavor in FLAVORS:
+        if flavor.name == name:
+            return flavor
+    raise ModelLoadError(
+        f"unknown flavor {name!r}: this Shipyard loads {', '.join(f.name for f in FLAVORS)}"
+    )

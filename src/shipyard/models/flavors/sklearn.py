@@ -1,0 +1,51 @@
+"""scikit-learn estimators and Pipelines, saved with cloudpickle.
+
+Loading runs pickle, which can execute code: that is why the registry verifies every file's digest
+before it hands a folder to ``load_folder``. cloudpickle (rather than joblib) also saves functions
+and classes defined in ``__main__``, e.g. a ``FunctionTransformer`` built in a notebook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from shipyard.errors import ModelLoadError
+from shipyard.models.flavors.base import import_optional
+from shipyard.models.loaded import NativePredict
+from shipyard.models.manifest import FlavorName
+from shipyard.models.pickling import dump_pickle, load_pickle
+from shipyard.types import JSON
+
+__all__ = ["SklearnFlavor"]
+
+_FILE = "model.pkl"
+
+
+class SklearnFlavor:
+    """Any fitted scikit-learn ``BaseEstimator`` with a ``predict`` (Pipelines included)."""
+
+    name: ClassVar[FlavorName] = "sklearn"
+    extra: ClassVar[str | None] = "sklearn"
+
+    def detect(self, obj: object) -> bool:
+        if not any(c.__module__.startswith("sklearn.") for c in type(obj).__mro__):
+            return False
+        base = import_optional("sklearn.base", self.extra)
+        return isinstance(obj, base.BaseEstimator) and callable(getattr(obj, "predict", None))
+
+    def save(self, obj: Any, folder: Path, options: Mapping[str, Any]) -> JSON:
+        dump_pickle(obj, folder / _FILE)
+        return {"file": _FILE, "serialization": "cloudpickle", "class": type(obj).__name__}
+
+    def load(self, folder: Path, options: JSON) -> tuple[Any, NativePredict]:
+        import_optional("sklearn", self.extra)
+        model = load_pickle(folder / str(options.get("file", _FILE)))
+        predict = getattr(model, "predict", None)
+        if not callable(predict):
+            raise ModelLoadError(f"{type(model).__name__} has no predict method")
+        return model, predict
+
+    def packages(self, obj: Any) -> tuple[str, ...]:
+        return ("scikit-learn", "numpy", "scipy", "cloudpickle")

@@ -1,0 +1,175 @@
+"""Package a trained model into a folder: model files, code, requirements, ``shipyard.json``.
+
+    >>> manifest = package_model(clf, Path("out/iris"), sample_input=X[:5], created_by="ana")
+    >>> manifest.flavor, manifest.signature.input_kind
+    ('sklearn', 'tensor')
+
+The folder is loaded back before the manifest is final: outputs are inferred by running the loaded
+model on ``sample_input``, so a folder that packages also loads and predicts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from shipyard.errors import PackagingError, ShipyardError
+from shipyard.models.artifacts import artifact_packages, save_artifacts
+from shipyard.models.custom import PythonModel
+from shipyard.models.flavors import detect_flavor
+from shipyard.models.lineage import capture_lineage
+from shipyard.models.loading import load_folder
+from shipyard.models.manifest import ModelManifest, Requirements
+from shipyard.models.profile import PROFILE_FILE, profile_reference_data
+from shipyard.models.requirements import (
+    capture_requirements,
+    imported_distributions,
+    parse_requirements,
+    write_requirements_file,
+)
+from shipyard.models.schema import (
+    Sample,
+    as_sample,
+    check_sample_fits,
+    coerce_signature,
+    infer_input_signature,
+    infer_output_specs,
+)
+from shipyard.models.signature import Signature
+from shipyard.models.sourcecode import copy_code, defining_modules, is_user_module
+from shipyard.types import JSON
+
+__all__ = ["package_model"]
+
+
+def package_model(
+    model: Any,
+    folder: Path,
+    *,
+    sample_input: Any = None,
+    signature: Signature | JSON | None = None,
+    requirements: Sequence[str] | str | Path | None = None,
+    reference_data: Any = None,
+    metadata: JSON | None = None,
+    run_id: str | None = None,
+    dataset_digest: str | None = None,
+    code_paths: Sequence[str | Path] | None = None,
+    created_by: str,
+    artifacts: Mapping[str, Any] | None = None,
+    flavor_options: Mapping[str, Any] | None = None,
+) -> ModelManifest:
+    """Write ``model`` into the empty ``folder`` and return its manifest.
+
+    ``artifacts`` (``PythonModel`` only): inner models or file paths saved next to it.
+    ``flavor_options``: flavor-specific settings, e.g. ``{"init_kwargs": {...}}`` for a PyTorch
+    ``nn.Module``.
+    """
+    folder = _empty_folder(Path(folder))
+    metadata = _json_metadata(metadata)
+    flavor = detect_flavor(model)
+    sample = None if sample_input is None else as_sample(sample_input)
+    explicit = None if signature is None else coerce_signature(signature)
+    if explicit is not None and sample is not None:
+        check_sample_fits(explicit, sample)
+    if artifacts and not isinstance(model, PythonModel):
+        raise PackagingError("artifacts=... is for shipyard.models.custom.PythonModel subclasses")
+
+    modules = defining_modules(model)
+    code = copy_code(folder, modules, code_paths or ())
+    options = dict(flavor.save(model, folder, {**metadata, **(flavor_options or {})}))
+    packages = list(flavor.packages(model))
+    if artifacts:
+        options["artifacts"] = save_artifacts(folder, artifacts)
+        packages.extend(artifact_packages(artifacts))
+    user_modules = [m for m in modules if m.__name__ == "__main__" or is_user_module(m)]
+    packages.extend(imported_distributions(user_modules))
+    pinned = _requirements(requirements, packages)
+    write_requirements_file(pinned, folder)
+
+    profile_path = None
+    if reference_data is not None:
+        profile_reference_data(reference_data).write(folder / PROFILE_FILE)
+        profile_path = PROFILE_FILE
+
+    manifest = ModelManifest(
+        flavor=flavor.name,
+        signature=explicit,
+        requirements=pinned,
+        lineage=capture_lineage(
+            created_by=created_by, run_id=run_id, dataset_digest=dataset_digest
+        ),
+        flavor_options=options,
+        code_paths=code,
+        profile_path=profile_path,
+        metadata=metadata,
+    )
+    manifest.write(folder)
+    if sample is not None and (explicit is None or not explicit.outputs):
+        manifest = _with_inferred_signature(manifest, folder, sample, explicit)
+        manifest.write(folder)
+    return manifest
+
+
+def _with_inferred_signature(
+    manifest: ModelManifest, folder: Path, sample: Sample, explicit: Signature | None
+) -> ModelManifest:
+    """Load the folder back, run it on the sample and record the outputs it returned."""
+    inputs = explicit if explicit is not None else infer_input_signature(sample)
+    try:
+        loaded = load_folder(folder)
+    except ShipyardError as exc:
+        raise PackagingError(f"the packaged model does not load back: {exc}") from exc
+    native_input = sample
+    if inputs.input_kind == "columns":
+        native_input = sample[list(inputs.input_names)]
+    try:
+        raw = loaded.native_predict(native_input)
+    except Exception as exc:
+        raise PackagingError(
+            f"the model raised {type(exc).__name__} on sample_input: {exc}. Check that "
+            "sample_input has the layout the model was trained on"
+        ) from exc
+    signature = Signature(
+        inputs=inputs.inputs, outputs=infer_output_specs(raw), input_kind=inputs.input_kind
+    )
+    return ModelManifest(
+        flavor=manifest.flavor,
+        signature=signature,
+        requirements=manifest.requirements,
+        lineage=manifest.lineage,
+        flavor_options=manifest.flavor_options,
+        code_paths=manifest.code_paths,
+        profile_path=manifest.profile_path,
+        metadata=manifest.metadata,
+    )
+
+
+def _requirements(
+    requirements: Sequence[str] | str | Path | None, packages: Sequence[str]
+) -> Requirements:
+    if requirements is not None:
+        return parse_requirements(requirements)
+    return capture_requirements(packages)
+
+
+def _empty_folder(folder: Path) -> Path:
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise PackagingError(f"{folder} is not an empty folder: package a model into a new one")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _json_metadata(metadata: JSON | None) -> JSON:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise PackagingError("metadata must be a dict of JSON values")
+    try:
+        json.dumps(metadata)
+    except (TypeError, ValueError) as exc:
+        raise PackagingError(
+            f"metadata must hold JSON values only (str, number, list...): {exc}"
+        ) from exc
+    return dict(metadata)
