@@ -1,0 +1,68 @@
+"""Export archives: one ``.tar.gz`` holding a model folder, for air-gapped transfer.
+
+The archive holds ``shipyard-version.json`` and the version's files, nothing else. Reading one
+refuses links, absolute paths and ``..``, and the extracted folder must pass
+``read_verified_folder``: a tampered archive is refused.
+
+    >>> write_archive(folder, Path("iris-3.tar.gz"))
+    >>> version = extract_archive(Path("iris-3.tar.gz"), Path("/tmp/unpacked"))
+"""
+
+from __future__ import annotations
+
+import os
+import tarfile
+import uuid
+import zlib
+from pathlib import Path
+
+from shipyard.errors import IntegrityError, StoreError
+from shipyard.registry.digest import list_tree
+from shipyard.registry.entities import ModelVersion
+from shipyard.registry.folder import DESCRIPTOR_FILE, check_relative_path, read_verified_folder
+
+__all__ = ["extract_archive", "write_archive"]
+
+
+def write_archive(folder: Path, destination: Path) -> Path:
+    """Pack a verified model folder into ``destination`` (written atomically)."""
+    read_verified_folder(folder)
+    destination = Path(destination)
+    temporary = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with tarfile.open(temporary, "w:gz") as archive:
+            archive.add(folder / DESCRIPTOR_FILE, arcname=DESCRIPTOR_FILE)
+            for relative in list_tree(folder, exclude={DESCRIPTOR_FILE}):
+                archive.add(folder / relative, arcname=relative)
+        os.replace(temporary, destination)
+    except OSError as exc:
+        raise StoreError(f"cannot write archive {destination}: {exc}") from exc
+    finally:
+        temporary.unlink(missing_ok=True)
+    return destination
+
+
+def extract_archive(source: Path, into: Path) -> ModelVersion:
+    """Unpack an export archive into the empty folder ``into`` and verify it."""
+    source = Path(source)
+    if not source.is_file():
+        raise StoreError(f"archive {source} does not exist")
+    try:
+        with tarfile.open(source, "r:*") as archive:
+            members = archive.getmembers()
+            for member in members:
+                check_relative_path(member.name.removeprefix("./"))
+                if not (member.isfile() or member.isdir()):
+                    raise IntegrityError(
+                        f"archive {source} holds {member.name!r}, which is not a plain file"
+                    )
+            archive.extractall(into, members=members, filter="data")
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        raise IntegrityError(
+            f"{source} is not a readable Shipyard export archive ({exc}); export it again with "
+            "'shipyard models export'"
+        ) from exc
+    try:
+        return read_verified_folder(into)
+    except IntegrityError as exc:
+        raise IntegrityError(f"archive {source} was refused: {exc}") from exc

@@ -1,0 +1,270 @@
+"""The metadata store: versions, files, tags, aliases and their audit history in one database.
+
+Every write is one transaction (see ``engine.run_write``). Version numbers come from a counter on
+the model's row, read and bumped under a row lock, so concurrent publishers get consecutive,
+unique numbers and a number is never reused after a delete.
+
+    >>> store = MetadataStore.open("sqlite:////tmp/sy/registry.db")
+    >>> store.add_version(NewVersion("iris", digest, manifest, files, {}, now, "ana"))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from shipyard.errors import ConflictError, NotFoundError
+from shipyard.models.manifest import ModelManifest
+from shipyard.registry.entities import (
+    AliasAction,
+    AliasEvent,
+    ArtifactFile,
+    ModelSummary,
+    ModelVersion,
+)
+from shipyard.registry.metadata import tables as t
+from shipyard.registry.metadata.engine import create_metadata_engine, run_read, run_write
+from shipyard.registry.metadata.migrate import upgrade_to_head
+from shipyard.registry.metadata.reads import (
+    load_events,
+    load_state,
+    load_summaries,
+    load_versions,
+    model_names,
+)
+from shipyard.registry.resolve import ModelState, rollback_target, unknown_model
+
+__all__ = ["MetadataStore", "NewVersion"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    """A version to insert; ``number`` None means "the next one"."""
+
+    name: str
+    digest: str
+    manifest: ModelManifest
+    files: tuple[ArtifactFile, ...]
+    tags: dict[str, str]
+    created_at: datetime
+    created_by: str
+    number: int | None = None
+
+
+class MetadataStore:
+    """Reads and writes registry metadata; open it with ``MetadataStore.open(url)``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> MetadataStore:
+        """Connect to ``url`` and bring its schema up to date."""
+        engine = create_metadata_engine(url)
+        try:
+            upgrade_to_head(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def model_names(self) -> list[str]:
+        return run_read(self.engine, model_names)
+
+    def summaries(self) -> list[ModelSummary]:
+        return run_read(self.engine, load_summaries)
+
+    def state(self, name: str) -> ModelState | None:
+        return run_read(self.engine, lambda conn: load_state(conn, name))
+
+    def versions(self, name: str, numbers: Sequence[int] | None = None) -> list[ModelVersion]:
+        return run_read(self.engine, lambda conn: load_versions(conn, name, numbers))
+
+    def alias_events(self, name: str) -> list[AliasEvent]:
+        return run_read(self.engine, lambda conn: load_events(conn, name))
+
+    def is_blob_referenced(self, sha256: str) -> bool:
+        query = sa.select(sa.literal(1)).where(t.version_files.c.sha256 == sha256).limit(1)
+        return run_read(self.engine, lambda conn: conn.execute(query).first() is not None)
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def add_version(self, new: NewVersion) -> int:
+        """Insert a complete version in one transaction and return its number."""
+
+        def work(conn: Connection) -> int:
+            model_id, last = _lock_model(conn, new.name, create=True)
+            number = new.number if new.number is not None and new.number > last else last + 1
+            conn.execute(
+                sa.update(t.models)
+                .where(t.models.c.id == model_id)
+                .values(last_version=max(last, number), updated_at=_now())
+            )
+            inserted = conn.execute(
+                sa.insert(t.versions)
+                .values(
+                    model_id=model_id,
+                    version=number,
+                    digest=new.digest,
+                    manifest=new.manifest.to_dict(),
+                    created_at=new.created_at,
+                    created_by=new.created_by,
+                )
+                .returning(t.versions.c.id)
+            )
+            version_id = inserted.scalar_one()
+            conn.execute(
+                sa.insert(t.version_files),
+                [{"version_id": version_id, **f.to_dict()} for f in new.files],
+            )
+            if new.tags:
+                tags = [
+                    {"version_id": version_id, "key": k, "value": v} for k, v in new.tags.items()
+                ]
+                conn.execute(sa.insert(t.version_tags), tags)
+            return number
+
+        return run_write(self.engine, work)
+
+    def set_alias(self, name: str, alias: str, version: int, actor: str) -> AliasEvent | None:
+        """Point ``alias`` at ``version``; None when it already pointed there."""
+
+        def work(conn: Connection) -> AliasEvent | None:
+            model_id, state = _locked_state(conn, name)
+            if version not in state.versions:
+                raise NotFoundError(f"no version {version}: {state.describe()}")
+            current = state.aliases.get(alias)
+            if current == version:
+                return None
+            return _move_alias(conn, model_id, state, alias, version, "set", actor)
+
+        return run_write(self.engine, work)
+
+    def remove_alias(self, name: str, alias: str, actor: str) -> AliasEvent:
+        def work(conn: Connection) -> AliasEvent:
+            model_id, state = _locked_state(conn, name)
+            if alias not in state.aliases:
+                raise NotFoundError(f"no alias {alias!r}: {state.describe()}")
+            return _move_alias(conn, model_id, state, alias, None, "remove", actor)
+
+        return run_write(self.engine, work)
+
+    def rollback_alias(self, name: str, alias: str, actor: str) -> AliasEvent:
+        def work(conn: Connection) -> AliasEvent:
+            model_id, state = _locked_state(conn, name)
+            target = rollback_target(load_events(conn, name), state, alias)
+            return _move_alias(conn, model_id, state, alias, target, "rollback", actor)
+
+        return run_write(self.engine, work)
+
+    def delete_version(self, name: str, version: int, actor: str, *, force: bool) -> list[str]:
+        """Delete a version; return the sha256 of blobs no version references any more."""
+
+        def work(conn: Connection) -> list[str]:
+            model_id, state = _locked_state(conn, name)
+            if version not in state.versions:
+                raise NotFoundError(f"no version {version}: {state.describe()}")
+            pointing = sorted(a for a, v in state.aliases.items() if v == version)
+            if pointing and not force:
+                raise ConflictError(
+                    f"cannot delete {name}:{version}: alias(es) {', '.join(pointing)} point at it; "
+                    "move them first or delete with --force (which removes them)"
+                )
+            for alias in pointing:
+                _move_alias(conn, model_id, state, alias, None, "remove", actor)
+            version_id = conn.execute(
+                sa.select(t.versions.c.id).where(
+                    t.versions.c.model_id == model_id, t.versions.c.version == version
+                )
+            ).scalar_one()
+            shas = set(
+                conn.execute(
+                    sa.select(t.version_files.c.sha256).where(
+                        t.version_files.c.version_id == version_id
+                    )
+                ).scalars()
+            )
+            for table in (t.version_files, t.version_tags):
+                conn.execute(sa.delete(table).where(table.c.version_id == version_id))
+            conn.execute(sa.delete(t.versions).where(t.versions.c.id == version_id))
+            still_used = set(
+                conn.execute(
+                    sa.select(t.version_files.c.sha256).where(t.version_files.c.sha256.in_(shas))
+                ).scalars()
+            )
+            return sorted(shas - still_used)
+
+        return run_write(self.engine, work)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _lock_model(conn: Connection, name: str, *, create: bool) -> tuple[int, int]:
+    """Lock the model's row (creating it when asked); return its id and last version number."""
+    if create:
+        now = _now()
+        values = {"name": name, "last_version": 0, "created_at": now, "updated_at": now}
+        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        insert = dialect_insert(t.models)
+        conn.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["name"]))
+    row = conn.execute(
+        sa.select(t.models.c.id, t.models.c.last_version)
+        .where(t.models.c.name == name)
+        .with_for_update()
+    ).first()
+    if row is None:
+        raise unknown_model(name, model_names(conn))
+    return int(row.id), int(row.last_version)
+
+
+def _locked_state(conn: Connection, name: str) -> tuple[int, ModelState]:
+    model_id, _ = _lock_model(conn, name, create=False)
+    state = load_state(conn, name)
+    assert state is not None  # noqa: S101 - the row is locked and exists
+    return model_id, state
+
+
+def _move_alias(
+    conn: Connection,
+    model_id: int,
+    state: ModelState,
+    alias: str,
+    to_version: int | None,
+    action: AliasAction,
+    actor: str,
+) -> AliasEvent:
+    now = _now()
+    from_version = state.aliases.get(alias)
+    key = (t.aliases.c.model_id == model_id) & (t.aliases.c.alias == alias)
+    conn.execute(sa.delete(t.aliases).where(key))
+    if to_version is not None:
+        conn.execute(
+            sa.insert(t.aliases).values(
+                model_id=model_id, alias=alias, version=to_version, updated_at=now
+            )
+        )
+    event = AliasEvent(state.name, alias, action, from_version, to_version, actor, now)
+    conn.execute(
+        sa.insert(t.alias_events).values(
+            model_id=model_id,
+            alias=alias,
+            action=action,
+            from_version=from_version,
+            to_version=to_version,
+            actor=actor,
+            at=now,
+        )
+    )
+    return event

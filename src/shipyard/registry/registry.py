@@ -1,0 +1,223 @@
+"""The registry: named, numbered, immutable model versions with movable aliases.
+
+Metadata lives in a database (SQLite by default, PostgreSQL for a team) and file contents in an
+artifact store (a local folder by default, S3 for a team); configuration alone picks them.
+
+    >>> with Registry.from_settings(Settings.from_env()) as registry:
+    ...     version = registry.publish("iris", folder, manifest)
+    ...     registry.set_alias("iris", "production", version.version)
+    ...     folder = registry.fetch("iris@production")
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+from shipyard.config import Settings
+from shipyard.errors import IntegrityError, NotFoundError, PackagingError
+from shipyard.models.manifest import MANIFEST_FILE, ModelManifest
+from shipyard.refs import ModelRef, validate_alias, validate_name
+from shipyard.registry.archive import extract_archive, write_archive
+from shipyard.registry.artifacts import ArtifactStore, open_artifact_store
+from shipyard.registry.cache import materialize
+from shipyard.registry.digest import hash_tree, version_digest
+from shipyard.registry.entities import AliasEvent, ArtifactFile, ModelSummary, ModelVersion
+from shipyard.registry.folder import DESCRIPTOR_FILE
+from shipyard.registry.metadata import MetadataStore, NewVersion
+from shipyard.registry.resolve import ModelState, resolve, unknown_model
+
+__all__ = ["Registry"]
+
+
+class Registry:
+    """Publish, look up, alias, fetch, delete, export and import model versions."""
+
+    def __init__(self, metadata: MetadataStore, artifacts: ArtifactStore, *, home: Path, user: str):
+        self.metadata = metadata
+        self.artifacts = artifacts
+        self.home = home
+        self.user = user
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Registry:
+        """Open the registry that ``settings`` (``SHIPYARD_*``) describes."""
+        artifacts = open_artifact_store(settings.registry)
+        metadata = MetadataStore.open(settings.registry.db_url)
+        return cls(metadata, artifacts, home=settings.home, user=settings.user)
+
+    def close(self) -> None:
+        self.metadata.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    def publish(
+        self,
+        name: str,
+        folder: Path,
+        manifest: ModelManifest,
+        tags: dict[str, str] | None = None,
+    ) -> ModelVersion:
+        """Register the packaged model in ``folder`` as the next version of ``name``.
+
+        Blobs are uploaded first and the version row is inserted last, in one transaction: a
+        version is visible only once it is complete.
+        """
+        validate_name(name)
+        folder = Path(folder)
+        if ModelManifest.read(folder).to_dict() != manifest.to_dict():
+            raise PackagingError(f"{folder / MANIFEST_FILE} does not match the manifest given")
+        files = hash_tree(folder, exclude={DESCRIPTOR_FILE})
+        return self._publish(
+            NewVersion(
+                name=name,
+                digest=version_digest(files),
+                manifest=manifest,
+                files=files,
+                tags=_checked_tags(tags or {}),
+                created_at=datetime.now(UTC),
+                created_by=self.user,
+            ),
+            folder,
+        )
+
+    def _publish(self, new: NewVersion, folder: Path) -> ModelVersion:
+        for artifact in _unique_blobs(new.files):
+            self.artifacts.put(artifact.sha256, folder / artifact.path)
+        number = self.metadata.add_version(new)
+        return self.get(ModelRef(new.name, version=number))
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def get(self, ref: ModelRef | str) -> ModelVersion:
+        """The version ``ref`` points at (``iris``, ``iris:3``, ``iris@production``)."""
+        ref = ModelRef.parse(ref) if isinstance(ref, str) else ref
+        number = resolve(ref, self._state(ref.name))
+        found = self.metadata.versions(ref.name, [number])
+        if not found:
+            raise NotFoundError(f"{ref} was deleted meanwhile: {self._state(ref.name).describe()}")
+        return found[0]
+
+    def fetch(self, ref: ModelRef | str) -> Path:
+        """A verified local model folder for ``ref``, cached under ``SHIPYARD_HOME/cache``."""
+        return materialize(self.get(ref), self.artifacts, self.home / "cache")
+
+    def list_models(self) -> list[ModelSummary]:
+        return self.metadata.summaries()
+
+    def list_versions(self, name: str) -> list[ModelVersion]:
+        self._state(validate_name(name))
+        return self.metadata.versions(name)
+
+    def history(self, name: str) -> list[AliasEvent]:
+        """Every alias move of ``name``, oldest first."""
+        self._state(validate_name(name))
+        return self.metadata.alias_events(name)
+
+    def _state(self, name: str) -> ModelState:
+        state = self.metadata.state(name)
+        if state is None:
+            raise unknown_model(name, self.metadata.model_names())
+        return state
+
+    # -- aliases -------------------------------------------------------------------------------
+
+    def set_alias(self, name: str, alias: str, version: int) -> AliasEvent | None:
+        """Point ``alias`` at ``version``; None when it already pointed there."""
+        ModelRef(name, version=version, alias=None)
+        validate_alias(alias)
+        self._state(name)
+        return self.metadata.set_alias(name, alias, version, self.user)
+
+    def remove_alias(self, name: str, alias: str) -> AliasEvent:
+        self._state(validate_name(name))
+        return self.metadata.remove_alias(name, validate_alias(alias), self.user)
+
+    def rollback(self, name: str, alias: str) -> AliasEvent:
+        """Move ``alias`` back to the target it had before its last move."""
+        self._state(validate_name(name))
+        return self.metadata.rollback_alias(name, validate_alias(alias), self.user)
+
+    # -- delete, export, import ----------------------------------------------------------------
+
+    def delete(self, ref: ModelRef | str, force: bool = False) -> ModelVersion:
+        """Delete a version; refused while an alias points at it unless ``force``."""
+        version = self.get(ref)
+        name, number = version.name, version.version
+        for sha256 in self.metadata.delete_version(name, number, self.user, force=force):
+            self.artifacts.delete(sha256)
+        return version
+
+    def export(self, ref: ModelRef | str, path: Path) -> Path:
+        """Write ``ref`` to one archive file (``.tar.gz``) at ``path``."""
+        return write_archive(self.fetch(ref), Path(path))
+
+    def import_archive(self, path: Path) -> ModelVersion:
+        """Register the version inside an export archive, its digest checked first.
+
+        The version keeps its number when that number was never used for the model here;
+        otherwise it becomes the next version. Importing the same version twice returns the
+        existing one.
+        """
+        scratch = self.home / "tmp"
+        scratch.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="import-", dir=scratch))
+        try:
+            version = extract_archive(Path(path), folder)
+            validate_name(version.name)
+            existing = self._same_version(version)
+            if existing is not None:
+                return existing
+            new = NewVersion(
+                name=version.name,
+                digest=version.digest,
+                manifest=version.manifest,
+                files=version.files,
+                tags=_checked_tags(version.tags),
+                created_at=version.created_at,
+                created_by=version.created_by,
+                number=version.version,
+            )
+            return self._publish(new, folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _same_version(self, version: ModelVersion) -> ModelVersion | None:
+        state = self.metadata.state(version.name)
+        if state is None or version.version not in state.versions:
+            return None
+        existing = self.get(ModelRef(version.name, version=version.version))
+        return existing if existing.digest == version.digest else None
+
+
+def _unique_blobs(files: tuple[ArtifactFile, ...]) -> list[ArtifactFile]:
+    seen: dict[str, ArtifactFile] = {}
+    for artifact in files:
+        seen.setdefault(artifact.sha256, artifact)
+    if not seen:
+        raise PackagingError("the model folder is empty: nothing to publish")
+    if not any(a.path == MANIFEST_FILE for a in files):
+        raise IntegrityError(f"the model folder has no {MANIFEST_FILE}")
+    return list(seen.values())
+
+
+def _checked_tags(tags: dict[str, str]) -> dict[str, str]:
+    checked: dict[str, str] = {}
+    for key, value in tags.items():
+        if not isinstance(key, str) or not key or len(key) > 256:
+            raise PackagingError(f"invalid tag key {key!r}: use a non-empty string of <= 256 chars")
+        if not isinstance(value, str):
+            raise PackagingError(f"tag {key!r} has value {value!r}: tag values are strings")
+        checked[key] = value
+    return checked
