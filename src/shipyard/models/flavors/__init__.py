@@ -1,26 +1,38 @@
 """The model flavors Shipyard can package, in detection order (plain Python last).
 
->>> detect_flavor(RandomForestClassifier().fit(X, y)).name
-'sklearn'
+Library flavors come before scikit-learn because XGBoost and LightGBM models are also sklearn
+estimators; the catch-all Python flavor comes last.
+
+    >>> detect_flavor(RandomForestClassifier().fit(X, y)).name
+    'sklearn'
 """
 
 from __future__ import annotations
 
 from shipyard.errors import ModelLoadError, PackagingError
 from shipyard.models.flavors.base import Flavor
+from shipyard.models.flavors.lightgbm import LightGBMFlavor
+from shipyard.models.flavors.onnx import OnnxFlavor
 from shipyard.models.flavors.python import PythonFlavor
+from shipyard.models.flavors.pytorch import PyTorchFlavor
 from shipyard.models.flavors.sklearn import SklearnFlavor
+from shipyard.models.flavors.xgboost import XGBoostFlavor
 
 __all__ = ["FLAVORS", "Flavor", "detect_flavor", "flavor_named"]
 
 FLAVORS: tuple[Flavor, ...] = (
+    XGBoostFlavor(),
+    LightGBMFlavor(),
+    PyTorchFlavor(),
+    OnnxFlavor(),
     SklearnFlavor(),
     PythonFlavor(),
 )
 
 _SUPPORTED = (
-    "scikit-learn estimators and Pipelines; a plain Python callable, an object with a predict "
-    "method, or a shipyard.models.custom.PythonModel"
+    "XGBoost and LightGBM models (sklearn API or Booster); PyTorch nn.Module or TorchScript; "
+    "ONNX (onnx.ModelProto or a .onnx path); scikit-learn estimators and Pipelines; a plain Python "
+    "callable, an object with a predict method, or a shipyard.models.custom.PythonModel"
 )
 
 

@@ -1,5 +1,8 @@
 """scikit-learn estimators and Pipelines, saved with cloudpickle.
 
+The model's ``predict`` is what serving calls; a transformer without one (a feature pipeline) is
+served through its ``transform``.
+
 Loading runs pickle, which can execute code: that is why the registry verifies every file's digest
 before it hands a folder to ``load_folder``. cloudpickle (rather than joblib) also saves functions
 and classes defined in ``__main__``, e.g. a ``FunctionTransformer`` built in a notebook.
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from shipyard.errors import ModelLoadError
 from shipyard.models.flavors.base import import_optional
@@ -21,10 +24,11 @@ from shipyard.types import JSON
 __all__ = ["SklearnFlavor"]
 
 _FILE = "model.pkl"
+Method = Literal["predict", "transform"]
 
 
 class SklearnFlavor:
-    """Any fitted scikit-learn ``BaseEstimator`` with a ``predict`` (Pipelines included)."""
+    """Any scikit-learn ``BaseEstimator`` with ``predict`` or ``transform`` (Pipelines included)."""
 
     name: ClassVar[FlavorName] = "sklearn"
     extra: ClassVar[str | None] = "sklearn"
@@ -33,19 +37,33 @@ class SklearnFlavor:
         if not any(c.__module__.startswith("sklearn.") for c in type(obj).__mro__):
             return False
         base = import_optional("sklearn.base", self.extra)
-        return isinstance(obj, base.BaseEstimator) and callable(getattr(obj, "predict", None))
+        return isinstance(obj, base.BaseEstimator) and _method(obj) is not None
 
     def save(self, obj: Any, folder: Path, options: Mapping[str, Any]) -> JSON:
         dump_pickle(obj, folder / _FILE)
-        return {"file": _FILE, "serialization": "cloudpickle", "class": type(obj).__name__}
+        return {
+            "file": _FILE,
+            "serialization": "cloudpickle",
+            "class": type(obj).__name__,
+            "method": _method(obj),
+        }
 
     def load(self, folder: Path, options: JSON) -> tuple[Any, NativePredict]:
         import_optional("sklearn", self.extra)
         model = load_pickle(folder / str(options.get("file", _FILE)))
-        predict = getattr(model, "predict", None)
+        method: Method = "transform" if options.get("method") == "transform" else "predict"
+        predict = getattr(model, method, None)
         if not callable(predict):
-            raise ModelLoadError(f"{type(model).__name__} has no predict method")
+            raise ModelLoadError(f"{type(model).__name__} has no {method} method")
         return model, predict
 
     def packages(self, obj: Any) -> tuple[str, ...]:
         return ("scikit-learn", "numpy", "scipy", "cloudpickle")
+
+
+def _method(obj: object) -> Method | None:
+    """``predict`` when the estimator has one, else ``transform``, else None."""
+    for name in ("predict", "transform"):
+        if callable(getattr(obj, name, None)):
+            return "predict" if name == "predict" else "transform"
+    return None
