@@ -1,0 +1,155 @@
+"""The few HTTP values the app is made of: ``Request``, ``Response``, ``Route`` and the router.
+
+Deliberately small (no framework in the hot path): a request is the ASGI scope plus a lazily read
+body with a size limit; a response is a status, bytes and headers; routes are declared with
+``{param}`` placeholders and matched by one dict lookup (static paths) or a short regex scan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
+
+from shipyard.errors import ShipyardError
+
+__all__ = [
+    "JSON_TYPE",
+    "BodyTooLargeError",
+    "Endpoint",
+    "Method",
+    "Request",
+    "Response",
+    "Route",
+    "Router",
+    "json_response",
+]
+
+Method = Literal["GET", "POST"]
+JSON_TYPE = b"application/json"
+_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
+
+
+class BodyTooLargeError(ShipyardError):
+    """The request body is larger than the server accepts."""
+
+
+class Request:
+    """One HTTP request: method, path, headers (lower-case bytes), path params and body."""
+
+    __slots__ = (
+        "_body",
+        "_max_body",
+        "_receive",
+        "headers",
+        "method",
+        "params",
+        "path",
+        "request_id",
+        "route",
+        "wrong_method",
+    )
+
+    def __init__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], max_body: int):
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        self.headers: dict[bytes, bytes] = dict(scope["headers"])
+        self.params: dict[str, str] = {}
+        self.route: Route | None = None
+        self.request_id = ""
+        self.wrong_method = False
+        self._receive = receive
+        self._max_body = max_body
+        self._body: bytes | None = None
+
+    async def body(self) -> bytes:
+        """The whole body; raises ``BodyTooLargeError`` past the configured limit."""
+        if self._body is not None:
+            return self._body
+        declared = self.headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
+            raise BodyTooLargeError(self._too_large(int(declared)))
+        message = await self._receive()
+        body: bytes = message.get("body", b"")
+        if message.get("more_body", False):
+            chunks = [body]
+            size = len(body)
+            while message.get("more_body", False):
+                message = await self._receive()
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self._max_body:
+                    raise BodyTooLargeError(self._too_large(size))
+                chunks.append(chunk)
+            body = b"".join(chunks)
+        if len(body) > self._max_body:
+            raise BodyTooLargeError(self._too_large(len(body)))
+        self._body = body
+        return body
+
+    def _too_large(self, size: int) -> str:
+        return (
+            f"request body of {size} bytes is over the limit of {self._max_body} bytes: send "
+            "fewer rows per request or raise --max-body-bytes"
+        )
+
+
+@dataclass(slots=True)
+class Response:
+    """Status, body bytes, content type and extra headers."""
+
+    status: int
+    body: bytes = b""
+    content_type: bytes = JSON_TYPE
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    """A JSON response (numpy arrays are written natively)."""
+    return Response(status, orjson.dumps(data, option=_OPTIONS))
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One declared route; ``path`` may hold ``{name}`` placeholders; ``public`` skips auth."""
+
+    method: Method
+    path: str
+    endpoint: Endpoint
+    public: bool = False
+
+
+class Router:
+    """Finds the route for a method and path; static paths cost one dict lookup."""
+
+    def __init__(self, routes: Sequence[Route]) -> None:
+        self._static: dict[tuple[str, str], Route] = {}
+        self._dynamic: list[tuple[re.Pattern[str], Route]] = []
+        self._paths: set[str] = set()
+        for route in routes:
+            if "{" in route.path:
+                pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", route.path)
+                self._dynamic.append((re.compile(pattern + "$"), route))
+            else:
+                self._static[(route.method, route.path)] = route
+            self._paths.add(route.path)
+
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+        """The route, its path params, and whether the path exists for another method."""
+        route = self._static.get((method, path))
+        if route is not None:
+            return route, {}, False
+        other_method = False
+        for pattern, candidate in self._dynamic:
+            found = pattern.match(path)
+            if found is not None:
+                if candidate.method == method:
+                    return candidate, found.groupdict(), False
+                other_method = True
+        return None, {}, other_method or path in self._paths

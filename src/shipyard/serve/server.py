@@ -1,0 +1,60 @@
+"""Run the app under uvicorn (uvloop + httptools), in one process or ``--workers N``.
+
+The configuration travels to each worker through ``SHIPYARD_SERVE_*`` variables (the same ones a
+container image sets), and each worker builds its app with ``app_from_env``. On SIGTERM uvicorn
+stops accepting connections, lets in-flight requests finish, runs the app's shutdown (which
+drains queued predictions and flushes the prediction log) and exits 0.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any
+
+import uvicorn
+from uvicorn.config import LOGGING_CONFIG
+
+from shipyard.config import Settings
+from shipyard.errors import ConfigError
+from shipyard.serve.app import App, create_app
+from shipyard.serve.config import ENV_PREFIX, ServeConfig
+from shipyard.serve.sources import source_for
+
+__all__ = ["TARGET_ENV", "app_from_env", "run"]
+
+TARGET_ENV = ENV_PREFIX + "TARGET"
+
+
+def app_from_env() -> App:
+    """Build the app from ``SHIPYARD_SERVE_TARGET`` and the other ``SHIPYARD_SERVE_*`` settings."""
+    target = os.environ.get(TARGET_ENV)
+    if not target:
+        raise ConfigError(f"{TARGET_ENV} is not set: name a model reference or a model folder")
+    return create_app(source_for(target, Settings.from_env()), ServeConfig.from_env())
+
+
+def _log_config() -> dict[str, Any]:
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["shipyard"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+def run(target: str, config: ServeConfig) -> None:
+    """Serve ``target`` (a registry reference or a model folder) until SIGTERM or Ctrl-C."""
+    os.environ.update(config.to_env())
+    os.environ[TARGET_ENV] = target
+    uvicorn.run(
+        "shipyard.serve.server:app_from_env",
+        factory=True,
+        host=config.host,
+        port=config.port,
+        workers=config.workers,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_config=_log_config(),
+        backlog=4096,
+        timeout_keep_alive=30,
+    )

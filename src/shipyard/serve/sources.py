@@ -1,0 +1,116 @@
+"""Where the served model comes from: a registry reference, a model folder, or an object in memory.
+
+Each source loads a ``ServedModel`` (blocking: run it in a thread) and can say which version it
+points at now, which is what ``--follow-alias`` polls.
+
+    source = RegistrySource(Settings.from_env(), ModelRef.parse("iris@production"))
+    served = source.load()
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from shipyard.config import Settings
+from shipyard.models.loaded import LoadedModel
+from shipyard.refs import ModelRef
+from shipyard.serve.runtime import ServedModel
+
+__all__ = [
+    "VERSION_FILE",
+    "FolderSource",
+    "ModelSource",
+    "RegistrySource",
+    "StaticSource",
+    "is_model_folder",
+    "source_for",
+]
+
+VERSION_FILE = "shipyard-version.json"
+
+
+class ModelSource(Protocol):
+    """Something that can load the model to serve and tell which version is current."""
+
+    def describe(self) -> str: ...
+
+    def load(self) -> ServedModel: ...
+
+    def current_version(self) -> int | None: ...
+
+
+class StaticSource:
+    """A model already in memory (embedding, tests): never changes."""
+
+    def __init__(self, model: LoadedModel, name: str = "model", version: int | None = None) -> None:
+        self._served = ServedModel(name=name, model=model, version=version)
+
+    def describe(self) -> str:
+        return f"in-memory model {self._served.name!r}"
+
+    def load(self) -> ServedModel:
+        return self._served
+
+    def current_version(self) -> int | None:
+        return self._served.version
+
+
+class FolderSource:
+    """A verified model folder, as the container image holds at ``/opt/shipyard/model``."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def describe(self) -> str:
+        return f"model folder {self._path}"
+
+    def load(self) -> ServedModel:
+        from shipyard.models.loading import load_folder
+        from shipyard.registry.folder import read_verified_folder
+
+        version = read_verified_folder(self._path)
+        return ServedModel.from_version(version, load_folder(self._path))
+
+    def current_version(self) -> int | None:
+        from shipyard.registry.folder import read_version_descriptor
+
+        return read_version_descriptor(self._path).version
+
+
+class RegistrySource:
+    """A registry reference (``iris@production``); follows the alias when polled."""
+
+    def __init__(self, settings: Settings, ref: ModelRef) -> None:
+        from shipyard.registry import Registry
+
+        self._ref = ref
+        self._registry = Registry.from_settings(settings)
+
+    def describe(self) -> str:
+        return f"registry reference {self._ref}"
+
+    def load(self) -> ServedModel:
+        from shipyard.models.loading import load_folder
+        from shipyard.registry.folder import read_verified_folder
+
+        pinned = self._registry.get(self._ref).ref
+        folder = self._registry.fetch(pinned)
+        version = read_verified_folder(folder)
+        return ServedModel.from_version(version, load_folder(folder))
+
+    def current_version(self) -> int | None:
+        return self._registry.get(self._ref).version
+
+
+def is_model_folder(path: Path) -> bool:
+    """True when ``path`` is a model folder (it holds ``shipyard-version.json``)."""
+    return (path / VERSION_FILE).is_file()
+
+
+def source_for(target: str, settings: Settings) -> ModelSource:
+    """A folder source when ``target`` is a model folder, else a registry reference."""
+    path = Path(target).expanduser()
+    if is_model_folder(path):
+        return FolderSource(path)
+    return RegistrySource(settings, ModelRef.parse(target))
