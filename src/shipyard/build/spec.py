@@ -12,9 +12,9 @@ tags with it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from importlib import metadata
 
-from shipyard import __version__ as shipyard_version
 from shipyard.errors import ConfigError
 from shipyard.registry.entities import ModelVersion
 
@@ -73,7 +73,7 @@ class BuildSpec:
     port: int = 8080
     uid: int = 10001
     healthcheck_interval_s: int = 5
-    shipyard_version: str = shipyard_version
+    shipyard_version: str = field(default_factory=lambda: metadata.version("shipyard"))
 
     def __post_init__(self) -> None:
         python_minor(self.python_version)

@@ -1,9 +1,228 @@
-"""Placeholder: replaced by the stage's own commands."""
+"""``shipyard build | dockerfile | run | push``: a registered model becomes a container image.
+
+shipyard build cancer@production --base-image python:3.11-slim --tag 127.0.0.1:5000/cancer:1 --push
+shipyard dockerfile cancer:1 -o ./context          # for CIs that build images themselves
+shipyard run cancer:1 --port 8080 --detach         # published on 127.0.0.1, waits until healthy
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from shipyard.build.buildlog import BuildLog
+from shipyard.build.container import start_container, stop_container, wait_until_healthy
+from shipyard.build.image import BuiltImage, DockerEngine
+from shipyard.build.pipeline import build_image, plan_build, write_build_context
+from shipyard.build.spec import BuildSpec, default_tags
+from shipyard.cli.output import err_console, handle_errors, print_json, spinner, stdout
+from shipyard.config import Settings
+from shipyard.errors import InvalidNameError, NotFoundError
+from shipyard.refs import ModelRef
+from shipyard.registry.entities import ModelVersion
+from shipyard.registry.registry import Registry
+
+__all__ = ["register"]
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+BaseOption = Annotated[
+    str | None,
+    typer.Option(help="Base image with a Python 3 (default: python:<model's X.Y>-slim)."),
+]
+CacheOption = Annotated[
+    Path | None,
+    typer.Option(
+        envvar="SHIPYARD_BUILD_CACHE",
+        help="Where downloaded wheels are kept (default: $SHIPYARD_HOME/cache/build).",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add ``build``, ``dockerfile``, ``run`` and ``push`` to the root app."""
+    app.command("build")(build)
+    app.command("dockerfile")(dockerfile)
+    app.command("run")(run)
+    app.command("push")(push)
+
+
+@handle_errors
+def build(
+    ref: Annotated[str, typer.Argument(help="NAME, NAME:VERSION, NAME@ALIAS or a model folder.")],
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Image tag(s).")] = None,
+    base_image: BaseOption = None,
+    push: Annotated[bool, typer.Option("--push", help="Push every tag after building.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore cached layers.")] = False,
+    cache_dir: CacheOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Build a container image that serves a model version."""
+    settings = Settings.from_env()
+    folder, current = _resolve(ref, settings)
+    spec = plan_build(folder, base_image=base_image, tags=tuple(tag or ()), current=current)
+    engine = DockerEngine.connect()
+    cache = cache_dir or settings.home / "cache" / "build"
+    with _progress(enabled=not as_json) as on_line:
+        image = build_image(
+            engine, spec, folder, cache_dir=cache, no_cache=no_cache, on_line=on_line
+        )
+    pushed = {}
+    if push:
+        for name in spec.tags:
+            with spinner(f"pushing {name}", enabled=not as_json):
+                pushed[name] = engine.push(name)
+        image = engine.inspect(image.id)
+    _report(image, spec, pushed, as_json=as_json)
+
+
+@handle_errors
+def dockerfile(
+    ref: Annotated[str, typer.Argument(help="NAME, NAME:VERSION, NAME@ALIAS or a model folder.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="An empty or new folder.")],
+    base_image: BaseOption = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Image tag(s).")] = None,
+    cache_dir: CacheOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the build context (Dockerfile, wheelhouse, lock, model) without building."""
+    settings = Settings.from_env()
+    folder, current = _resolve(ref, settings)
+    spec = plan_build(folder, base_image=base_image, tags=tuple(tag or ()), current=current)
+    cache = cache_dir or settings.home / "cache" / "build"
+    with spinner("resolving and downloading wheels", enabled=not as_json):
+        context = write_build_context(spec, folder, output, cache_dir=cache)
+    if as_json:
+        print_json(
+            {
+                "path": str(context.path),
+                "tags": list(spec.tags),
+                "base_image": spec.base_image,
+                "lock_sha256": context.lock_sha256,
+            }
+        )
+        return
+    stdout.print(f"wrote the build context to [bold]{context.path}[/]")
+    stdout.print(f"build it with: docker build -t {spec.tags[0]} {context.path}")
+
+
+@handle_errors
+def run(
+    target: Annotated[str, typer.Argument(help="A model reference (built image) or an image.")],
+    port: Annotated[int, typer.Option(help="Host port on 127.0.0.1 (0: any free).")] = 8080,
+    host: Annotated[str, typer.Option(help="Host address to publish on.")] = "127.0.0.1",
+    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE")] = None,
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Leave it running.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Start a model image, wait until it is healthy and print its URL."""
+    image = _image_for(target, Settings.from_env())
+    environment = dict(item.partition("=")[::2] for item in env or ())
+    engine = DockerEngine.connect()
+    running = start_container(engine, image, port=port, host=host, environment=environment)
+    try:
+        with spinner(f"waiting for {image} to be healthy", enabled=not as_json):
+            seconds = wait_until_healthy(engine, running)
+    except BaseException:
+        stop_container(engine, running)
+        raise
+    if as_json:
+        print_json({**running.to_dict(), "healthy_after_s": round(seconds, 3)})
+    else:
+        stdout.print(f"{image} is healthy after {seconds:.1f}s at [bold]{running.url}[/]")
+    if detach:
+        return
+    container = engine.client.containers.get(running.id)
+    try:
+        for chunk in container.logs(stream=True, follow=True):
+            err_console.out(chunk.decode(errors="replace"), end="")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_container(engine, running)
+
+
+@handle_errors
+def push(
+    image: Annotated[str, typer.Argument(help="REGISTRY/REPOSITORY:TAG")],
+    as_json: JsonOption = False,
+) -> None:
+    """Push an image to its registry and print its digest."""
+    engine = DockerEngine.connect()
+    with spinner(f"pushing {image}", enabled=not as_json):
+        digest = engine.push(image)
+    if as_json:
+        print_json({"image": image, "digest": digest})
+    else:
+        stdout.print(f"pushed {image} [bold]{digest}[/]")
+
+
+def _resolve(ref: str, settings: Settings) -> tuple[Path, ModelVersion | None]:
+    """A verified model folder for ``ref`` (a registry reference or a folder path)."""
+    path = Path(ref)
+    if path.is_dir():
+        return path, None
+    with Registry.from_settings(settings) as registry:
+        with spinner(f"fetching {ref}"):
+            return registry.fetch(ref), registry.get(ref)
+
+
+def _image_for(target: str, settings: Settings) -> str:
+    """``cancer:1`` -> ``shipyard/cancer:1`` when it names a registered version, else as is."""
+    try:
+        ref = ModelRef.parse(target)
+    except InvalidNameError:
+        return target
+    try:
+        with Registry.from_settings(settings) as registry:
+            return default_tags(registry.get(ref))[0]
+    except NotFoundError:
+        return target
+
+
+@contextmanager
+def _progress(*, enabled: bool) -> Iterator[Callable[[BuildLog, str], None]]:
+    """Rich progress over the build's steps on stderr (silent when disabled)."""
+    bar = Progress(
+        TextColumn("[bold]building[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err_console,
+        disable=not enabled,
+        transient=True,
+    )
+    task = bar.add_task("", total=None)
+
+    def on_line(log: BuildLog, line: str) -> None:
+        text = log.instruction if len(log.instruction) < 60 else log.instruction[:57] + "..."
+        bar.update(task, total=log.total or None, completed=max(log.step - 1, 0), description=text)
+
+    with bar:
+        yield on_line
+
+
+def _report(image: BuiltImage, spec: BuildSpec, pushed: dict[str, str], *, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {
+                **image.to_dict(),
+                "base_image": spec.base_image,
+                "base_digest": spec.base_digest,
+                "pushed": pushed,
+                "model": {"name": spec.model.name, "version": spec.model.version},
+            }
+        )
+        return
+    stdout.print(f"built [bold]{image.id}[/] ({image.size / 1e6:.0f} MB)")
+    for name in spec.tags:
+        stdout.print(f"  tag    {name}")
+    for name, digest in pushed.items():
+        stdout.print(f"  pushed {name}@{digest}")
+    if image.digest:
+        stdout.print(f"  digest {image.digest}")

@@ -1,0 +1,208 @@
+"""The Docker edge: build a context into an image, inspect, tag, push and run it.
+
+Everything here talks to a real engine through the Docker SDK; the decisions (what goes in the
+Dockerfile, which tags) were made by the pure modules before. No engine gives a
+``DockerUnavailableError`` that points at ``shipyard dockerfile``; a failed build gives a
+``BuildError`` with the failing step and its output.
+
+    >>> engine = DockerEngine.connect()
+    >>> image = engine.build(context, on_line=print)
+    >>> engine.push(image.tags[0])
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+import docker
+import docker.errors
+
+from shipyard.build.buildlog import BuildLog
+from shipyard.build.context import BuildContext
+from shipyard.errors import BuildError, DockerUnavailableError
+
+__all__ = ["BuiltImage", "DockerEngine", "split_tag"]
+
+_NO_ENGINE_HINT = (
+    "start Docker or set DOCKER_HOST, or write the build context with "
+    "`shipyard dockerfile REF -o DIR` and build it with your own tools"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltImage:
+    """An image in the engine: its id, tags, size, layers and (once pushed) repo digests."""
+
+    id: str
+    tags: tuple[str, ...]
+    size: int
+    layers: tuple[str, ...]
+    history_ids: tuple[str, ...]
+    repo_digests: tuple[str, ...]
+    labels: dict[str, str]
+    cached_steps: tuple[int, ...] = ()
+
+    @property
+    def digest(self) -> str | None:
+        """The registry digest (``sha256:...``) once pushed, else ``None``."""
+        return self.repo_digests[0].partition("@")[2] if self.repo_digests else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "tags": list(self.tags),
+            "size": self.size,
+            "digest": self.digest,
+            "repo_digests": list(self.repo_digests),
+            "layers": len(self.layers),
+            "labels": self.labels,
+        }
+
+
+def split_tag(image: str) -> tuple[str, str]:
+    """``registry:5000/a/b:tag`` -> (``registry:5000/a/b``, ``tag``); no tag means ``latest``."""
+    name, sep, tag = image.rpartition(":")
+    if not sep or "/" in tag:
+        return image, "latest"
+    return name, tag
+
+
+@contextmanager
+def _engine_errors(action: str) -> Iterator[None]:
+    try:
+        yield
+    except docker.errors.ImageNotFound as exc:
+        raise BuildError(f"{action}: {exc.explanation or exc}") from exc
+    except docker.errors.APIError as exc:
+        raise BuildError(f"{action}: {exc.explanation or exc}") from exc
+    except docker.errors.DockerException as exc:
+        raise DockerUnavailableError(
+            f"{action}: no Docker engine reachable ({exc}); {_NO_ENGINE_HINT}"
+        ) from exc
+    except OSError as exc:  # the socket went away mid-call
+        raise DockerUnavailableError(f"{action}: {exc}; {_NO_ENGINE_HINT}") from exc
+
+
+class DockerEngine:
+    """A connected Docker engine."""
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+
+    @classmethod
+    def connect(cls, timeout: int = 600) -> DockerEngine:
+        """Connect using ``DOCKER_HOST`` or the default socket; fail fast when no engine answers."""
+        where = os.environ.get("DOCKER_HOST") or "the default socket"
+        try:
+            client = docker.from_env(timeout=timeout)
+            client.ping()
+        except (docker.errors.DockerException, OSError) as exc:
+            raise DockerUnavailableError(
+                f"no Docker engine reachable at {where} ({exc}); {_NO_ENGINE_HINT}"
+            ) from None
+        return cls(client)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def base_digest(self, image: str) -> str | None:
+        """The repo digest of a local base image, when the engine knows one (pulled images)."""
+        with _engine_errors(f"inspecting {image}"):
+            try:
+                attrs = self.client.api.inspect_image(image)
+            except docker.errors.ImageNotFound:
+                return None
+        repository = split_tag(image.partition("@")[0])[0]
+        for entry in attrs.get("RepoDigests") or ():
+            name, _, digest = str(entry).partition("@")
+            if name == repository or name.endswith("/" + repository):
+                return digest
+        return None
+
+    def build(
+        self,
+        context: BuildContext,
+        *,
+        no_cache: bool = False,
+        on_line: Callable[[BuildLog, str], None] | None = None,
+    ) -> BuiltImage:
+        """Build ``context`` and tag it with every tag of its spec."""
+        log = BuildLog()
+        tags = context.spec.tags
+        with _engine_errors(f"building {tags[0]}"):
+            stream = self.client.api.build(
+                path=str(context.path),
+                tag=tags[0],
+                rm=True,
+                forcerm=True,
+                nocache=no_cache,
+                pull=False,
+                decode=True,
+            )
+            for message in stream:
+                line = log.feed(message)
+                if line is not None and on_line is not None:
+                    on_line(log, line)
+            if log.failed or log.image_id is None:
+                raise BuildError(f"building {tags[0]} failed at {log.failure_report()}")
+            for tag in tags[1:]:
+                repository, name = split_tag(tag)
+                self.client.api.tag(log.image_id, repository, name)
+        image = self.inspect(log.image_id)
+        return replace(image, cached_steps=tuple(log.cached_steps))
+
+    def inspect(self, image: str) -> BuiltImage:
+        """What the engine knows about ``image`` (an id or a tag)."""
+        with _engine_errors(f"inspecting {image}"):
+            attrs = self.client.api.inspect_image(image)
+            history = self.client.api.history(attrs["Id"])
+        return BuiltImage(
+            id=attrs["Id"],
+            tags=tuple(attrs.get("RepoTags") or ()),
+            size=int(attrs.get("Size") or 0),
+            layers=tuple(attrs.get("RootFS", {}).get("Layers") or ()),
+            history_ids=tuple(str(h.get("Id")) for h in reversed(history)),
+            repo_digests=tuple(attrs.get("RepoDigests") or ()),
+            labels=dict((attrs.get("Config") or {}).get("Labels") or {}),
+        )
+
+    def push(self, image: str, on_line: Callable[[str], None] | None = None) -> str:
+        """Push ``image`` (``registry/repo:tag``) and return the digest the registry gave it."""
+        repository, tag = split_tag(image)
+        digest: str | None = None
+        with _engine_errors(f"pushing {image}"):
+            for message in self.client.api.push(repository, tag=tag, stream=True, decode=True):
+                if "error" in message or "errorDetail" in message:
+                    raise BuildError(f"pushing {image} failed: {message.get('error')}")
+                aux = message.get("aux")
+                if isinstance(aux, dict) and aux.get("Digest"):
+                    digest = str(aux["Digest"])
+                status = message.get("status")
+                if status and on_line is not None:
+                    on_line(str(status))
+        if digest is None:
+            raise BuildError(f"pushing {image} finished without a digest from the registry")
+        return digest
+
+    def pull(self, image: str) -> BuiltImage:
+        """Pull ``image`` from its registry."""
+        repository, tag = split_tag(image)
+        with _engine_errors(f"pulling {image}"):
+            self.client.api.pull(repository, tag=tag)
+        return self.inspect(image)
+
+    def tag(self, image: str, target: str) -> None:
+        repository, tag = split_tag(target)
+        with _engine_errors(f"tagging {image} as {target}"):
+            self.client.api.tag(image, repository, tag)
+
+    def remove_image(self, image: str) -> None:
+        with _engine_errors(f"removing {image}"):
+            try:
+                self.client.api.remove_image(image, force=True)
+            except docker.errors.ImageNotFound:
+                return

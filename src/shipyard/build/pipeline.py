@@ -1,0 +1,85 @@
+"""From a verified model folder to a build context, and from a context to an image.
+
+The two commands share it: ``shipyard dockerfile`` stops after ``write_build_context``;
+``shipyard build`` goes on with ``build_image`` on a connected engine.
+
+    >>> spec = plan_build(folder, base_image="python:3.11-slim")
+    >>> context = write_build_context(spec, folder, dest, cache_dir=home / "cache" / "build")
+    >>> image = engine.build(context)
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from shipyard.build.buildlog import BuildLog
+from shipyard.build.context import BuildContext, write_context
+from shipyard.build.image import BuiltImage, DockerEngine
+from shipyard.build.spec import BuildSpec
+from shipyard.build.wheelhouse import (
+    Target,
+    image_requirements,
+    resolve_wheelhouse,
+    service_requirements,
+)
+from shipyard.registry.entities import ModelVersion
+from shipyard.registry.folder import read_verified_folder
+
+__all__ = ["build_image", "plan_build", "write_build_context"]
+
+
+def plan_build(
+    model_folder: Path,
+    *,
+    base_image: str | None = None,
+    tags: tuple[str, ...] = (),
+    current: ModelVersion | None = None,
+) -> BuildSpec:
+    """The spec for a verified model folder; ``current`` (from the registry) supplies up-to-date
+    aliases for the default tags."""
+    version = read_verified_folder(model_folder)
+    if current is not None and current.digest == version.digest:
+        version = current
+    return BuildSpec.for_model(version, base_image=base_image, tags=tags)
+
+
+def write_build_context(
+    spec: BuildSpec,
+    model_folder: Path,
+    dest: Path,
+    *,
+    cache_dir: Path,
+    service_source: Path | None = None,
+) -> BuildContext:
+    """Resolve the wheelhouse on this host (cached) and write the whole context into ``dest``."""
+    target = Target.for_python(spec.python_version)
+    requirements = image_requirements(
+        spec.model.manifest.requirements, service_requirements(target)
+    )
+    wheelhouse = resolve_wheelhouse(requirements, target, cache_dir)
+    return write_context(spec, model_folder, wheelhouse, dest, service_source=service_source)
+
+
+def build_image(
+    engine: DockerEngine,
+    spec: BuildSpec,
+    model_folder: Path,
+    *,
+    cache_dir: Path,
+    no_cache: bool = False,
+    service_source: Path | None = None,
+    on_line: Callable[[BuildLog, str], None] | None = None,
+) -> BuiltImage:
+    """Record the base's digest, write a fresh context and build it into a tagged image."""
+    spec = spec.with_base_digest(engine.base_digest(spec.base_image))
+    with tempfile.TemporaryDirectory(prefix="shipyard-build-") as tmp:
+        context = write_build_context(
+            spec,
+            model_folder,
+            Path(tmp) / "context",
+            cache_dir=cache_dir,
+            service_source=service_source,
+        )
+        return engine.build(context, no_cache=no_cache, on_line=on_line)
