@@ -82,25 +82,26 @@ class RegistrySource:
     """A registry reference (``iris@production``); follows the alias when polled."""
 
     def __init__(self, settings: Settings, ref: ModelRef) -> None:
-        from shipyard.registry import Registry
-
         self._ref = ref
-        self._registry = Registry.from_settings(settings)
+        self._settings = settings
 
     def describe(self) -> str:
         return f"registry reference {self._ref}"
 
     def load(self) -> ServedModel:
         from shipyard.models.loading import load_folder
-        from shipyard.registry.folder import read_verified_folder
+        from shipyard.registry import Registry, read_verified_folder
 
-        pinned = self._registry.get(self._ref).ref
-        folder = self._registry.fetch(pinned)
+        with Registry.from_settings(self._settings) as registry:
+            folder = registry.fetch(registry.get(self._ref).ref)
         version = read_verified_folder(folder)
         return ServedModel.from_version(version, load_folder(folder))
 
     def current_version(self) -> int | None:
-        return self._registry.get(self._ref).version
+        from shipyard.registry import Registry
+
+        with Registry.from_settings(self._settings) as registry:
+            return registry.get(self._ref).version
 
 
 def is_model_folder(path: Path) -> bool:
