@@ -1,0 +1,100 @@
+"""The two calls most people need: ``save_model`` and ``load_model``.
+
+>>> version = shipyard.save_model(clf, "iris", sample_input=X[:5], tags={"team": "ml"})
+>>> version.version
+1
+>>> model = shipyard.load_model("iris:1")
+>>> model.predict(X[:2])
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from shipyard.config import Settings
+from shipyard.models.loaded import LoadedModel
+from shipyard.models.loading import load_folder
+from shipyard.models.packaging import package_model
+from shipyard.models.signature import Signature
+from shipyard.refs import ModelRef, validate_name
+from shipyard.registry.entities import ModelVersion
+from shipyard.registry.folder import read_verified_folder
+from shipyard.registry.registry import Registry
+from shipyard.types import JSON
+
+__all__ = ["load_model", "save_model"]
+
+
+def save_model(
+    model: Any,
+    name: str,
+    *,
+    sample_input: Any = None,
+    signature: Signature | JSON | None = None,
+    requirements: Sequence[str] | str | Path | None = None,
+    reference_data: Any = None,
+    metadata: JSON | None = None,
+    tags: dict[str, str] | None = None,
+    run_id: str | None = None,
+    dataset_digest: str | None = None,
+    code_paths: Sequence[str | Path] | None = None,
+    artifacts: Mapping[str, Any] | None = None,
+    settings: Settings | None = None,
+) -> ModelVersion:
+    """Package ``model`` and register it as the next version of ``name``.
+
+    The model is packaged into a scratch folder under ``SHIPYARD_HOME/tmp`` and published from
+    there; the returned ``ModelVersion`` says which number it got.
+    """
+    validate_name(name)
+    settings = settings or Settings.from_env()
+    scratch = settings.home / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f"save-{name}-", dir=scratch))
+    try:
+        folder = workdir / "model"
+        manifest = package_model(
+            model,
+            folder,
+            sample_input=sample_input,
+            signature=signature,
+            requirements=requirements,
+            reference_data=reference_data,
+            metadata=metadata,
+            run_id=run_id,
+            dataset_digest=dataset_digest,
+            code_paths=code_paths,
+            created_by=settings.user,
+            artifacts=artifacts,
+        )
+        with Registry.from_settings(settings) as registry:
+            return registry.publish(name, folder, manifest, tags=tags)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def load_model(
+    ref_or_folder: ModelRef | str | Path, settings: Settings | None = None
+) -> LoadedModel:
+    """Load a registered version (``"iris@production"``) or a model folder (a ``Path``).
+
+    Either way the files are verified against their digests first: a tampered or truncated
+    artifact raises ``IntegrityError`` and is never loaded. A string holding a ``/`` or starting
+    with ``.`` is taken as a folder path, anything else as a reference.
+    """
+    if isinstance(ref_or_folder, str) and _looks_like_path(ref_or_folder):
+        ref_or_folder = Path(ref_or_folder).expanduser()
+    if isinstance(ref_or_folder, Path):
+        read_verified_folder(ref_or_folder)
+        return load_folder(ref_or_folder)
+    with Registry.from_settings(settings or Settings.from_env()) as registry:
+        folder = registry.fetch(ref_or_folder)
+    return load_folder(folder)
+
+
+def _looks_like_path(text: str) -> bool:
+    return "/" in text or text.startswith((".", "~"))
