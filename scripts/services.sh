@@ -3,7 +3,9 @@
 #   PostgreSQL (real), a Docker engine, a local Python base image (no image registry is reachable
 #   here, so it is made with debootstrap + docker import) and an OCI registry on 127.0.0.1:5000.
 # Source it:  . scripts/services.sh   — it exports the SHIPYARD_TEST_* variables the tests read.
-# Idempotent: anything already installed or running is left as it is.
+# Idempotent: anything already installed or running is left as it is. The caller's shell options
+# are restored at the end.
+_services_saved_opts=$(set +o)
 set -euo pipefail
 
 _log() { printf '\033[1m[services]\033[0m %s\n' "$*" >&2; }
@@ -78,4 +80,5 @@ EOF
   done
 fi
 _log "ready: PostgreSQL, Docker engine, $SHIPYARD_TEST_BASE_IMAGE, registry $SHIPYARD_TEST_OCI_REGISTRY"
-set +euo pipefail
+eval "$_services_saved_opts"
+unset _services_saved_opts
