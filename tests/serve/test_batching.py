@@ -108,7 +108,7 @@ def test_one_failing_request_does_not_fail_the_others_in_its_batch() -> None:
         await batcher.close()
         return results
 
-    blocker, good, bad = asyncio.run(scenario())
+    _blocker, good, bad = asyncio.run(scenario())
     assert isinstance(good, dict)
     np.testing.assert_array_equal(good["y"], [2.0])
     assert isinstance(bad, PredictionError)

@@ -70,7 +70,7 @@ def test_json_tensor_with_wrong_element_count_names_the_input() -> None:
 
 
 def test_unknown_datatype_lists_the_valid_ones() -> None:
-    with pytest.raises(InvalidInputError, match="FLOAT.*is not a V2 datatype.*FP32"):
+    with pytest.raises(InvalidInputError, match=r"FLOAT.*is not a V2 datatype.*FP32"):
         decode_json_tensor("x", "FLOAT", [1], [1.0])
 
 
@@ -85,7 +85,7 @@ def test_negative_shape_is_refused() -> None:
 
 
 def test_binary_size_must_match_the_shape() -> None:
-    with pytest.raises(InvalidInputError, match="binary_data_size is 12 bytes.*needs 16"):
+    with pytest.raises(InvalidInputError, match=r"binary_data_size is 12 bytes.*needs 16"):
         decode_binary_tensor("x", "FP32", [4], b"\x00" * 12)
 
 

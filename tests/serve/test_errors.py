@@ -1,4 +1,4 @@
-"""Every error path returns ``{"error": ...}`` with the right status, and the server keeps serving."""
+"""Every error path answers {"error": ...} with its status, and the server keeps serving."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from tests.serve.conftest import tabular_model
+from tests.serve.servers import ThreadServer
 
 from shipyard.serve import ServeConfig, StaticSource, create_app
 from shipyard.serve.runtime import ServedModel
-from tests.serve.conftest import tabular_model
-from tests.serve.servers import ThreadServer
 
 
 def test_wrong_shape_is_400_naming_field_and_expected_shape(client: httpx.Client) -> None:
@@ -90,7 +90,9 @@ def test_records_with_missing_or_unknown_fields_are_400(flaky_server: ThreadServ
         wrong = http.post("/predict", json={"a": ["x"], "b": [1.0]})
     assert missing.status_code == 400
     assert missing.json()["error"] == "record 0 is missing ['b']: expected fields ['a', 'b']"
-    assert unknown.json()["error"] == "record 0 has unknown field(s) ['c']: expected fields ['a', 'b']"
+    assert unknown.json()["error"] == (
+        "record 0 has unknown field(s) ['c']: expected fields ['a', 'b']"
+    )
     assert wrong.json()["error"] == "field 'a': expected FP64 values, got ['x']"
 
 
