@@ -87,7 +87,10 @@ def _check_name(name: str) -> None:
 
 
 def _model_flavor(name: str, value: Any) -> Flavor:
-    flavor = detect_flavor(value)
+    try:
+        flavor = detect_flavor(value)
+    except PackagingError as exc:
+        raise PackagingError(f"artifact {name!r}: {exc}; or give a file path") from exc
     if flavor.name == "python":
         raise PackagingError(
             f"artifact {name!r} is a plain Python object: artifacts are models of a library flavor "

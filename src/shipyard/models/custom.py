@@ -65,7 +65,7 @@ class _LoopThread:
     def __init__(self) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
-            target=self._loop.run_forever, name="shipyard-async-model", daemon=True
+            target=_run_until_stopped, args=(self._loop,), name="shipyard-async-model", daemon=True
         )
         self._thread.start()
         weakref.finalize(self, _stop_loop, self._loop)
@@ -73,6 +73,13 @@ class _LoopThread:
     def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
         future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self._loop)
         return future.result()
+
+
+def _run_until_stopped(loop: asyncio.AbstractEventLoop) -> None:
+    try:
+        loop.run_forever()
+    finally:
+        loop.close()
 
 
 def _stop_loop(loop: asyncio.AbstractEventLoop) -> None:

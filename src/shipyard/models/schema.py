@@ -119,9 +119,11 @@ def check_sample_fits(signature: Signature, sample: Sample) -> None:
 
 
 def _dtype_of(dtype: Any, name: str) -> DType:
-    numpy_dtype = getattr(dtype, "numpy_dtype", dtype)  # pandas extension dtypes (Int64, string)
     if isinstance(dtype, pd.CategoricalDtype):
-        numpy_dtype = dtype.categories.dtype
+        dtype = dtype.categories.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return DType.BYTES
+    numpy_dtype = getattr(dtype, "numpy_dtype", dtype)  # pandas extension dtypes such as Int64
     try:
         return DType.from_numpy(np.dtype(numpy_dtype))
     except (TypeError, ValueError) as exc:

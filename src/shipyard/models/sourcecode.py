@@ -5,9 +5,10 @@ not an installed package, not ``__main__``), that module's top-level package is 
 ``code/`` next to the model, together with any ``code_paths`` given. Loading puts ``code/`` first on
 ``sys.path`` so it imports exactly the code saved with the version.
 
-Two versions of one model may be loaded in one process (an alias swap while serving): when a
-module name from ``code/`` is already imported from elsewhere, it is swapped out only while this
-model loads, then the earlier one is restored, so each version keeps the classes it was built with.
+A module from ``code/`` that is already imported with the same source (the process that packaged
+the model, or a second load) is reused. When it is imported with other source (two versions of
+one model in one process, e.g. an alias swap while serving), the imported one is swapped out only
+while this model loads, then restored, so each version keeps the classes it was built with.
 """
 
 from __future__ import annotations
@@ -95,12 +96,17 @@ def importable_code(folder: Path, code_paths: Sequence[str]) -> Iterator[None]:
     if not code_paths:
         yield
         return
-    code_dir = str((folder / CODE_DIR).resolve())
-    names = {Path(p).stem if p.endswith(".py") else Path(p).name for p in code_paths}
+    code_dir = (folder / CODE_DIR).resolve()
+    names: set[str] = set()  # top-level modules to import from code/, not from elsewhere
+    for entry in code_paths:
+        saved = code_dir / Path(entry).name
+        name = saved.stem if saved.suffix == ".py" else saved.name
+        if not _is_imported_from_same_source(name, saved):
+            names.add(name)
     shadowed = {k: m for k, m in sys.modules.items() if k.partition(".")[0] in names}
     for key in shadowed:
         del sys.modules[key]
-    sys.path.insert(0, code_dir)
+    sys.path.insert(0, str(code_dir))
     try:
         yield
     finally:
@@ -108,7 +114,22 @@ def importable_code(folder: Path, code_paths: Sequence[str]) -> Iterator[None]:
             for key in [k for k in sys.modules if k.partition(".")[0] in names]:
                 del sys.modules[key]
             sys.modules.update(shadowed)
-            sys.path.remove(code_dir)
+            sys.path.remove(str(code_dir))
+
+
+def _is_imported_from_same_source(name: str, saved: Path) -> bool:
+    """True when module ``name`` is imported and its source equals the saved copy."""
+    module = sys.modules.get(name)
+    live = None if module is None else _module_root(module)
+    if live is None or live.is_dir() != saved.is_dir():
+        return False
+    if saved.is_file():
+        return live.read_bytes() == saved.read_bytes()
+    for path in saved.rglob("*.py"):
+        twin = live / path.relative_to(saved)
+        if not twin.is_file() or twin.read_bytes() != path.read_bytes():
+            return False
+    return True
 
 
 def _module_root(module: ModuleType) -> Path | None:

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+import pytest
+import sklearn
+import xgboost
+from tests.models.conftest import Package, WriteModule
+
+from shipyard.errors import PackagingError
+from shipyard.models.requirements import (
+    capture_requirements,
+    imported_distributions,
+    parse_requirements,
+)
+
+
+def test_capture_pins_installed_versions_and_python() -> None:
+    captured = capture_requirements(["scikit-learn", "not-a-real-distribution-xyz"])
+    assert captured.to_lines() == [f"scikit-learn=={sklearn.__version__}"]
+    assert captured.python_version == platform.python_version()
+    assert not captured.overridden
+
+
+def test_user_module_imports_map_to_distributions_skipping_stdlib_and_shipyard(
+    write_module: WriteModule,
+) -> None:
+    module = write_module(
+        "feature_code",
+        """
+        import json
+        import os.path
+        from xgboost import XGBClassifier
+        import sklearn.linear_model
+        from shipyard.models.custom import PythonModel
+        """,
+    )
+    assert imported_distributions([module]) == ("scikit-learn", "xgboost")
+
+
+def test_sklearn_model_pins_its_flavor_packages(package: Package, sklearn_pipeline: object) -> None:
+    manifest, folder = package(sklearn_pipeline)
+    lines = manifest.requirements.to_lines()
+    assert f"scikit-learn=={sklearn.__version__}" in lines
+    assert any(line.startswith("numpy==") for line in lines)
+    assert (folder / "requirements.txt").read_text().splitlines() == lines
+
+
+def test_model_module_imports_are_captured(package: Package, write_module: WriteModule) -> None:
+    module = write_module(
+        "scorer_code",
+        """
+        import xgboost
+
+        def score(batch):
+            return batch.sum(axis=1)
+        """,
+    )
+    manifest, _ = package(module.score)
+    assert f"xgboost=={xgboost.__version__}" in manifest.requirements.to_lines()
+
+
+def test_override_list_replaces_captured_requirements(
+    package: Package, sklearn_pipeline: object
+) -> None:
+    manifest, folder = package(sklearn_pipeline, requirements=["scikit-learn==1.5.2", "numpy==2.0"])
+    assert manifest.requirements.overridden
+    assert manifest.requirements.to_lines() == ["numpy==2.0", "scikit-learn==1.5.2"]
+    assert (folder / "requirements.txt").read_text() == "numpy==2.0\nscikit-learn==1.5.2\n"
+
+
+def test_override_file_skips_comments_and_keeps_extras(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text("# pinned\nrequests[socks]==2.32.3  # http\n\nnumpy==2.1.0\n")
+    assert parse_requirements(path).to_lines() == ["numpy==2.1.0", "requests[socks]==2.32.3"]
+
+
+@pytest.mark.parametrize("line", ["numpy", "numpy>=2", "numpy==2.*", "numpy>=1,<3"])
+def test_unpinned_requirement_is_refused_with_how_to_pin(line: str) -> None:
+    with pytest.raises(PackagingError, match=r"not pinned.*'numpy==X\.Y\.Z'"):
+        parse_requirements([line])
+
+
+def test_missing_requirements_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PackagingError, match=r"requirements file .* not found"):
+        parse_requirements(tmp_path / "nope.txt")
