@@ -50,11 +50,12 @@ def train_and_register(settings: Settings, name: str = DEMO_NAME) -> ModelVersio
         tags={"purpose": "demo"},
         settings=settings,
     )
-    registry = Registry.from_settings(settings)
-    registry.set_alias(name, "production", version.version)
+    with Registry.from_settings(settings) as registry:
+        registry.set_alias(name, "production", version.version)
+        version = registry.get(version.ref)
     request = features.head(3).to_dict(orient="records")
     demo_request_path(settings).write_text(json.dumps(request, indent=1) + "\n")
-    return registry.get(version.ref)
+    return version
 
 
 def demo_request_path(settings: Settings) -> Path:
