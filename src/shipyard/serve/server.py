@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
 from typing import Any
 
 import uvicorn
@@ -40,10 +41,17 @@ def _log_config() -> dict[str, Any]:
     return config
 
 
+def _ignore_signal(signum: int, frame: object) -> None:
+    """Leave the process to exit normally once uvicorn has drained."""
+
+
 def run(target: str, config: ServeConfig) -> None:
     """Serve ``target`` (a registry reference or a model folder) until SIGTERM or Ctrl-C."""
     os.environ.update(config.to_env())
     os.environ[TARGET_ENV] = target
+    # uvicorn drains on SIGTERM, then re-raises the signal under the handler it found at start;
+    # a no-op handler there makes a drained shutdown exit 0, as orchestrators expect.
+    signal.signal(signal.SIGTERM, _ignore_signal)
     uvicorn.run(
         "shipyard.serve.server:app_from_env",
         factory=True,

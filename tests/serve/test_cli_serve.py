@@ -1,0 +1,107 @@
+"""``shipyard serve`` as a real process: model folders, workers, SIGTERM drain."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from tests.serve.servers import CliServer, wait_until_ready
+
+import shipyard
+from shipyard.config import Settings
+from shipyard.registry import Registry
+
+SLOW_MODEL = '''
+import time
+import numpy as np
+from shipyard.models.custom import PythonModel
+
+
+class SlowDoubler(PythonModel):
+    """Doubles its input after a pause, so requests stay in flight."""
+
+    def predict(self, inputs):
+        time.sleep(float(__import__("os").environ.get("SLOW_SECONDS", "0")))
+        return np.asarray(inputs, dtype=float) * 2
+'''
+
+
+@pytest.fixture
+def slow_version(settings: Settings, tmp_path: Path) -> Iterator[int]:
+    """A custom model registered as ``slow`` (its module is saved with it)."""
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "slowdoubler.py").write_text(textwrap.dedent(SLOW_MODEL))
+    sys.path.insert(0, str(code))
+    try:
+        module = importlib.import_module("slowdoubler")
+        version = shipyard.save_model(
+            module.SlowDoubler(), "slow", sample_input=np.zeros((1, 3)), settings=settings
+        )
+    finally:
+        sys.path.remove(str(code))
+        sys.modules.pop("slowdoubler", None)
+    yield version.version
+
+
+def test_sigterm_drains_in_flight_requests_and_exits_0(
+    slow_version: int, shipyard_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**shipyard_env, "SLOW_SECONDS": "1.0"}
+    with CliServer([f"slow:{slow_version}", "--no-batching"], env, tmp_path / "log") as server:
+        wait_until_ready(server.url)
+
+        def call(i: int) -> httpx.Response:
+            with httpx.Client(base_url=server.url, timeout=30) as http:
+                return http.post("/predict", json=[[float(i), 1.0, 2.0]])
+
+        with ThreadPoolExecutor(3) as pool:
+            futures = [pool.submit(call, i) for i in range(3)]
+            time.sleep(0.4)
+            code = server.terminate()
+            responses = [f.result() for f in futures]
+        assert code == 0, server.log()
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert responses[2].json()["predictions"] == [[4.0, 2.0, 4.0]]
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.url}/healthz")
+
+
+def test_serves_a_model_folder_with_two_workers(
+    slow_version: int, settings: Settings, shipyard_env: dict[str, str], tmp_path: Path
+) -> None:
+    with Registry.from_settings(settings) as registry:
+        fetched = registry.fetch(f"slow:{slow_version}")
+    folder = shutil.copytree(fetched, tmp_path / "image-model")
+    env = {"SHIPYARD_HOME": str(tmp_path / "empty-home"), "SHIPYARD_SERVE_WORKERS": "2"}
+    with CliServer([str(folder)], env, tmp_path / "log") as server:
+        wait_until_ready(server.url)
+        with httpx.Client(base_url=server.url) as http:
+            response = http.post("/predict", json={"input": [[1.0, 2.0, 3.0]]})
+            metadata = http.get("/v2/models/slow").json()
+        assert server.terminate() == 0, server.log()
+    assert response.json() == {
+        "model_name": "slow",
+        "model_version": "1",
+        "predictions": [[2.0, 4.0, 6.0]],
+    }
+    assert metadata["versions"] == ["1"]
+    assert "Started parent process" in server.log()
+
+
+def test_unknown_reference_exits_3_with_a_message(
+    shipyard_env: dict[str, str], tmp_path: Path
+) -> None:
+    with CliServer(["missing@production"], shipyard_env, tmp_path / "log") as server:
+        assert server.process is not None
+        assert server.process.wait(timeout=60) == 3
+    assert "missing" in server.log()
