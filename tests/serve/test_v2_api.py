@@ -18,6 +18,10 @@ def _infer_body(rows: np.ndarray, **extra: object) -> dict[str, object]:
     return {"inputs": [{**tensor, "data": rows.ravel().tolist()}], **extra}
 
 
+def _row_tensor(datatype: str, data: list[object]) -> dict[str, object]:
+    return {"name": "input", "shape": [1, 30], "datatype": datatype, "data": data}
+
+
 def test_server_metadata_live_and_ready(client: httpx.Client) -> None:
     metadata = client.get("/v2").json()
     assert metadata["name"] == "shipyard"
