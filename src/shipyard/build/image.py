@@ -35,13 +35,16 @@ _NO_ENGINE_HINT = (
 
 @dataclass(frozen=True, slots=True)
 class BuiltImage:
-    """An image in the engine: its id, tags, size, layers and (once pushed) repo digests."""
+    """An image in the engine: its id, tags, size, layers and (once pushed) repo digests.
+
+    ``layers`` are the root file system's diff ids; ``history`` is one ``(id, created_by)`` per
+    instruction, oldest first, where a reused (cached) step keeps its id."""
 
     id: str
     tags: tuple[str, ...]
     size: int
     layers: tuple[str, ...]
-    history_ids: tuple[str, ...]
+    history: tuple[tuple[str, str], ...]
     repo_digests: tuple[str, ...]
     labels: dict[str, str]
     cached_steps: tuple[int, ...] = ()
@@ -165,7 +168,7 @@ class DockerEngine:
             tags=tuple(attrs.get("RepoTags") or ()),
             size=int(attrs.get("Size") or 0),
             layers=tuple(attrs.get("RootFS", {}).get("Layers") or ()),
-            history_ids=tuple(str(h.get("Id")) for h in reversed(history)),
+            history=tuple((str(h.get("Id")), str(h.get("CreatedBy"))) for h in reversed(history)),
             repo_digests=tuple(attrs.get("RepoDigests") or ()),
             labels=dict((attrs.get("Config") or {}).get("Labels") or {}),
         )

