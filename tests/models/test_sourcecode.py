@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sklearn
+from tests.models.conftest import Package, WriteModule, forget_module
+
+from shipyard.errors import PackagingError
+from shipyard.models.loading import load_folder
+from shipyard.models.sourcecode import copy_code, is_user_module
+
+
+def test_installed_and_stdlib_modules_are_not_user_code(write_module: WriteModule) -> None:
+    assert not is_user_module(sklearn)
+    assert not is_user_module(sys.modules["json"])
+    assert not is_user_module(sys.modules["shipyard.models.packaging"])
+    assert is_user_module(write_module("mine", "X = 1\n"))
+
+
+def test_code_paths_are_copied_and_importable_at_load(
+    package: Package, tmp_path: Path, write_module: WriteModule
+) -> None:
+    helpers = tmp_path / "lib" / "text_helpers"
+    helpers.mkdir(parents=True)
+    (helpers / "__init__.py").write_text("")
+    (helpers / "clean.py").write_text("def shout(x):\n    return x * 3\n")
+    (helpers / "notes.md").write_text("not code")
+    model_module = write_module(
+        "uses_helpers",
+        "def predict(batch):\n    from text_helpers.clean import shout\n    return shout(batch)\n",
+    )
+    manifest, folder = package(model_module.predict, code_paths=[helpers])
+    forget_module(model_module)
+
+    loaded = load_folder(folder)
+
+    assert manifest.code_paths == ("code/text_helpers", "code/uses_helpers.py")
+    assert not (folder / "code" / "text_helpers" / "notes.md").exists()
+    np.testing.assert_array_equal(loaded.predict({"input": np.ones(2)})["predictions"], [3, 3])
+    sys.modules.pop("text_helpers", None)
+    sys.modules.pop("text_helpers.clean", None)
+
+
+def test_missing_code_path_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PackagingError, match="does not exist"):
+        copy_code(tmp_path, [], [tmp_path / "nope.py"])
+
+
+def test_non_python_file_code_path_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("a\n")
+    with pytest.raises(PackagingError, match=r"not a \.py file"):
+        copy_code(tmp_path, [], [data])
+
+
+def test_two_code_paths_with_one_name_are_refused(tmp_path: Path) -> None:
+    for parent in ("a", "b"):
+        (tmp_path / parent).mkdir()
+        (tmp_path / parent / "feat.py").write_text("")
+    with pytest.raises(PackagingError, match=r"both named 'feat\.py'"):
+        copy_code(tmp_path, [], [tmp_path / "a" / "feat.py", tmp_path / "b" / "feat.py"])
