@@ -1,0 +1,69 @@
+"""The data flows one way: a stage imports only from stages to its left and the shared core.
+
+    core (errors, config, refs, types) ◄── models ◄── registry ◄── serve / build ◄── cli
+
+``serve`` and ``build`` do not import each other; nothing imports ``cli``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import shipyard
+
+PACKAGE = Path(shipyard.__file__).parent
+CORE = {"errors", "config", "refs", "types"}
+ALLOWED: dict[str, set[str]] = {
+    "core": CORE,
+    "models": CORE | {"models"},
+    "registry": CORE | {"models", "registry"},
+    "_api": CORE | {"models", "registry"},
+    "serve": CORE | {"models", "registry", "serve", "_api"},
+    "build": CORE | {"models", "registry", "build", "_api"},
+}
+
+
+def _stage(module_path: Path) -> str:
+    first = module_path.relative_to(PACKAGE).with_suffix("").parts[0]
+    return "core" if first in CORE else first
+
+
+def _shipyard_imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "shipyard" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+SOURCES = sorted(
+    p for p in PACKAGE.rglob("*.py") if _stage(p) in ALLOWED and "migrations" not in p.parts
+)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_module_imports_only_from_stages_to_its_left(path: Path) -> None:
+    stage = _stage(path)
+    wrong = sorted(_shipyard_imports(path) - ALLOWED[stage])
+    assert not wrong, f"{path.relative_to(PACKAGE)} ({stage}) imports shipyard.{wrong}"
+
+
+def test_nothing_outside_cli_imports_cli() -> None:
+    offenders = [
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if "cli" not in p.relative_to(PACKAGE).parts[:1]
+        and p.name != "__main__.py"
+        and "cli" in _shipyard_imports(p)
+    ]
+    assert offenders == []
