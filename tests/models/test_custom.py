@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
-from tests.models.conftest import Package, WriteModule, forget_module
 
 from shipyard.errors import PackagingError
 from shipyard.models.custom import PythonModel
 from shipyard.models.loading import load_folder
+from tests.models.conftest import Package, WriteModule, forget_module
 
 CHURN_SOURCE = """
 import numpy as np

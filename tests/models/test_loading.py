@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
-from tests.models.conftest import Package, WriteModule, forget_module
 
 from shipyard.errors import IntegrityError, ModelLoadError
 from shipyard.models.flavors.base import import_optional
 from shipyard.models.loading import load_folder
+from tests.models.conftest import Package, WriteModule, forget_module
 
 
 def test_loaded_model_carries_its_manifest(

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
-from tests.models.conftest import Package
 
 from shipyard.errors import PackagingError
 from shipyard.models.manifest import ModelManifest
 from shipyard.models.signature import Signature, TensorSpec
 from shipyard.types import DType
+from tests.models.conftest import Package
 
 
 def test_manifest_on_disk_equals_the_returned_manifest(

@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from tests.models.conftest import Package
 
 from shipyard.errors import PackagingError
 from shipyard.models.profile import (
@@ -16,6 +15,7 @@ from shipyard.models.profile import (
     ReferenceProfile,
     profile_reference_data,
 )
+from tests.models.conftest import Package
 
 
 @pytest.fixture

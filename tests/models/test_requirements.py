@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 import sklearn
 import xgboost
-from tests.models.conftest import Package, WriteModule
 
 from shipyard.errors import PackagingError
 from shipyard.models.requirements import (
@@ -14,6 +13,7 @@ from shipyard.models.requirements import (
     imported_distributions,
     parse_requirements,
 )
+from tests.models.conftest import Package, WriteModule
 
 
 def test_capture_pins_installed_versions_and_python() -> None:

@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sklearn
-from tests.models.conftest import Package, WriteModule, forget_module
 
 from shipyard.errors import PackagingError
 from shipyard.models.loading import load_folder
-from shipyard.models.sourcecode import copy_code, is_user_module
+from shipyard.models.sourcecode import copy_code, is_user_module, referenced_modules
+from tests.models.conftest import Package, WriteModule, forget_module
 
 
 def test_installed_and_stdlib_modules_are_not_user_code(write_module: WriteModule) -> None:
@@ -62,3 +62,36 @@ def test_two_code_paths_with_one_name_are_refused(tmp_path: Path) -> None:
         (tmp_path / parent / "feat.py").write_text("")
     with pytest.raises(PackagingError, match=r"both named 'feat\.py'"):
         copy_code(tmp_path, [], [tmp_path / "a" / "feat.py", tmp_path / "b" / "feat.py"])
+
+
+def test_only_modules_pickled_by_reference_are_referenced(write_module: WriteModule) -> None:
+    module = write_module(
+        "refs_demo",
+        """
+        class Model:
+            def predict(self, x):
+                return x
+
+        def top(x):
+            return x
+
+        def factory():
+            def inner(x):
+                return x
+            return inner
+        """,
+    )
+    assert referenced_modules(module.Model()) == (module,)
+    assert referenced_modules(module.top) == (module,)
+    assert referenced_modules(module.Model().predict) == (module,)
+    assert referenced_modules(module.factory()) == ()
+    assert referenced_modules(lambda x: x) == ()
+
+
+def test_local_function_does_not_copy_its_test_module(package: Package) -> None:
+    def local(batch: np.ndarray) -> np.ndarray:
+        return batch
+
+    manifest, folder = package(local, sample_input=np.zeros((1, 1)))
+    assert manifest.code_paths == ()
+    assert not (folder / "code").exists()

@@ -38,7 +38,12 @@ from shipyard.models.schema import (
     infer_output_specs,
 )
 from shipyard.models.signature import Signature
-from shipyard.models.sourcecode import copy_code, defining_modules, is_user_module
+from shipyard.models.sourcecode import (
+    copy_code,
+    defining_modules,
+    is_user_module,
+    referenced_modules,
+)
 from shipyard.types import JSON
 
 __all__ = ["package_model"]
@@ -76,13 +81,13 @@ def package_model(
     if artifacts and not isinstance(model, PythonModel):
         raise PackagingError("artifacts=... is for shipyard.models.custom.PythonModel subclasses")
 
-    modules = defining_modules(model)
-    code = copy_code(folder, modules, code_paths or ())
+    code = copy_code(folder, referenced_modules(model), code_paths or ())
     options = dict(flavor.save(model, folder, {**metadata, **(flavor_options or {})}))
     packages = list(flavor.packages(model))
     if artifacts:
         options["artifacts"] = save_artifacts(folder, artifacts)
         packages.extend(artifact_packages(artifacts))
+    modules = defining_modules(model)
     user_modules = [m for m in modules if m.__name__ == "__main__" or is_user_module(m)]
     packages.extend(imported_distributions(user_modules))
     pinned = _requirements(requirements, packages)

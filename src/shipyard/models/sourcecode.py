@@ -14,23 +14,35 @@ while this model loads, then restored, so each version keeps the classes it was 
 from __future__ import annotations
 
 import shutil
+import site
 import sys
 import sysconfig
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
+from types import FunctionType, ModuleType
 
 from shipyard.errors import PackagingError
 
-__all__ = ["CODE_DIR", "copy_code", "defining_modules", "importable_code", "is_user_module"]
+__all__ = [
+    "CODE_DIR",
+    "copy_code",
+    "defining_modules",
+    "importable_code",
+    "is_user_module",
+    "referenced_modules",
+]
 
 CODE_DIR = "code"
 
 _INSTALLED_ROOTS = tuple(
     Path(p).resolve()
-    for key in ("stdlib", "platstdlib", "purelib", "platlib")
-    if (p := sysconfig.get_paths().get(key))
+    for p in (
+        *(sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")),
+        *site.getsitepackages(),
+        site.getusersitepackages(),
+    )
+    if p
 )
 _SHIPYARD_ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,6 +54,25 @@ def defining_modules(obj: object) -> tuple[ModuleType, ...]:
         sys.modules[n] for n in sorted(n for n in names if isinstance(n, str)) if n in sys.modules
     ]
     return tuple(found)
+
+
+def referenced_modules(obj: object) -> tuple[ModuleType, ...]:
+    """The modules pickle imports by name to rebuild ``obj``: the one holding its class (or the
+    function or class itself) when that is reachable by its qualified name.
+
+    Functions and classes defined inside functions or in ``__main__`` are saved by value instead;
+    other modules the object's attributes come from are not followed: pass them as ``code_paths``.
+    """
+    target = getattr(obj, "__func__", obj)
+    if not isinstance(target, type | FunctionType):
+        target = type(obj)
+    module = sys.modules.get(target.__module__)
+    if module is None or module.__name__ == "__main__":
+        return ()
+    found: object = module
+    for part in target.__qualname__.split("."):
+        found = getattr(found, part, None)
+    return (module,) if found is target else ()
 
 
 def is_user_module(module: ModuleType) -> bool:

@@ -3,9 +3,9 @@ from __future__ import annotations
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from tests.models.conftest import Package
 
 from shipyard.models.loading import load_folder
+from tests.models.conftest import Package
 
 
 def test_classifier_round_trip_returns_class_labels(

@@ -8,9 +8,9 @@ import pandas as pd
 from onnx import TensorProto, helper
 from skl2onnx import to_onnx
 from sklearn.linear_model import LogisticRegression
-from tests.models.conftest import Package
 
 from shipyard.models.loading import load_folder
+from tests.models.conftest import Package
 
 
 def _add_one_graph() -> onnx.ModelProto:
@@ -62,3 +62,25 @@ def test_float64_input_is_cast_to_the_graph_type(package: Package) -> None:
     _, folder = package(_add_one_graph())
     result = load_folder(folder).predict({"input": np.ones((2, 3), dtype=np.float64)})
     np.testing.assert_array_equal(result["output"], np.full((2, 3), 2.0, dtype=np.float32))
+
+
+def test_graph_with_one_input_per_column_is_fed_column_by_column(package: Package) -> None:
+    node = helper.make_node("Sub", ["price", "cost"], ["margin"])
+    graph = helper.make_graph(
+        [node],
+        "margin",
+        [
+            helper.make_tensor_value_info("price", TensorProto.FLOAT, [None, 1]),
+            helper.make_tensor_value_info("cost", TensorProto.FLOAT, [None, 1]),
+        ],
+        [helper.make_tensor_value_info("margin", TensorProto.FLOAT, [None, 1])],
+    )
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    rows = [{"cost": 1.0, "price": 3.0}, {"cost": 2.0, "price": 2.5}]
+    manifest, folder = package(proto, sample_input=rows)
+    result = load_folder(folder).predict(
+        {"price": np.array([3.0, 2.5]), "cost": np.array([1.0, 2.0])}
+    )
+    assert manifest.signature is not None
+    assert manifest.signature.input_kind == "columns"
+    np.testing.assert_allclose(result["margin"], [[2.0], [0.5]])

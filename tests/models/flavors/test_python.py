@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from tests.models.conftest import Package
 
 from shipyard.models.flavors import detect_flavor
 from shipyard.models.loading import load_folder
+from tests.models.conftest import Package
 
 
 class Doubler:

@@ -5,10 +5,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from tests.models.conftest import Package, WriteModule, forget_module
 
 from shipyard.errors import PackagingError
 from shipyard.models.loading import load_folder
+from tests.models.conftest import Package, WriteModule, forget_module
 
 NET_SOURCE = """
 import torch

@@ -5,10 +5,10 @@ import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from tests.models.conftest import Package
 
 from shipyard.models.flavors import detect_flavor
 from shipyard.models.loading import load_folder
+from tests.models.conftest import Package
 
 
 def test_pipeline_round_trip_predicts_like_the_original(

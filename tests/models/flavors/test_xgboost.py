@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from tests.models.conftest import Package
 
 from shipyard.models.loading import load_folder
+from tests.models.conftest import Package
 
 
 def test_classifier_round_trip_in_native_json(
