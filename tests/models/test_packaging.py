@@ -105,3 +105,18 @@ def test_metadata_is_stored_as_json(package: Package, sklearn_pipeline: Pipeline
         "auc": 0.91,
         "owner": "ana",
     }
+
+
+def test_failed_packaging_leaves_no_half_folder(tmp_path: Path) -> None:
+    from shipyard.models.packaging import package_model
+
+    def broken(batch: np.ndarray) -> np.ndarray:
+        raise ValueError("boom")
+
+    new, existing = tmp_path / "new", tmp_path / "existing"
+    existing.mkdir()
+    for folder in (new, existing):
+        with pytest.raises(PackagingError):
+            package_model(broken, folder, sample_input=np.zeros((1, 1)), created_by="t")
+    assert not new.exists()
+    assert list(existing.iterdir()) == []

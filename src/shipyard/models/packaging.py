@@ -11,7 +11,10 @@ model on ``sample_input``, so a folder that packages also loads and predicts.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,50 +74,53 @@ def package_model(
     ``flavor_options``: flavor-specific settings, e.g. ``{"init_kwargs": {...}}`` for a PyTorch
     ``nn.Module``.
     """
-    folder = _empty_folder(Path(folder))
-    metadata = _json_metadata(metadata)
-    flavor = detect_flavor(model)
-    sample = None if sample_input is None else as_sample(sample_input)
-    explicit = None if signature is None else coerce_signature(signature)
-    if explicit is not None and sample is not None:
-        check_sample_fits(explicit, sample)
-    if artifacts and not isinstance(model, PythonModel):
-        raise PackagingError("artifacts=... is for shipyard.models.custom.PythonModel subclasses")
+    folder = Path(folder)
+    with _fresh_folder(folder):
+        metadata = _json_metadata(metadata)
+        flavor = detect_flavor(model)
+        sample = None if sample_input is None else as_sample(sample_input)
+        explicit = None if signature is None else coerce_signature(signature)
+        if explicit is not None and sample is not None:
+            check_sample_fits(explicit, sample)
+        if artifacts and not isinstance(model, PythonModel):
+            raise PackagingError(
+                "artifacts=... is for shipyard.models.custom.PythonModel subclasses"
+            )
 
-    code = copy_code(folder, referenced_modules(model), code_paths or ())
-    options = dict(flavor.save(model, folder, {**metadata, **(flavor_options or {})}))
-    packages = list(flavor.packages(model))
-    if artifacts:
-        options["artifacts"] = save_artifacts(folder, artifacts)
-        packages.extend(artifact_packages(artifacts))
-    modules = defining_modules(model)
-    user_modules = [m for m in modules if m.__name__ == "__main__" or is_user_module(m)]
-    packages.extend(imported_distributions(user_modules))
-    pinned = _requirements(requirements, packages)
-    write_requirements_file(pinned, folder)
+        code = copy_code(folder, referenced_modules(model), code_paths or ())
+        options = dict(flavor.save(model, folder, {**metadata, **(flavor_options or {})}))
+        packages = list(flavor.packages(model))
+        if artifacts:
+            options["artifacts"] = save_artifacts(folder, artifacts)
+            packages.extend(artifact_packages(artifacts))
+        modules = defining_modules(model)
+        user_modules = [m for m in modules if m.__name__ == "__main__" or is_user_module(m)]
+        packages.extend(imported_distributions(user_modules))
+        pinned = _requirements(requirements, packages)
+        write_requirements_file(pinned, folder)
 
-    profile_path = None
-    if reference_data is not None:
-        profile_reference_data(reference_data).write(folder / PROFILE_FILE)
-        profile_path = PROFILE_FILE
+        profile_path = None
+        if reference_data is not None:
+            profile_reference_data(reference_data).write(folder / PROFILE_FILE)
+            profile_path = PROFILE_FILE
 
-    manifest = ModelManifest(
-        flavor=flavor.name,
-        signature=explicit,
-        requirements=pinned,
-        lineage=capture_lineage(
-            created_by=created_by, run_id=run_id, dataset_digest=dataset_digest
-        ),
-        flavor_options=options,
-        code_paths=code,
-        profile_path=profile_path,
-        metadata=metadata,
-    )
-    manifest.write(folder)
-    if sample is not None and (explicit is None or not explicit.outputs):
-        manifest = _with_inferred_signature(manifest, folder, sample, explicit)
+        manifest = ModelManifest(
+            flavor=flavor.name,
+            signature=explicit,
+            requirements=pinned,
+            lineage=capture_lineage(
+                created_by=created_by, run_id=run_id, dataset_digest=dataset_digest
+            ),
+            flavor_options=options,
+            code_paths=code,
+            profile_path=profile_path,
+            metadata=metadata,
+        )
         manifest.write(folder)
-    return manifest
+        if sample is not None and (explicit is None or not explicit.outputs):
+            manifest = _with_inferred_signature(manifest, folder, sample, explicit)
+            manifest.write(folder)
+        return manifest
 
 
 def _with_inferred_signature(
@@ -139,16 +145,7 @@ def _with_inferred_signature(
     signature = Signature(
         inputs=inputs.inputs, outputs=infer_output_specs(raw), input_kind=inputs.input_kind
     )
-    return ModelManifest(
-        flavor=manifest.flavor,
-        signature=signature,
-        requirements=manifest.requirements,
-        lineage=manifest.lineage,
-        flavor_options=manifest.flavor_options,
-        code_paths=manifest.code_paths,
-        profile_path=manifest.profile_path,
-        metadata=manifest.metadata,
-    )
+    return replace(manifest, signature=signature)
 
 
 def _requirements(
@@ -159,11 +156,25 @@ def _requirements(
     return capture_requirements(packages)
 
 
-def _empty_folder(folder: Path) -> Path:
+@contextmanager
+def _fresh_folder(folder: Path) -> Iterator[None]:
+    """Create or reuse the empty ``folder``; if packaging fails, leave it as it was found."""
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise PackagingError(f"{folder} is not an empty folder: package a model into a new one")
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    try:
+        yield
+    except BaseException:
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            for child in folder.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        raise
 
 
 def _json_metadata(metadata: JSON | None) -> JSON:
