@@ -17,6 +17,7 @@ import shutil
 import site
 import sys
 import sysconfig
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +46,7 @@ _INSTALLED_ROOTS = tuple(
     if p
 )
 _SHIPYARD_ROOT = Path(__file__).resolve().parents[1]
+_SWAP_LOCK = threading.RLock()
 
 
 def defining_modules(obj: object) -> tuple[ModuleType, ...]:
@@ -134,18 +136,19 @@ def importable_code(folder: Path, code_paths: Sequence[str]) -> Iterator[None]:
         name = saved.stem if saved.suffix == ".py" else saved.name
         if not _is_imported_from_same_source(name, saved):
             names.add(name)
-    shadowed = {k: m for k, m in sys.modules.items() if k.partition(".")[0] in names}
-    for key in shadowed:
-        del sys.modules[key]
-    sys.path.insert(0, str(code_dir))
-    try:
-        yield
-    finally:
-        if shadowed:
-            for key in [k for k in sys.modules if k.partition(".")[0] in names]:
-                del sys.modules[key]
-            sys.modules.update(shadowed)
-            sys.path.remove(str(code_dir))
+    with _SWAP_LOCK:  # one model at a time rearranges sys.modules / sys.path
+        shadowed = {k: m for k, m in sys.modules.items() if k.partition(".")[0] in names}
+        for key in shadowed:
+            del sys.modules[key]
+        sys.path.insert(0, str(code_dir))
+        try:
+            yield
+        finally:
+            if shadowed:
+                for key in [k for k in sys.modules if k.partition(".")[0] in names]:
+                    del sys.modules[key]
+                sys.modules.update(shadowed)
+                sys.path.remove(str(code_dir))
 
 
 def _is_imported_from_same_source(name: str, saved: Path) -> bool:

@@ -84,3 +84,26 @@ def test_module_defined_in_a_function_is_refused_with_a_fix(package: Package) ->
 
     with pytest.raises(PackagingError, match=r"torch\.jit\.script"):
         package(Local())
+
+
+def test_state_dict_init_kwargs_can_come_from_metadata(
+    package: Package, write_module: WriteModule
+) -> None:
+    nets = write_module("tiny_nets_meta", NET_SOURCE)
+    net = nets.TinyNet(features=2, classes=2)
+    manifest, folder = package(
+        net,
+        sample_input=np.zeros((1, 2), dtype=np.float32),
+        metadata={"init_kwargs": {"features": 2, "classes": 2}},
+    )
+    assert manifest.flavor_options["init_kwargs"] == {"features": 2, "classes": 2}
+    assert manifest.metadata["init_kwargs"] == {"features": 2, "classes": 2}
+    assert load_folder(folder).predict({"input": np.ones((3, 2))})["predictions"].shape == (3, 2)
+
+
+def test_missing_init_kwargs_fail_at_packaging_not_at_serving(
+    package: Package, write_module: WriteModule
+) -> None:
+    nets = write_module("tiny_nets_nokw", NET_SOURCE)
+    with pytest.raises(PackagingError, match=r"does not load back.*TypeError"):
+        package(nets.TinyNet(features=2, classes=2), sample_input=np.zeros((1, 2)))
