@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from shipyard.models.custom import PythonModel, as_sync
 from shipyard.models.loaded import NativePredict
@@ -20,6 +20,7 @@ from shipyard.types import JSON
 __all__ = ["PythonFlavor"]
 
 _FILE = "model.pkl"
+PythonKind = Literal["python_model", "predict_method", "callable"]
 
 
 class PythonFlavor:
@@ -37,8 +38,10 @@ class PythonFlavor:
 
     def save(self, obj: Any, folder: Path, options: Mapping[str, Any]) -> JSON:
         dump_pickle(obj, folder / _FILE)
-        kind = "python_model" if isinstance(obj, PythonModel) else "callable"
-        if kind == "callable" and callable(getattr(obj, "predict", None)):
+        kind: PythonKind = "callable"
+        if isinstance(obj, PythonModel):
+            kind = "python_model"
+        elif callable(getattr(obj, "predict", None)):
             kind = "predict_method"
         return {"file": _FILE, "serialization": "cloudpickle", "kind": kind}
 
