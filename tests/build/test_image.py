@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
-from tests.build.conftest import DemoModel, unique_tag
 
+from shipyard.build.buildlog import BuildLog
 from shipyard.build.container import start_container, stop_container, wait_until_healthy
 from shipyard.build.context import default_service_source
 from shipyard.build.image import BuiltImage, DockerEngine
 from shipyard.build.labels import image_labels
 from shipyard.build.pipeline import build_image, plan_build, write_build_context
 from shipyard.errors import BuildError
+from tests.build.conftest import DemoModel, unique_tag
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -106,7 +106,7 @@ def test_code_only_change_reuses_dependency_layers(
         assert rebuilt.history[service] != built_image.history[service]
         assert rebuilt.cached_steps  # the builder's install step came from cache
     finally:
-        engine.remove_image(rebuilt.id)
+        engine.remove_build(rebuilt)
 
 
 def test_push_to_registry_and_pull_back(
@@ -152,8 +152,11 @@ def test_failed_build_names_the_step_and_shows_its_log(
     data = wheel.read_bytes()
     wheel.unlink()  # a hard link into the cache: replace, never modify in place
     wheel.write_bytes(data + b"tampered")
+    log = BuildLog()
     with pytest.raises(BuildError) as failure:
-        engine.build(replace(context, spec=spec))
+        engine.build(context, log=log)
+    for step_image in reversed(log.step_images):
+        engine.remove_image(step_image, force=False)
     message = str(failure.value)
     assert "step 4/" in message and "pip install" in message
     assert "HASH" in message.upper()

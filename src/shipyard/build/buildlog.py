@@ -18,6 +18,7 @@ from typing import Any
 __all__ = ["BuildLog"]
 
 _STEP = re.compile(r"Step (\d+)/(\d+) : (.*)")
+_RESULT = re.compile(r"\s*---> ([0-9a-f]{12,64})\s*")
 _TAIL = 30
 
 
@@ -31,7 +32,9 @@ class BuildLog:
     image_id: str | None = None
     error: str | None = None
     cached_steps: list[int] = field(default_factory=list)
+    """Steps whose result came from the cache; ``step_images`` are the ids steps produced."""
     step_output: list[str] = field(default_factory=list)
+    step_images: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
 
     def feed(self, message: dict[str, Any]) -> str | None:
@@ -57,6 +60,8 @@ class BuildLog:
             self.step_output = []
         elif line.strip() == "---> Using cache":
             self.cached_steps.append(self.step)
+        elif (result := _RESULT.fullmatch(line)) and not self.instruction.startswith("FROM "):
+            self.step_images.append(result.group(1))
         else:
             self.step_output.append(line)
             del self.step_output[:-_TAIL]

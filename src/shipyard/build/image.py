@@ -13,12 +13,14 @@ Dockerfile, which tags) were made by the pure modules before. No engine gives a
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
 import docker
+import docker.constants
 import docker.errors
 
 from shipyard.build.buildlog import BuildLog
@@ -27,6 +29,7 @@ from shipyard.errors import BuildError, DockerUnavailableError
 
 __all__ = ["BuiltImage", "DockerEngine", "split_tag"]
 
+_DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 _NO_ENGINE_HINT = (
     "start Docker or set DOCKER_HOST, or write the build context with "
     "`shipyard dockerfile REF -o DIR` and build it with your own tools"
@@ -48,6 +51,7 @@ class BuiltImage:
     repo_digests: tuple[str, ...]
     labels: dict[str, str]
     cached_steps: tuple[int, ...] = ()
+    step_images: tuple[str, ...] = ()
 
     @property
     def digest(self) -> str | None:
@@ -72,6 +76,20 @@ def split_tag(image: str) -> tuple[str, str]:
     if not sep or "/" in tag:
         return image, "latest"
     return name, tag
+
+
+def _check_unix_socket(docker_host: str, where: str) -> None:
+    """Fail fast (and without leaking a socket, as the SDK does) when a unix socket is dead."""
+    if not docker_host.startswith("unix://"):
+        return
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(5)
+        try:
+            probe.connect(docker_host.removeprefix("unix://"))
+        except OSError as exc:
+            raise DockerUnavailableError(
+                f"no Docker engine reachable at {where} ({exc}); {_NO_ENGINE_HINT}"
+            ) from None
 
 
 @contextmanager
@@ -100,17 +118,28 @@ class DockerEngine:
     def connect(cls, timeout: int = 600) -> DockerEngine:
         """Connect using ``DOCKER_HOST`` or the default socket; fail fast when no engine answers."""
         where = os.environ.get("DOCKER_HOST") or "the default socket"
+        _check_unix_socket(os.environ.get("DOCKER_HOST") or _DEFAULT_SOCKET, where)
+        # Ask the engine its API version ourselves: the SDK's own probe leaks its socket on failure.
+        probe = docker.from_env(version=docker.constants.MINIMUM_DOCKER_API_VERSION, timeout=10)
         try:
-            client = docker.from_env(timeout=timeout)
-            client.ping()
+            api_version = str(probe.version()["ApiVersion"])
         except (docker.errors.DockerException, OSError) as exc:
             raise DockerUnavailableError(
                 f"no Docker engine reachable at {where} ({exc}); {_NO_ENGINE_HINT}"
             ) from None
+        finally:
+            probe.close()
+        client = docker.from_env(version=api_version, timeout=timeout)
         return cls(client)
 
     def close(self) -> None:
         self.client.close()
+
+    def __enter__(self) -> DockerEngine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def base_digest(self, image: str) -> str | None:
         """The repo digest of a local base image, when the engine knows one (pulled images)."""
@@ -132,9 +161,10 @@ class DockerEngine:
         *,
         no_cache: bool = False,
         on_line: Callable[[BuildLog, str], None] | None = None,
+        log: BuildLog | None = None,
     ) -> BuiltImage:
-        """Build ``context`` and tag it with every tag of its spec."""
-        log = BuildLog()
+        """Build ``context`` and tag it with every tag of its spec (``log`` follows the build)."""
+        log = log if log is not None else BuildLog()
         tags = context.spec.tags
         with _engine_errors(f"building {tags[0]}"):
             stream = self.client.api.build(
@@ -156,7 +186,9 @@ class DockerEngine:
                 repository, name = split_tag(tag)
                 self.client.api.tag(log.image_id, repository, name)
         image = self.inspect(log.image_id)
-        return replace(image, cached_steps=tuple(log.cached_steps))
+        return replace(
+            image, cached_steps=tuple(log.cached_steps), step_images=tuple(log.step_images)
+        )
 
     def inspect(self, image: str) -> BuiltImage:
         """What the engine knows about ``image`` (an id or a tag)."""
@@ -203,9 +235,21 @@ class DockerEngine:
         with _engine_errors(f"tagging {image} as {target}"):
             self.client.api.tag(image, repository, tag)
 
-    def remove_image(self, image: str) -> None:
+    def remove_image(self, image: str, *, force: bool = True) -> bool:
+        """Remove ``image``; False when it is gone already or (without force) still in use."""
         with _engine_errors(f"removing {image}"):
             try:
-                self.client.api.remove_image(image, force=True)
+                self.client.api.remove_image(image, force=force)
             except docker.errors.ImageNotFound:
-                return
+                return False
+            except docker.errors.APIError as exc:
+                if force or exc.status_code != 409:
+                    raise
+                return False
+        return True
+
+    def remove_build(self, image: BuiltImage) -> None:
+        """Remove an image and the untagged stage images its build made (the layer cache)."""
+        self.remove_image(image.id)
+        for step_image in reversed(image.step_images):
+            self.remove_image(step_image, force=False)

@@ -16,7 +16,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from shipyard.build.buildlog import BuildLog
-from shipyard.build.container import start_container, stop_container, wait_until_healthy
+from shipyard.build.container import (
+    RunningContainer,
+    start_container,
+    stop_container,
+    wait_until_healthy,
+)
 from shipyard.build.image import BuiltImage, DockerEngine
 from shipyard.build.pipeline import build_image, plan_build, write_build_context
 from shipyard.build.spec import BuildSpec, default_tags
@@ -65,18 +70,18 @@ def build(
     settings = Settings.from_env()
     folder, current = _resolve(ref, settings)
     spec = plan_build(folder, base_image=base_image, tags=tuple(tag or ()), current=current)
-    engine = DockerEngine.connect()
     cache = cache_dir or settings.home / "cache" / "build"
-    with _progress(enabled=not as_json) as on_line:
-        image = build_image(
-            engine, spec, folder, cache_dir=cache, no_cache=no_cache, on_line=on_line
-        )
     pushed = {}
-    if push:
-        for name in spec.tags:
-            with spinner(f"pushing {name}", enabled=not as_json):
-                pushed[name] = engine.push(name)
-        image = engine.inspect(image.id)
+    with DockerEngine.connect() as engine:
+        with _progress(enabled=not as_json) as on_line:
+            image = build_image(
+                engine, spec, folder, cache_dir=cache, no_cache=no_cache, on_line=on_line
+            )
+        if push:
+            for name in spec.tags:
+                with spinner(f"pushing {name}", enabled=not as_json):
+                    pushed[name] = engine.push(name)
+            image = engine.inspect(image.id)
     _report(image, spec, pushed, as_json=as_json)
 
 
@@ -122,20 +127,24 @@ def run(
     """Start a model image, wait until it is healthy and print its URL."""
     image = _image_for(target, Settings.from_env())
     environment = dict(item.partition("=")[::2] for item in env or ())
-    engine = DockerEngine.connect()
-    running = start_container(engine, image, port=port, host=host, environment=environment)
-    try:
-        with spinner(f"waiting for {image} to be healthy", enabled=not as_json):
-            seconds = wait_until_healthy(engine, running)
-    except BaseException:
-        stop_container(engine, running)
-        raise
-    if as_json:
-        print_json({**running.to_dict(), "healthy_after_s": round(seconds, 3)})
-    else:
-        stdout.print(f"{image} is healthy after {seconds:.1f}s at [bold]{running.url}[/]")
-    if detach:
-        return
+    with DockerEngine.connect() as engine:
+        running = start_container(engine, image, port=port, host=host, environment=environment)
+        try:
+            with spinner(f"waiting for {image} to be healthy", enabled=not as_json):
+                seconds = wait_until_healthy(engine, running)
+        except BaseException:
+            stop_container(engine, running)
+            raise
+        if as_json:
+            print_json({**running.to_dict(), "healthy_after_s": round(seconds, 3)})
+        else:
+            stdout.print(f"{image} is healthy after {seconds:.1f}s at [bold]{running.url}[/]")
+        if not detach:
+            _follow_until_interrupted(engine, running)
+
+
+def _follow_until_interrupted(engine: DockerEngine, running: RunningContainer) -> None:
+    """Stream the container's log until Ctrl-C, then stop it (SIGTERM: the server drains)."""
     container = engine.client.containers.get(running.id)
     try:
         for chunk in container.logs(stream=True, follow=True):
@@ -152,8 +161,7 @@ def push(
     as_json: JsonOption = False,
 ) -> None:
     """Push an image to its registry and print its digest."""
-    engine = DockerEngine.connect()
-    with spinner(f"pushing {image}", enabled=not as_json):
+    with DockerEngine.connect() as engine, spinner(f"pushing {image}", enabled=not as_json):
         digest = engine.push(image)
     if as_json:
         print_json({"image": image, "digest": digest})

@@ -1,0 +1,135 @@
+"""``shipyard build | dockerfile | run`` from the command line, error paths included."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from shipyard.build.container import RunningContainer, stop_container
+from shipyard.build.image import BuiltImage, DockerEngine
+from shipyard.cli.main import app
+from shipyard.registry.folder import read_verified_folder
+from tests.build.conftest import DemoModel, unique_tag
+
+
+@pytest.fixture
+def cli_env(demo_model: DemoModel, wheel_cache: Path) -> dict[str, str]:
+    return {**demo_model.env, "SHIPYARD_BUILD_CACHE": str(wheel_cache)}
+
+
+@pytest.fixture
+def dead_docker(tmp_path: Path) -> dict[str, str]:
+    """DOCKER_HOST pointing at a socket no engine listens on."""
+    return {"DOCKER_HOST": f"unix://{tmp_path / 'no-engine.sock'}"}
+
+
+def test_build_without_engine_suggests_dockerfile(
+    cli_env: dict[str, str], dead_docker: dict[str, str]
+) -> None:
+    result = CliRunner().invoke(app, ["build", "cancer:1"], env={**cli_env, **dead_docker})
+    assert result.exit_code == 6, result.output
+    assert "no Docker engine reachable" in result.stderr
+    assert "shipyard dockerfile" in result.stderr
+
+
+def test_build_unknown_ref_reports_the_registry_error(cli_env: dict[str, str]) -> None:
+    result = CliRunner().invoke(app, ["build", "no-such-model:1", "--json"], env=cli_env)
+    assert result.exit_code == 3, result.output
+    error = json.loads(result.stdout)
+    assert error["type"] == "NotFoundError" and "no-such-model" in error["error"]
+
+
+def test_dockerfile_writes_a_complete_context_without_an_engine(
+    cli_env: dict[str, str], dead_docker: dict[str, str], demo_model: DemoModel, tmp_path: Path
+) -> None:
+    out = tmp_path / "context"
+    args = ["dockerfile", "cancer@production", "-o", str(out), "--json"]
+    result = CliRunner().invoke(app, args, env={**cli_env, **dead_docker})
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["tags"] == ["shipyard/cancer:1", "shipyard/cancer:production"]
+    for name in ("Dockerfile", ".dockerignore", "requirements.lock", "config/build.json"):
+        assert (out / name).is_file(), name
+    assert (out / "service" / "shipyard" / "__main__.py").is_file()
+    assert read_verified_folder(out / "model").digest == demo_model.version.digest
+    assert "FROM python:3.11-slim AS builder" in (out / "Dockerfile").read_text()
+
+
+def test_lock_names_every_wheel_with_its_sha256(cli_env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "context"
+    result = CliRunner().invoke(app, ["dockerfile", "cancer:1", "-o", str(out)], env=cli_env)
+    assert result.exit_code == 0, result.output
+    lock = [ln for ln in (out / "requirements.lock").read_text().splitlines() if "==" in ln]
+    hashes = {ln.rpartition("--hash=sha256:")[2] for ln in lock}
+    wheels = sorted((out / "wheelhouse").glob("*.whl"))
+    assert len(wheels) == len(lock) > 10
+    assert {hashlib.sha256(w.read_bytes()).hexdigest() for w in wheels} == hashes
+    names = {ln.partition("==")[0] for ln in lock}
+    assert {"scikit-learn", "numpy", "uvicorn", "orjson"} <= names
+
+
+def test_same_version_gives_a_byte_identical_context(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
+        return {
+            str(p.relative_to(folder)): (
+                hashlib.sha256(p.read_bytes()).hexdigest(),
+                int(p.stat().st_mtime),
+            )
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        }
+
+    for name in ("a", "b"):
+        args = ["dockerfile", "cancer:1", "-o", str(tmp_path / name)]
+        assert CliRunner().invoke(app, args, env=cli_env).exit_code == 0
+    assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
+
+
+def test_dockerfile_refuses_a_non_empty_folder(cli_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    result = CliRunner().invoke(app, ["dockerfile", "cancer:1", "-o", str(tmp_path)], env=cli_env)
+    assert result.exit_code == 1
+    assert "not empty" in result.stderr
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_build_json_reports_id_tags_and_size(
+    cli_env: dict[str, str], engine: DockerEngine, base_image: str, built_image: BuiltImage
+) -> None:
+    tag = unique_tag()
+    args = ["build", "cancer:1", "--base-image", base_image, "--tag", tag, "--json"]
+    result = CliRunner().invoke(app, args, env=cli_env)
+    try:
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        assert report["tags"] == [tag]
+        assert report["id"].startswith("sha256:") and report["size"] > 100_000_000
+        assert report["model"] == {"name": "cancer", "version": 1}
+    finally:
+        engine.remove_image(tag)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_run_detach_waits_until_healthy_and_prints_the_url(
+    cli_env: dict[str, str], engine: DockerEngine, built_image: BuiltImage
+) -> None:
+    args = ["run", built_image.tags[0], "--port", "0", "--detach", "--json"]
+    result = CliRunner().invoke(app, args, env=cli_env)
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    running = RunningContainer(
+        info["id"], info["name"], info["image"], "127.0.0.1", int(info["url"].rpartition(":")[2])
+    )
+    try:
+        assert info["url"].startswith("http://127.0.0.1:")
+        assert httpx.get(f"{info['url']}/readyz", timeout=5).status_code == 200
+    finally:
+        stop_container(engine, running)
