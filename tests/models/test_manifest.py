@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.errors import IntegrityError, PackagingError
+from shipyard.errors import IntegrityError, ModelLoadError, PackagingError
 from shipyard.models.manifest import (
     MANIFEST_FILE,
     Lineage,
@@ -59,3 +59,12 @@ def test_newer_manifest_format_asks_for_an_upgrade(tmp_path: Path) -> None:
     data = manifest.to_dict() | {"format_version": 99}
     with pytest.raises(PackagingError, match="upgrade Shipyard"):
         ModelManifest.from_dict(data)
+
+
+def test_reading_a_manifest_of_a_newer_format_is_a_load_error(tmp_path: Path) -> None:
+    manifest = ModelManifest(flavor="python", signature=None, requirements=REQS, lineage=LINEAGE)
+    manifest.write(tmp_path)
+    path = tmp_path / MANIFEST_FILE
+    path.write_text(path.read_text().replace('"format_version": 1', '"format_version": 99'))
+    with pytest.raises(ModelLoadError, match="upgrade Shipyard"):
+        ModelManifest.read(tmp_path)

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from shipyard.errors import IntegrityError, PackagingError
+from shipyard.errors import IntegrityError, ModelLoadError, PackagingError
 from shipyard.models.signature import Signature
 from shipyard.types import JSON
 
@@ -188,5 +188,7 @@ class ModelManifest:
             raise IntegrityError(
                 f"{path} is missing: this is not a Shipyard model folder"
             ) from None
+        except PackagingError as exc:
+            raise ModelLoadError(f"{path} cannot be loaded: {exc}") from exc
         except (ValueError, KeyError, TypeError) as exc:
             raise IntegrityError(f"{path} is not a valid Shipyard manifest: {exc}") from exc
