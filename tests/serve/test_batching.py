@@ -76,7 +76,7 @@ def test_concurrent_callers_each_get_their_own_rows_in_order() -> None:
         start += size
     assert len(model.calls) < len(sizes), "requests queued behind a busy model were merged"
     assert max(model.calls) <= 64
-    assert model.threads == {"shipyard-predict_0"}
+    assert model.threads == {"shipyard-predict"}
 
 
 def test_merging_counts_rows_not_requests() -> None:

@@ -29,7 +29,7 @@ def serve(
         typer.Option("--follow-alias", help="Swap in new versions when the alias moves."),
     ] = None,
     max_batch_size: Annotated[
-        int | None, typer.Option(help="Most rows merged into one model call [default: 64].")
+        int | None, typer.Option(help="Most rows merged into one model call [default: 1024].")
     ] = None,
     max_latency_ms: Annotated[
         float | None,

@@ -18,10 +18,11 @@ batcher waits at most that long after the oldest queued request for others to jo
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from queue import SimpleQueue
 
 import numpy as np
 
@@ -94,7 +95,11 @@ def split_outputs(outputs: Outputs, sizes: list[int]) -> list[Outputs]:
 
 
 class MicroBatcher:
-    """Queue requests, merge them into model calls on one predict thread, split results back."""
+    """Queue requests, merge them into model calls on one predict thread, split results back.
+
+    No task sits in between: ``submit`` schedules a dispatch when the thread is idle, the thread
+    hands results back with ``call_soon_threadsafe``, and finishing one batch dispatches the next.
+    """
 
     def __init__(
         self,
@@ -108,10 +113,12 @@ class MicroBatcher:
         self._on_batch = on_batch
         self._queue: deque[_Pending] = deque()
         self._queued_rows = 0
-        self._wakeup = asyncio.Event()
-        self._executor: ThreadPoolExecutor | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._work: SimpleQueue[list[_Pending] | None] = SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._busy = False  # a batch is scheduled, waiting for its window, or on the thread
         self._closing = False
+        self._idle: asyncio.Event | None = None
         self._last_merged = 1
 
     @property
@@ -120,63 +127,76 @@ class MicroBatcher:
         return len(self._queue)
 
     async def start(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shipyard-predict")
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="shipyard-batcher")
+        self._loop = asyncio.get_running_loop()
+        self._idle = asyncio.Event()
+        self._thread = threading.Thread(
+            target=self._predict_loop, args=(self._loop,), name="shipyard-predict", daemon=True
+        )
+        self._thread.start()
 
     async def submit(self, inputs: Mapping[str, np.ndarray], rows: int) -> Outputs:
         """Queue one request of ``rows`` rows and wait for its own outputs."""
-        if self._closing or self._task is None:
+        loop = self._loop
+        if self._closing or loop is None:
             raise BatcherClosedError("the batcher is not running")
-        loop = asyncio.get_running_loop()
         future: asyncio.Future[Outputs] = loop.create_future()
         self._queue.append(_Pending(inputs, rows, future, loop.time()))
         self._queued_rows += rows
-        self._wakeup.set()
+        if not self._busy:
+            self._busy = True
+            loop.call_soon(self._dispatch)
         return await future
 
     async def close(self) -> None:
         """Finish every queued request, then stop the predict thread."""
         self._closing = True
-        self._wakeup.set()
-        if self._task is not None:
-            await self._task
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
+        if self._idle is not None and (self._busy or self._queue):
+            await self._idle.wait()
+        if self._thread is not None:
+            self._work.put(None)
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
+    def _dispatch(self) -> None:
+        """On the loop: send the next batch to the thread, or wait out the latency window."""
+        loop = self._loop
+        if loop is None:
+            return
         policy = self._policy
-        while True:
-            if not self._queue:
-                if self._closing:
-                    return
-                self._wakeup.clear()
-                await self._wakeup.wait()
+        if (
+            policy.enabled
+            and policy.max_latency_s > 0
+            and self._last_merged > 1
+            and self._queued_rows < policy.max_batch_size
+        ):
+            remaining = self._queue[0].arrived + policy.max_latency_s - loop.time()
+            if remaining > 0:
+                loop.call_later(remaining, self._send)
+                return
+        self._send()
+
+    def _send(self) -> None:
+        batch = self._take()
+        self._last_merged = len(batch)
+        self._work.put(batch)
+
+    def _finish(self, batch: list[_Pending], results: list[Outputs | BaseException]) -> None:
+        """On the loop: hand each caller its result, then dispatch what queued meanwhile."""
+        for pending, result in zip(batch, results, strict=True):
+            if pending.future.done():
                 continue
-            if (
-                policy.enabled
-                and policy.max_latency_s > 0
-                and self._last_merged > 1
-                and self._queued_rows < policy.max_batch_size
-            ):
-                remaining = self._queue[0].arrived + policy.max_latency_s - loop.time()
-                if remaining > 0:
-                    await asyncio.sleep(remaining)
-            batch = self._take()
-            self._last_merged = len(batch)
-            try:
-                results = await loop.run_in_executor(self._executor, self._call, batch)
-            except BaseException as exc:  # pragma: no cover - executor shut down under us
-                results = [exc] * len(batch)
-            for pending, result in zip(batch, results, strict=True):
-                if pending.future.done():
-                    continue
-                if isinstance(result, BaseException):
-                    pending.future.set_exception(result)
-                else:
-                    pending.future.set_result(result)
-            if self._on_batch is not None:
-                self._on_batch(sum(p.rows for p in batch))
+            if isinstance(result, BaseException):
+                pending.future.set_exception(result)
+            else:
+                pending.future.set_result(result)
+        if self._on_batch is not None:
+            self._on_batch(sum(p.rows for p in batch))
+        if self._queue:
+            self._dispatch()
+        else:
+            self._busy = False
+            if self._closing and self._idle is not None:
+                self._idle.set()
 
     def _take(self) -> list[_Pending]:
         batch: list[_Pending] = []
@@ -192,8 +212,20 @@ class MicroBatcher:
         self._queued_rows -= rows
         return batch
 
+    def _predict_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The predict thread: run each batch it is handed, post the results to the loop."""
+        while True:
+            batch = self._work.get()
+            if batch is None:
+                return
+            results = self._call(batch)
+            try:
+                loop.call_soon_threadsafe(self._finish, batch, results)
+            except RuntimeError:  # pragma: no cover - the loop closed under us
+                return
+
     def _call(self, batch: list[_Pending]) -> list[Outputs | BaseException]:
-        """Runs on the predict thread: one merged call, or each alone if the merged one fails."""
+        """On the predict thread: one merged call, or each alone if the merged one fails."""
         if len(batch) == 1:
             return [self._call_one(batch[0])]
         try:

@@ -8,7 +8,7 @@ configuration to each worker process the same way, so the two spellings map one 
     SHIPYARD_SERVE_WORKERS           1
     SHIPYARD_SERVE_FOLLOW_ALIAS      0 / 1: poll the registry and swap versions when the alias moves
     SHIPYARD_SERVE_POLL_SECONDS      2.0: how often --follow-alias asks the registry
-    SHIPYARD_SERVE_MAX_BATCH_SIZE    64 rows per model call
+    SHIPYARD_SERVE_MAX_BATCH_SIZE    1024 rows per model call
     SHIPYARD_SERVE_MAX_LATENCY_MS    1.0: longest a request waits for others to share its call
     SHIPYARD_SERVE_BATCHING          1 / 0 (``--no-batching``)
     SHIPYARD_SERVE_API_KEY_FILE      a file of bearer keys, one a line
@@ -45,7 +45,7 @@ class ServeConfig:
     workers: int = 1
     follow_alias: bool = False
     poll_seconds: float = 2.0
-    max_batch_size: int = 64
+    max_batch_size: int = 1024
     max_latency_ms: float = 1.0
     batching: bool = True
     api_key_file: Path | None = None

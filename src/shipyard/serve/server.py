@@ -64,5 +64,7 @@ def run(target: str, config: ServeConfig) -> None:
         access_log=False,
         log_config=_log_config(),
         backlog=4096,
+        proxy_headers=False,
+        server_header=False,
         timeout_keep_alive=30,
     )
