@@ -7,7 +7,6 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -17,9 +16,11 @@ from moto.server import ThreadedMotoServer
 from psycopg import sql
 
 from shipyard.config import Settings
-from shipyard.models.manifest import Lineage, ModelManifest, Requirements
+from shipyard.models.manifest import ModelManifest
 from shipyard.registry import Registry
 from shipyard.registry.metadata import tables
+
+from .handmade import write_model_folder
 
 PG_ENV = "SHIPYARD_TEST_POSTGRES_URL"
 AWS_ENV = {
@@ -136,26 +137,6 @@ def make_folder(tmp_path: Path) -> MakeFolder:
         return folder, write_model_folder(folder, payload, extra=extra)
 
     return make
-
-
-def write_model_folder(
-    folder: Path, payload: bytes, *, extra: dict[str, bytes] | None = None
-) -> ModelManifest:
-    """A model folder by hand: ``model.bin``, optional extra files, ``shipyard.json``."""
-    folder.mkdir(parents=True)
-    (folder / "model.bin").write_bytes(payload)
-    for relative, content in (extra or {}).items():
-        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-        (folder / relative).write_bytes(content)
-    manifest = ModelManifest(
-        flavor="python",
-        signature=None,
-        requirements=Requirements(python_version="3.11", packages=()),
-        lineage=Lineage(created_at=datetime.now(UTC), created_by="tester"),
-        metadata={"payload_size": len(payload)},
-    )
-    manifest.write(folder)
-    return manifest
 
 
 def _empty_postgres(db_url: str) -> None:
