@@ -95,10 +95,10 @@ def test_code_only_change_reuses_dependency_layers(
         engine, spec, demo_model.folder, cache_dir=wheel_cache, service_source=source
     )
     try:
-        # base, system layer, venv, model: the same layers; only the service code layer differs
-        assert len(rebuilt.layers) == len(built_image.layers)
-        assert rebuilt.layers[:-2] == built_image.layers[:-2]
-        assert rebuilt.layers[-2] != built_image.layers[-2]
+        # base, system layer, venv, model, config: the same layers; only the service code differs
+        assert len(rebuilt.layers) == len(built_image.layers) == 6
+        changed = [i for i, (a, b) in enumerate(zip(rebuilt.layers, built_image.layers)) if a != b]
+        assert changed == [4]
         service = next(
             i for i, (_, step) in enumerate(built_image.history) if "in /opt/shipyard/app" in step
         )

@@ -5,7 +5,8 @@
       requirements.lock   wheelhouse/*.whl      the locked, hashed dependencies
       model/               the verified model folder (with shipyard-version.json)
       service/             Shipyard's own code + its dist-info (the server in the image)
-      config/build.json    what was built from what (model, base, lock digest)
+      config/build.json    what was built from what (model, base, lock digest; no tags, so
+                         retagging or a code change leaves this layer as it was)
 
 Every file's mtime is set to the model version's creation time, so the same version gives a
 byte-identical context (and identical ``COPY`` layers) on any machine.
@@ -121,7 +122,6 @@ def _build_info(spec: BuildSpec, lock_sha256: str) -> str:
         "base_image": spec.base_image,
         "base_digest": spec.base_digest,
         "python_version": spec.python_version,
-        "tags": list(spec.tags),
         "lock_sha256": lock_sha256,
         "labels": image_labels(spec),
     }
