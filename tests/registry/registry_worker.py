@@ -19,7 +19,6 @@ from shipyard.registry import Registry
 
 from .handmade import write_model_folder
 
-
 PRELOAD = (
     "shipyard.registry",
     "sqlalchemy.dialects.postgresql.psycopg",
