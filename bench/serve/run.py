@@ -128,6 +128,7 @@ def bench_server(
     folder = work / server.name
     folder.mkdir()
     env = {**os.environ, "SHIPYARD_HOME": str(folder / "home"), "PYTHONWARNINGS": "ignore"}
+    env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"  # peers exec their tools
     os.environ["SHIPYARD_HOME"] = env["SHIPYARD_HOME"]
     server.prepare(python, folder)
     port = free_port()
