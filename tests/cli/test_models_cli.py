@@ -1,0 +1,143 @@
+"""``shipyard models ...`` against a real embedded registry: tables, --json and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from shipyard.cli.main import app
+from shipyard.config import Settings
+from shipyard.registry import Registry
+
+from ..registry.handmade import write_model_folder
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def iris(settings: Settings, tmp_path: Path) -> Settings:
+    """An embedded registry holding iris:1..3 with production→2."""
+    with Registry.from_settings(settings) as registry:
+        for i in range(3):
+            folder = tmp_path / f"iris-{i}"
+            registry.publish("iris", folder, write_model_folder(folder, f"w{i}".encode()))
+        registry.set_alias("iris", "production", 2)
+    return settings
+
+
+def run(runner: CliRunner, *args: str) -> Result:
+    return runner.invoke(app, ["models", *args])
+
+
+def run_json(runner: CliRunner, *args: str) -> Any:
+    result = run(runner, *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_list_prints_a_table_and_json(runner: CliRunner, iris: Settings) -> None:
+    table = run(runner, "list")
+    assert table.exit_code == 0
+    assert "iris" in table.stdout and "production→2" in table.stdout
+
+    [summary] = run_json(runner, "list")
+    assert summary["name"] == "iris"
+    assert summary["latest_version"] == 3
+    assert summary["aliases"] == {"production": 2}
+
+
+def test_show_and_versions(runner: CliRunner, iris: Settings) -> None:
+    shown = run_json(runner, "show", "iris@production")
+    assert (shown["name"], shown["version"], shown["aliases"]) == ("iris", 2, ["production"])
+    assert {f["path"] for f in shown["files"]} == {"model.bin", "shipyard.json"}
+
+    table = run(runner, "show", "iris:1")
+    assert table.exit_code == 0 and "sha256:" in table.stdout
+
+    listed = run_json(runner, "versions", "iris")
+    assert [v["version"] for v in listed] == [1, 2, 3]
+
+
+def test_alias_set_rollback_rm_and_history(runner: CliRunner, iris: Settings) -> None:
+    moved = run_json(runner, "alias", "set", "iris", "production", "3")
+    assert (
+        moved
+        == {
+            "changed": True,
+            "event": moved["event"],  # type: ignore[index]
+        }
+        and moved["event"]["from_version"] == 2
+    )  # type: ignore[index]
+
+    rolled = run_json(runner, "rollback", "iris", "production")
+    assert (rolled["from_version"], rolled["to_version"]) == (3, 2)
+
+    removed = run(runner, "alias", "rm", "iris", "production")
+    assert removed.exit_code == 0 and "was version 2" in removed.stdout
+
+    history = run_json(runner, "history", "iris")
+    assert [e["action"] for e in history] == ["set", "set", "rollback", "remove"]
+    assert {e["actor"] for e in history} == {"tester"}
+    assert "rollback" in run(runner, "history", "iris").stdout
+
+
+def test_delete_is_refused_behind_alias_and_forced(runner: CliRunner, iris: Settings) -> None:
+    refused = run(runner, "delete", "iris:2", "--json")
+    assert refused.exit_code == 4
+    assert json.loads(refused.stdout)["type"] == "ConflictError"
+
+    forced = run_json(runner, "delete", "iris:2", "--force")
+    assert forced["deleted"] == "iris:2"
+    assert [v["version"] for v in run_json(runner, "versions", "iris")] == [1, 3]
+
+
+def test_export_then_import_into_another_home(
+    runner: CliRunner, iris: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "iris-2.tar.gz"
+    exported = run_json(runner, "export", "iris@production", "-o", str(archive))
+    assert exported == {"model": "iris:2", "path": str(archive)}
+
+    monkeypatch.setenv("SHIPYARD_HOME", str(tmp_path / "air-gapped"))
+    imported = run_json(runner, "import", str(archive))
+    assert (imported["name"], imported["version"]) == ("iris", 2)
+    assert [s["name"] for s in run_json(runner, "list")] == ["iris"]
+
+
+def test_import_of_a_damaged_archive_exits_5(
+    runner: CliRunner, iris: Settings, tmp_path: Path
+) -> None:
+    archive = tmp_path / "bad.tar.gz"
+    archive.write_bytes(b"not an archive")
+
+    result = run(runner, "import", str(archive))
+
+    assert result.exit_code == 5
+    assert "not a readable Shipyard export archive" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("show", "iris:9"), 3, "no version 9: model 'iris' has versions 1-3"),
+        (("show", "wine"), 3, "no model named 'wine'"),
+        (("show", "../etc"), 2, "invalid model name"),
+        (("alias", "set", "iris", "latest", "1"), 2, "reserved"),
+        (("rollback", "iris", "production"), 4, "no previous target"),
+        (("alias", "rm", "iris", "staging"), 3, "no alias 'staging'"),
+    ],
+)
+def test_errors_exit_non_zero_with_a_message(
+    runner: CliRunner, iris: Settings, args: tuple[str, ...], code: int, message: str
+) -> None:
+    result = run(runner, *args)
+
+    assert result.exit_code == code
+    assert message in " ".join(result.stderr.split())
