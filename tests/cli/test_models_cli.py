@@ -67,14 +67,10 @@ def test_show_and_versions(runner: CliRunner, iris: Settings) -> None:
 
 def test_alias_set_rollback_rm_and_history(runner: CliRunner, iris: Settings) -> None:
     moved = run_json(runner, "alias", "set", "iris", "production", "3")
-    assert (
-        moved
-        == {
-            "changed": True,
-            "event": moved["event"],  # type: ignore[index]
-        }
-        and moved["event"]["from_version"] == 2
-    )  # type: ignore[index]
+    assert moved["changed"] is True
+    assert (moved["event"]["from_version"], moved["event"]["to_version"]) == (2, 3)
+    unchanged = run(runner, "alias", "set", "iris", "production", "3")
+    assert "already points at version 3" in unchanged.stdout
 
     rolled = run_json(runner, "rollback", "iris", "production")
     assert (rolled["from_version"], rolled["to_version"]) == (3, 2)
