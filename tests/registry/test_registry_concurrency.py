@@ -3,7 +3,6 @@ SIGKILL half way leaves no visible half version and the next save works."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -18,7 +17,9 @@ import pytest
 import sqlalchemy as sa
 
 from shipyard.config import Settings
+from shipyard.models.manifest import MANIFEST_FILE
 from shipyard.registry import Registry
+from shipyard.registry.digest import hash_tree
 from shipyard.registry.metadata.engine import WRITE_OPTION
 
 from .conftest import MakeFolder
@@ -107,15 +108,14 @@ def test_save_killed_half_way_leaves_no_half_version(
 ) -> None:
     registry.publish("iris", *make_folder(b"version one"))
     payload = "killed-payload"
-    blob = hashlib.sha256(payload.encode()).hexdigest()
 
     with _writers_blocked(registry, backend) as publisher_is_waiting:
         worker = _start_worker(dict(os.environ), payload, tmp_path)
         try:
-            _wait_for(lambda: registry.artifacts.exists(blob), "the blob upload")
+            _wait_for(lambda: _all_blobs_stored(registry, tmp_path / f"folder-{payload}"), "upload")
             _wait_for(publisher_is_waiting, "the publisher to block on the lock")
             time.sleep(0.2)
-            os.kill(worker.pid or 0, signal.SIGKILL)
+            worker.kill()  # SIGKILL: no cleanup, no rollback from the worker's side
             worker.join(timeout=30)
         finally:
             worker.kill()
@@ -133,6 +133,13 @@ def test_save_killed_half_way_leaves_no_half_version(
     again = registry.publish("iris", folder, manifest)
     assert again.version == 2
     assert (registry.fetch("iris:2") / "model.bin").read_bytes() == payload.encode()
+
+
+def _all_blobs_stored(registry: Registry, folder: Path) -> bool:
+    """True once every file of the worker's folder is in the artifact store."""
+    if not (folder / MANIFEST_FILE).is_file():
+        return False
+    return all(registry.artifacts.exists(f.sha256) for f in hash_tree(folder))
 
 
 def _no_other_sessions(registry: Registry, backend: str) -> bool:
