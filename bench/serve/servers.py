@@ -62,7 +62,7 @@ def shipyard_server(workers: int, extra: tuple[str, ...] = ()) -> Server:
         ]  # fmt: skip
 
     return Server(
-        name="shipyard",
+        name="shipyard" if workers == 1 else f"shipyard-w{workers}",
         version="0.1.0",
         packages=(),
         prepare=_shipyard_prepare,
