@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import time
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +18,8 @@ from shipyard.config import Settings
 from shipyard.errors import IntegrityError, InvalidNameError
 from shipyard.registry import Registry
 from shipyard.registry.artifacts import LocalArtifactStore
+
+from .registry.registry_worker import save_one, worker_context
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +114,39 @@ def test_public_api_is_curated_and_sorted() -> None:
     assert shipyard.__all__ == sorted(shipyard.__all__)
     for name in ("save_model", "load_model", "ModelRef", "ModelVersion", "Registry", "Settings"):
         assert hasattr(shipyard, name)
+
+
+@pytest.mark.slow
+def test_eight_processes_saving_the_same_model_get_versions_one_to_eight(
+    settings: Settings, tmp_path: Path
+) -> None:
+    start = tmp_path / "start"
+    context = worker_context()
+    workers = [
+        context.Process(
+            target=save_one, args=(dict(os.environ), "iris", label, tmp_path, start), daemon=True
+        )
+        for label in range(8)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not all((tmp_path / f"ready-{label}").exists() for label in range(8)):
+            assert time.monotonic() < deadline, "workers did not start"
+            time.sleep(0.01)
+        start.touch()
+        for worker in workers:
+            worker.join(timeout=120)
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.join()
+
+    assert [w.exitcode for w in workers] == [0] * 8
+    results = [json.loads((tmp_path / f"result-{label}.json").read_text()) for label in range(8)]
+    assert sorted(r["version"] for r in results) == list(range(1, 9))
+    for result in results:
+        loaded = shipyard.load_model(f"iris:{result['version']}", settings=settings)
+        [predicted] = loaded.predict(np.array([[3.0]])).values()
+        assert predicted.tolist() == [result["label"]]
