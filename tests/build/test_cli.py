@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from shipyard.build.container import RunningContainer, stop_container
+from shipyard.build.dockerfile import STAGE_LABEL
 from shipyard.build.image import BuiltImage, DockerEngine
 from shipyard.cli.main import app
 from shipyard.registry.folder import read_verified_folder
@@ -105,15 +106,24 @@ def test_build_json_reports_id_tags_and_size(
 ) -> None:
     tag = unique_tag()
     args = ["build", "cancer:1", "--base-image", base_image, "--tag", tag, "--json"]
+    stages_before = set(stage_images(engine))
     result = CliRunner().invoke(app, args, env=cli_env)
     try:
         assert result.exit_code == 0, result.output
         report = json.loads(result.stdout)
-        assert report["tags"] == [tag]
+        assert tag in report["tags"]
         assert report["id"].startswith("sha256:") and report["size"] > 100_000_000
         assert report["model"] == {"name": "cancer", "version": 1}
     finally:
         engine.remove_image(tag)
+        for image in set(stage_images(engine)) - stages_before:
+            engine.remove_image(image, force=False)
+
+
+def stage_images(engine: DockerEngine) -> list[str]:
+    """Untagged intermediate stage images (builder, service) in the engine."""
+    found = engine.client.api.images(filters={"dangling": True, "label": STAGE_LABEL}, quiet=True)
+    return [str(image) for image in found]
 
 
 @pytest.mark.docker

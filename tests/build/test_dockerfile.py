@@ -146,6 +146,13 @@ def test_known_base_digest_pins_from_and_is_labelled(spec: BuildSpec) -> None:
     assert image_labels(pinned)["org.opencontainers.image.base.digest"] == "sha256:" + "ef" * 32
 
 
+def test_intermediate_stages_are_labelled_for_pruning(spec: BuildSpec) -> None:
+    steps = instructions(render_dockerfile(spec))
+    for stage in ("builder", "service"):
+        at = steps.index(("FROM", f"python:3.11-slim AS {stage}"))
+        assert steps[at + 1] == ("LABEL", f'io.shipyard.stage="{stage}"')
+
+
 def test_labels_come_after_dependency_layers(spec: BuildSpec) -> None:
     words = [word for word, _ in final_stage(render_dockerfile(spec))]
     assert words.index("LABEL") > max(i for i, w in enumerate(words) if w == "COPY")

@@ -23,12 +23,17 @@ __all__ = [
     "LOCK_FILE",
     "MODEL_CONTEXT_DIR",
     "SERVICE_DIR",
+    "STAGE_LABEL",
     "WHEELHOUSE_DIR",
     "healthcheck_command",
     "image_environment",
     "render_dockerfile",
     "render_dockerignore",
 ]
+
+# Marks the intermediate stages' images: `docker image prune --filter label=io.shipyard.stage`
+# clears Shipyard's build cache without touching anything else.
+STAGE_LABEL = "io.shipyard.stage"
 
 # Where things sit in the build context (relative paths).
 LOCK_FILE = "requirements.lock"
@@ -77,6 +82,7 @@ def render_dockerfile(spec: BuildSpec) -> str:
         "",
         "# --- builder: the locked dependencies, installed offline into a virtualenv ---",
         f"FROM {base} AS builder",
+        f'LABEL {STAGE_LABEL}="builder"',
         f"COPY {LOCK_FILE} /tmp/shipyard/{LOCK_FILE}",
         f"COPY {WHEELHOUSE_DIR}/ /tmp/shipyard/{WHEELHOUSE_DIR}/",
         f"RUN python3 -m venv {VENV_DIR} \\",
@@ -87,6 +93,7 @@ def render_dockerfile(spec: BuildSpec) -> str:
         "",
         "# --- service: Shipyard's own code, byte-compiled ---",
         f"FROM {base} AS service",
+        f'LABEL {STAGE_LABEL}="service"',
         f"COPY {SERVICE_DIR}/ {APP_DIR}/",
         f"RUN python3 -m compileall -q --invalidation-mode checked-hash {APP_DIR}",
         "",

@@ -181,7 +181,7 @@ class DockerEngine:
                 if line is not None and on_line is not None:
                     on_line(log, line)
             if log.failed or log.image_id is None:
-                raise BuildError(f"building {tags[0]} failed at {log.failure_report()}")
+                raise BuildError(f"building {tags[0]}: {log.failure_report()}")
             for tag in tags[1:]:
                 repository, name = split_tag(tag)
                 self.client.api.tag(log.image_id, repository, name)
