@@ -8,6 +8,7 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import psycopg
@@ -77,14 +78,25 @@ def s3_endpoint() -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def s3_client(s3_endpoint: str) -> Any:
+    """A boto3 client for the moto server (credentials given explicitly: any will do)."""
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name=AWS_ENV["AWS_DEFAULT_REGION"],
+        aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
 @pytest.fixture
-def s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def s3_bucket(s3_client: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     """A new, empty bucket; AWS credentials for moto are set in the environment."""
     for key, value in AWS_ENV.items():
         monkeypatch.setenv(key, value)
     bucket = f"shipyard-{uuid.uuid4().hex[:12]}"
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=bucket)
+    s3_client.create_bucket(Bucket=bucket)
     return bucket
 
 

@@ -100,7 +100,8 @@ def test_alias_to_unknown_version_or_model_says_what_exists(three_versions: Regi
     assert three_versions.history("iris") == []
 
 
-@pytest.mark.parametrize("alias", ["latest", "Prod", "../x", "1st", ""])
-def test_invalid_or_reserved_alias_names_are_refused(three_versions: Registry, alias: str) -> None:
-    with pytest.raises(InvalidNameError):
-        three_versions.set_alias("iris", alias, 1)
+def test_invalid_or_reserved_alias_names_are_refused(three_versions: Registry) -> None:
+    for alias in ("latest", "Prod", "../x", "1st", "", "a/b"):
+        with pytest.raises(InvalidNameError):
+            three_versions.set_alias("iris", alias, 1)
+    assert three_versions.history("iris") == []

@@ -96,19 +96,18 @@ def test_identical_files_are_stored_once(registry: Registry, make_folder: MakeFo
     assert registry.artifacts.exists(model_bin[1].sha256)
 
 
-@pytest.mark.parametrize(
-    "name", ["../etc", "a/b", "..", "Iris", "", "a..b", "-x", "a" * 129, "x y"]
-)
-def test_publish_refuses_bad_names(registry: Registry, make_folder: MakeFolder, name: str) -> None:
-    with pytest.raises(InvalidNameError, match="invalid model name"):
-        registry.publish(name, *make_folder())
+def test_publish_refuses_bad_names(registry: Registry, make_folder: MakeFolder) -> None:
+    folder, manifest = make_folder()
+    for name in ("../etc", "a/b", "..", "Iris", "", "a..b", "-x", "a" * 129, "x y", "/abs"):
+        with pytest.raises(InvalidNameError, match="invalid model name"):
+            registry.publish(name, folder, manifest)
     assert registry.list_models() == []
 
 
-@pytest.mark.parametrize("ref", ["../etc", "a/b", "..", "iris@Prod", "iris:x", "iris@latest"])
-def test_get_refuses_malformed_references(registry: Registry, ref: str) -> None:
-    with pytest.raises(InvalidNameError):
-        registry.get(ref)
+def test_get_refuses_malformed_references(registry: Registry) -> None:
+    for ref in ("../etc", "a/b", "..", "iris@Prod", "iris:x", "iris@latest", "iris:0", ""):
+        with pytest.raises(InvalidNameError):
+            registry.get(ref)
 
 
 def test_unknown_references_say_what_exists(registry: Registry, make_folder: MakeFolder) -> None:

@@ -29,7 +29,7 @@ class FsspecArtifactStore:
             raise ConfigError(f"artifact store URL {url!r} needs a bucket or path after '://'")
         self._url = url.rstrip("/")
         self._root = root.strip("/")
-        options: dict[str, Any] = {"skip_instance_cache": True}
+        options: dict[str, Any] = {}
         if protocol == "s3":
             options["use_listings_cache"] = False
             if endpoint_url:
