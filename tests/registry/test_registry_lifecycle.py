@@ -176,3 +176,19 @@ def test_export_archive_holds_descriptor_and_files_only(
         names = sorted(reader.getnames())
     assert names == sorted([DESCRIPTOR_FILE, "code/m.py", "model.bin", "shipyard.json"])
     assert [p.name for p in exports.iterdir()] == ["out.tar.gz"]
+
+
+def test_import_accepts_an_archive_made_with_tar_from_a_model_folder(
+    registry: Registry, make_folder: MakeFolder, tmp_path: Path
+) -> None:
+    registry.publish("iris", *make_folder(b"w", extra={"code/m.py": b"1"}))
+    folder = registry.fetch("iris:1")
+    archive = tmp_path / "by-hand.tar.gz"
+    with tarfile.open(archive, "w:gz") as writer:
+        writer.add(folder, arcname=".")
+    registry.delete("iris:1")
+
+    imported = registry.import_archive(archive)
+
+    assert (imported.name, imported.version) == ("iris", 2)
+    assert (registry.fetch("iris:2") / "code" / "m.py").read_bytes() == b"1"

@@ -51,6 +51,8 @@ def extract_archive(source: Path, into: Path) -> ModelVersion:
         with tarfile.open(source, "r:*") as archive:
             members = archive.getmembers()
             for member in members:
+                if member.isdir() and not member.name.strip("./"):
+                    continue  # the archive's root folder ("." from `tar -C folder .`)
                 check_relative_path(member.name.removeprefix("./"))
                 if not (member.isfile() or member.isdir()):
                     raise IntegrityError(

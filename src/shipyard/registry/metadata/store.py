@@ -232,7 +232,8 @@ def _lock_model(conn: Connection, name: str, *, create: bool) -> tuple[int, int]
 def _locked_state(conn: Connection, name: str) -> tuple[int, ModelState]:
     model_id, _ = _lock_model(conn, name, create=False)
     state = load_state(conn, name)
-    assert state is not None  # noqa: S101 - the row is locked and exists
+    if state is None:  # pragma: no cover - the row is locked, so it exists
+        raise unknown_model(name, model_names(conn))
     return model_id, state
 
 
