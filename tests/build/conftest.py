@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
@@ -94,6 +95,27 @@ def base_image(engine: DockerEngine) -> str:
     except Exception as exc:  # the engine is there but the base is not: say how to make it
         pytest.skip(f"base image {name} is missing ({exc}): run `. scripts/services.sh`")
     return name
+
+
+@pytest.fixture(scope="session")
+def oci_registry() -> str:
+    """The loopback OCI registry (Debian's docker-registry) that scripts/services.sh starts."""
+    address = os.environ.get("SHIPYARD_TEST_OCI_REGISTRY", "127.0.0.1:5000")
+    try:
+        httpx.get(f"http://{address}/v2/", timeout=2)
+    except httpx.HTTPError as exc:
+        pytest.skip(f"no OCI registry at {address} ({exc}): run `. scripts/services.sh`")
+    return address
+
+
+def delete_manifest(registry: str, image: str, digest: str) -> None:
+    """Delete a pushed manifest so the test registry does not fill up."""
+    repository = image.rpartition(":")[0].partition("/")[2]
+    httpx.delete(
+        f"http://{registry}/v2/{repository}/manifests/{digest}",
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+        timeout=10,
+    )
 
 
 def unique_tag(prefix: str = "shipyard-test/cancer") -> str:

@@ -15,7 +15,7 @@ from shipyard.build.dockerfile import STAGE_LABEL
 from shipyard.build.image import BuiltImage, DockerEngine
 from shipyard.cli.main import app
 from shipyard.registry.folder import read_verified_folder
-from tests.build.conftest import DemoModel, unique_tag
+from tests.build.conftest import DemoModel, delete_manifest, unique_tag
 
 
 @pytest.fixture
@@ -101,11 +101,15 @@ def test_dockerfile_refuses_a_non_empty_folder(cli_env: dict[str, str], tmp_path
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_build_json_reports_id_tags_and_size(
-    cli_env: dict[str, str], engine: DockerEngine, base_image: str, built_image: BuiltImage
+def test_build_push_json_reports_id_tags_size_and_digest(
+    cli_env: dict[str, str],
+    engine: DockerEngine,
+    base_image: str,
+    built_image: BuiltImage,
+    oci_registry: str,
 ) -> None:
-    tag = unique_tag()
-    args = ["build", "cancer:1", "--base-image", base_image, "--tag", tag, "--json"]
+    tag = unique_tag(f"{oci_registry}/shipyard-test/cancer")
+    args = ["build", "cancer:1", "--base-image", base_image, "--tag", tag, "--push", "--json"]
     stages_before = set(stage_images(engine))
     result = CliRunner().invoke(app, args, env=cli_env)
     try:
@@ -114,10 +118,30 @@ def test_build_json_reports_id_tags_and_size(
         assert tag in report["tags"]
         assert report["id"].startswith("sha256:") and report["size"] > 100_000_000
         assert report["model"] == {"name": "cancer", "version": 1}
+        assert report["pushed"][tag].startswith("sha256:")
+        assert report["digest"] == report["pushed"][tag]
     finally:
         engine.remove_image(tag)
         for image in set(stage_images(engine)) - stages_before:
             engine.remove_image(image, force=False)
+        if result.exit_code == 0:
+            delete_manifest(oci_registry, tag, json.loads(result.stdout)["pushed"][tag])
+
+
+@pytest.mark.docker
+def test_push_command_prints_the_registry_digest(
+    cli_env: dict[str, str], engine: DockerEngine, built_image: BuiltImage, oci_registry: str
+) -> None:
+    tag = unique_tag(f"{oci_registry}/shipyard-test/cancer")
+    engine.tag(built_image.id, tag)
+    try:
+        result = CliRunner().invoke(app, ["push", tag, "--json"], env=cli_env)
+        assert result.exit_code == 0, result.output
+        digest = json.loads(result.stdout)["digest"]
+        assert digest.startswith("sha256:")
+        delete_manifest(oci_registry, tag, digest)
+    finally:
+        engine.remove_image(tag)
 
 
 def stage_images(engine: DockerEngine) -> list[str]:

@@ -18,7 +18,7 @@ from shipyard.build.image import BuiltImage, DockerEngine
 from shipyard.build.labels import image_labels
 from shipyard.build.pipeline import build_image, plan_build, write_build_context
 from shipyard.errors import BuildError
-from tests.build.conftest import DemoModel, unique_tag
+from tests.build.conftest import DemoModel, delete_manifest, unique_tag
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -123,11 +123,35 @@ def test_push_to_registry_and_pull_back(
         assert f"{remote.rpartition(':')[0]}@{digest}" in pulled.repo_digests
     finally:
         engine.remove_image(remote)
-        repository = remote.rpartition(":")[0].partition("/")[2]
-        httpx.delete(
-            f"http://{oci_registry}/v2/{repository}/manifests/{digest}",
-            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+        delete_manifest(oci_registry, remote, digest)
+
+
+def test_base_digest_is_recorded_and_pins_from_when_known(
+    engine: DockerEngine,
+    base_image: str,
+    demo_model: DemoModel,
+    oci_registry: str,
+    wheel_cache: Path,
+    tmp_path: Path,
+) -> None:
+    remote = unique_tag(f"{oci_registry}/shipyard-test/python")
+    engine.tag(base_image, remote)
+    assert engine.base_digest(remote) is None  # never pushed or pulled: no digest known
+    digest = engine.push(remote)
+    try:
+        engine.remove_image(remote)
+        engine.pull(remote)
+        assert engine.base_digest(remote) == digest
+        spec = plan_build(demo_model.folder, base_image=remote).with_base_digest(digest)
+        context = write_build_context(
+            spec, demo_model.folder, tmp_path / "c", cache_dir=wheel_cache
         )
+        assert f"FROM {remote}@{digest} AS builder" in context.dockerfile
+        assert f'org.opencontainers.image.base.digest="{digest}"' in context.dockerfile
+    finally:  # untag only: the shared base image stays as it was
+        engine.remove_image(remote)
+        engine.remove_image(f"{remote.rpartition(':')[0]}@{digest}")
+        delete_manifest(oci_registry, remote, digest)
 
 
 def test_sigterm_drains_and_exits_zero(engine: DockerEngine, built_image: BuiltImage) -> None:
@@ -160,18 +184,6 @@ def test_failed_build_names_the_step_and_shows_its_log(
     message = str(failure.value)
     assert "failed: RUN python3 -m venv /opt/venv" in message and "pip install" in message
     assert "HASH" in message.upper()
-
-
-@pytest.fixture
-def oci_registry() -> str:
-    import os
-
-    address = os.environ.get("SHIPYARD_TEST_OCI_REGISTRY", "127.0.0.1:5000")
-    try:
-        httpx.get(f"http://{address}/v2/", timeout=2)
-    except httpx.HTTPError as exc:
-        pytest.skip(f"no OCI registry at {address} ({exc}): run `. scripts/services.sh`")
-    return address
 
 
 def test_hadolint_accepts_the_generated_dockerfile(
