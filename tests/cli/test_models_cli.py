@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from sklearn.dummy import DummyClassifier
 from typer.testing import CliRunner, Result
 
+import shipyard
 from shipyard.cli.main import app
 from shipyard.config import Settings
 from shipyard.registry import Registry
@@ -137,3 +142,25 @@ def test_errors_exit_non_zero_with_a_message(
 
     assert result.exit_code == code
     assert message in " ".join(result.stderr.split())
+
+
+def test_show_prints_the_signature_of_a_saved_model(runner: CliRunner, settings: Settings) -> None:
+    features = np.arange(8, dtype=np.float64).reshape(-1, 1)
+    model = DummyClassifier(strategy="most_frequent").fit(features, np.arange(8) % 2)
+    shipyard.save_model(model, "dummy", sample_input=features[:2], settings=settings)
+
+    result = run(runner, "show", "dummy")
+
+    assert result.exit_code == 0
+    assert "Signature" in result.stdout and "FP64" in result.stdout
+
+
+def test_console_command_exits_with_the_error_code(shipyard_env: dict[str, str]) -> None:
+    argv = [sys.executable, "-m", "shipyard", "models", "show", "missing", "--json"]
+    completed = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+
+    assert completed.returncode == 3
+    assert json.loads(completed.stdout) == {
+        "error": "no model named 'missing': the registry is empty (save one first)",
+        "type": "NotFoundError",
+    }
