@@ -85,7 +85,7 @@ class BreastCancer:
     def __init__(self) -> None:
         self.model = joblib.load("model.joblib")
 
-    @bentoml.api(batchable=True, max_batch_size=1024, max_latency_ms=200)
+    @bentoml.api(batchable=True, max_batch_size=1024, max_latency_ms=10000)
     def predict(self, input: np.ndarray) -> np.ndarray:
         return self.model.predict(input)
 """

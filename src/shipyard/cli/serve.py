@@ -19,21 +19,21 @@ def serve(
     target: Annotated[
         str, typer.Argument(help="A model reference (iris@production, iris:3) or a model folder.")
     ],
-    host: Annotated[str | None, typer.Option(help="Address to bind [default: 127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on [default: 8080].")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 8080).")] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes sharing the port [default: 1].")
+        int | None, typer.Option(help="Worker processes sharing the port (default 1).")
     ] = None,
     follow_alias: Annotated[
         bool | None,
         typer.Option("--follow-alias", help="Swap in new versions when the alias moves."),
     ] = None,
     max_batch_size: Annotated[
-        int | None, typer.Option(help="Most rows merged into one model call [default: 1024].")
+        int | None, typer.Option(help="Most rows merged into one model call (default 1024).")
     ] = None,
     max_latency_ms: Annotated[
         float | None,
-        typer.Option(help="Longest wait for other requests to share a call [default: 1.0]."),
+        typer.Option(help="Longest wait for other requests to share a call (default 1.0)."),
     ] = None,
     no_batching: Annotated[
         bool, typer.Option("--no-batching", help="Call the model once per request.")
@@ -45,7 +45,7 @@ def serve(
         str | None, typer.Option(help="Append predictions as JSON lines to PATH, or - (stdout).")
     ] = None,
     max_body_bytes: Annotated[
-        int | None, typer.Option(help="Largest request body accepted [default: 16 MiB].")
+        int | None, typer.Option(help="Largest request body accepted (default 16 MiB).")
     ] = None,
 ) -> None:
     """Serve a model over HTTP: Open Inference Protocol (V2) and plain JSON /predict."""

@@ -10,6 +10,7 @@ it), so logging never slows or fails a request. Serialization happens on the wri
 
 from __future__ import annotations
 
+import logging
 import queue
 import sys
 import threading
@@ -24,6 +25,8 @@ import orjson
 from shipyard.types import JSON
 
 __all__ = ["PredictionLogger", "PredictionRecord"]
+
+logger = logging.getLogger("shipyard.serve")
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 _DRAIN = 512
@@ -84,12 +87,17 @@ class PredictionLogger:
         except queue.Full:
             self.dropped += 1
 
-    def close(self) -> None:
-        """Write what is queued, then stop the writer thread."""
+    def close(self, timeout: float = 30.0) -> None:
+        """Write what is queued, then stop the writer thread (give up after ``timeout`` s)."""
         if self._thread is None:
             return
-        self._queue.put(None)
-        self._thread.join()
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            logger.warning("prediction log writer is stuck: queued records are not written")
+        self._thread.join(timeout=timeout)
+        if self._thread.is_alive():
+            logger.warning("prediction log writer did not finish within %s s", timeout)
         self._thread = None
 
     def _write_loop(self) -> None:
