@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
-from tests.serve.servers import ThreadServer
 
 import shipyard
 from shipyard.config import Settings
@@ -23,6 +22,7 @@ from shipyard.refs import ModelRef
 from shipyard.registry.entities import ModelVersion
 from shipyard.serve import RegistrySource, ServeConfig, create_app
 from shipyard.types import DType
+from tests.serve.servers import ThreadServer
 
 
 @pytest.fixture(scope="session")

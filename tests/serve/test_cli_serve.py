@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from tests.serve.servers import CliServer, wait_until_ready
 
 import shipyard
 from shipyard.config import Settings
 from shipyard.registry import Registry
+from tests.serve.servers import CliServer, wait_until_ready
 
 SLOW_MODEL = '''
 import time

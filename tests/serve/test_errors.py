@@ -11,11 +11,11 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from tests.serve.conftest import tabular_model
-from tests.serve.servers import ThreadServer
 
 from shipyard.serve import ServeConfig, StaticSource, create_app
 from shipyard.serve.runtime import ServedModel
+from tests.serve.conftest import tabular_model
+from tests.serve.servers import ThreadServer
 
 
 def test_wrong_shape_is_400_naming_field_and_expected_shape(client: httpx.Client) -> None:

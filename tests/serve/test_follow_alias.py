@@ -10,13 +10,13 @@ import httpx
 import numpy as np
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
-from tests.serve.servers import ThreadServer
 
 import shipyard
 from shipyard.config import Settings
 from shipyard.refs import ModelRef
 from shipyard.registry import Registry
 from shipyard.serve import RegistrySource, ServeConfig, create_app
+from tests.serve.servers import ThreadServer
 
 MAX_REQUESTS_PER_CLIENT = 2_000
 LOAD_SECONDS = 20.0

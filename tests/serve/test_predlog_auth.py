@@ -11,11 +11,11 @@ import httpx
 import numpy as np
 import orjson
 import pytest
-from tests.serve.conftest import tabular_model
-from tests.serve.servers import ThreadServer
 
 from shipyard.models.loaded import LoadedModel
 from shipyard.serve import ServeConfig, create_app
+from tests.serve.conftest import tabular_model
+from tests.serve.servers import ThreadServer
 
 
 def _sum_model() -> LoadedModel:

@@ -8,6 +8,7 @@ import httpx
 import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
+
 from tests.serve.servers import ThreadServer
 
 Cancer = tuple[np.ndarray, np.ndarray]
