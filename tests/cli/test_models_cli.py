@@ -164,3 +164,32 @@ def test_console_command_exits_with_the_error_code(shipyard_env: dict[str, str])
         "error": "no model named 'missing': the registry is empty (save one first)",
         "type": "NotFoundError",
     }
+
+
+def test_error_messages_keep_their_square_brackets(
+    runner: CliRunner, iris: Settings, tmp_path: Path
+) -> None:
+    result = run(runner, "export", "iris:1", "-o", str(tmp_path / "missing" / "[x].tar.gz"))
+
+    assert result.exit_code == 1
+    assert "[x].tar.gz" in result.stderr and "[Errno 2]" in result.stderr
+
+
+def test_show_prints_brackets_in_requirements_and_tags_verbatim(
+    runner: CliRunner, settings: Settings
+) -> None:
+    features = np.arange(8, dtype=np.float64).reshape(-1, 1)
+    model = DummyClassifier(strategy="most_frequent").fit(features, np.arange(8) % 2)
+    shipyard.save_model(
+        model,
+        "dummy",
+        requirements=["uvicorn[standard]==0.30.0"],
+        tags={"note": "[bold]raw[/bold]"},
+        settings=settings,
+    )
+
+    result = run(runner, "show", "dummy")
+
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "uvicorn[standard]==0.30.0" in text and "note=[bold]raw[/bold]" in text

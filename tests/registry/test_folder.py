@@ -123,3 +123,13 @@ def test_unreadable_descriptor_is_refused(model_folder: Path) -> None:
 
     with pytest.raises(IntegrityError, match="not a valid version descriptor"):
         read_verified_folder(model_folder)
+
+
+@pytest.mark.parametrize("change", [{"tags": ["team"]}, {"manifest": []}, {"files": "model.bin"}])
+def test_descriptor_with_wrongly_typed_fields_is_refused(
+    model_folder: Path, change: dict[str, object]
+) -> None:
+    _edit_descriptor(model_folder, **change)
+
+    with pytest.raises(IntegrityError, match="not a valid version descriptor"):
+        read_verified_folder(model_folder)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.config import Settings
-from shipyard.errors import ConflictError, IntegrityError, NotFoundError
+from shipyard.errors import ConflictError, IntegrityError, NotFoundError, StoreError
 from shipyard.registry import DESCRIPTOR_FILE, Registry
 
 from .conftest import MakeFolder
@@ -115,6 +115,33 @@ def test_import_takes_the_next_number_when_its_own_was_used(
     imported = registry.import_archive(archive)
 
     assert imported.version == 2
+
+
+def test_importing_a_renumbered_version_again_returns_it_instead_of_a_copy(
+    registry: Registry, make_folder: MakeFolder, tmp_path: Path
+) -> None:
+    original = registry.publish("iris", *make_folder(b"a"))
+    archive = registry.export("iris:1", tmp_path / "iris-1.tar.gz")
+    other_settings = Settings.from_env({"SHIPYARD_HOME": str(tmp_path / "elsewhere")})
+
+    with Registry.from_settings(other_settings) as other:
+        other.publish("iris", *make_folder(b"taken"))
+        first = other.import_archive(archive)
+        second = other.import_archive(archive)
+        numbers = [v.version for v in other.list_versions("iris")]
+
+    assert (first.version, first.digest) == (2, original.digest)
+    assert second == first
+    assert numbers == [1, 2]
+
+
+def test_import_of_a_folder_or_a_missing_file_says_which(
+    registry: Registry, tmp_path: Path
+) -> None:
+    with pytest.raises(StoreError, match=r"is a folder: give the \.tar\.gz file"):
+        registry.import_archive(tmp_path)
+    with pytest.raises(StoreError, match=r"does not exist: give the \.tar\.gz file"):
+        registry.import_archive(tmp_path / "missing.tar.gz")
 
 
 def _rewrite_archive(source: Path, target: Path, change: dict[str, bytes]) -> Path:

@@ -238,7 +238,7 @@ def export(
     if as_json:
         print_json({"model": f"{version.name}:{version.version}", "path": str(path)})
     else:
-        stdout.print(f"exported {version.name}:{version.version} to {path}")
+        stdout.print(f"exported {version.name}:{version.version} to {path}", markup=False)
 
 
 @app.command("import")

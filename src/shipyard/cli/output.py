@@ -22,7 +22,9 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from shipyard import errors
 
@@ -76,7 +78,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
                 payload = {"error": str(exc), "type": type(exc).__name__}
                 sys.stdout.write(json.dumps(payload) + "\n")
             else:
-                err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+                err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(exit_code_for(exc)) from None
 
     return wrapper
@@ -88,12 +90,12 @@ def print_json(data: Any) -> None:
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a readable Rich table."""
+    """Print a readable Rich table; cells are plain text (brackets are not Rich markup)."""
     table = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
+        table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
     stdout.print(table)
 
 

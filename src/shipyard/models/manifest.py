@@ -190,5 +190,5 @@ class ModelManifest:
             ) from None
         except PackagingError as exc:
             raise ModelLoadError(f"{path} cannot be loaded: {exc}") from exc
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise IntegrityError(f"{path} is not a valid Shipyard manifest: {exc}") from exc

@@ -46,7 +46,10 @@ def extract_archive(source: Path, into: Path) -> ModelVersion:
     """Unpack an export archive into the empty folder ``into`` and verify it."""
     source = Path(source)
     if not source.is_file():
-        raise StoreError(f"archive {source} does not exist")
+        problem = "is a folder" if source.is_dir() else "does not exist"
+        raise StoreError(
+            f"archive {source} {problem}: give the .tar.gz file written by 'shipyard models export'"
+        )
     try:
         with tarfile.open(source, "r:*") as archive:
             members = archive.getmembers()

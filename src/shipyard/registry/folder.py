@@ -59,7 +59,7 @@ def read_version_descriptor(folder: Path) -> ModelVersion:
             f"{path} is missing: {folder} is not a Shipyard model folder (fetch one from the "
             "registry or export/import a version)"
         ) from None
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IntegrityError(f"{path} is not a valid version descriptor: {exc!r}") from exc
 
 

@@ -167,8 +167,8 @@ class Registry:
         """Register the version inside an export archive, its digest checked first.
 
         The version keeps its number when that number was never used for the model here;
-        otherwise it becomes the next version. Importing the same version twice returns the
-        existing one.
+        otherwise it becomes the next version. Importing a version whose digest the model already
+        has (the same archive twice, even at once) returns the existing one.
         """
         scratch = self.home / "tmp"
         scratch.mkdir(parents=True, exist_ok=True)
@@ -176,9 +176,6 @@ class Registry:
         try:
             version = extract_archive(Path(path), folder)
             validate_name(version.name)
-            existing = self._same_version(version)
-            if existing is not None:
-                return existing
             new = NewVersion(
                 name=version.name,
                 digest=version.digest,
@@ -192,13 +189,6 @@ class Registry:
             return self._publish(new, folder)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-
-    def _same_version(self, version: ModelVersion) -> ModelVersion | None:
-        state = self.metadata.state(version.name)
-        if state is None or version.version not in state.versions:
-            return None
-        existing = self.get(ModelRef(version.name, version=version.version))
-        return existing if existing.digest == version.digest else None
 
 
 def _unique_blobs(files: tuple[ArtifactFile, ...]) -> list[ArtifactFile]:

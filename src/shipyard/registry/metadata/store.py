@@ -44,7 +44,8 @@ __all__ = ["MetadataStore", "NewVersion"]
 
 @dataclass(frozen=True, slots=True)
 class NewVersion:
-    """A version to insert; ``number`` None means "the next one"."""
+    """A version to insert; ``number`` None means "the next one", a number (import) is kept when
+    it was never used for the model."""
 
     name: str
     digest: str
@@ -100,10 +101,22 @@ class MetadataStore:
     # -- writes --------------------------------------------------------------------------------
 
     def add_version(self, new: NewVersion) -> int:
-        """Insert a complete version in one transaction and return its number."""
+        """Insert a complete version in one transaction and return its number.
+
+        An imported version (``number`` set) whose digest the model already has is not inserted
+        again: the number of the version holding that digest is returned.
+        """
 
         def work(conn: Connection) -> int:
             model_id, last = _lock_model(conn, new.name, create=True)
+            if new.number is not None:
+                same = conn.execute(
+                    sa.select(sa.func.min(t.versions.c.version)).where(
+                        t.versions.c.model_id == model_id, t.versions.c.digest == new.digest
+                    )
+                ).scalar()
+                if same is not None:
+                    return int(same)
             number = new.number if new.number is not None and new.number > last else last + 1
             conn.execute(
                 sa.update(t.models)
