@@ -7,6 +7,7 @@ shipyard run cancer:1 --port 8080 --detach         # published on 127.0.0.1, wai
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -144,8 +145,10 @@ def run(
 
 
 def _follow_until_interrupted(engine: DockerEngine, running: RunningContainer) -> None:
-    """Stream the container's log until Ctrl-C, then stop it (SIGTERM: the server drains)."""
+    """Stream the container's log until Ctrl-C or SIGTERM, then stop it (the server drains)."""
     container = engine.client.containers.get(running.id)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         for chunk in container.logs(stream=True, follow=True):
             err_console.out(chunk.decode(errors="replace"), end="")
@@ -227,10 +230,11 @@ def _report(image: BuiltImage, spec: BuildSpec, pushed: dict[str, str], *, as_js
             }
         )
         return
-    stdout.print(f"built [bold]{image.id}[/] ({image.size / 1e6:.0f} MB)")
+    stdout.print(f"built [bold]{image.id[:19]}[/] ({image.size / 1e6:.0f} MB)")
     for name in spec.tags:
         stdout.print(f"  tag    {name}")
     for name, digest in pushed.items():
         stdout.print(f"  pushed {name}@{digest}")
     if image.digest:
         stdout.print(f"  digest {image.digest}")
+    stdout.print(f"run it with: shipyard run {spec.tags[0]} --port 8080")
