@@ -107,3 +107,11 @@ def test_missing_init_kwargs_fail_at_packaging_not_at_serving(
     nets = write_module("tiny_nets_nokw", NET_SOURCE)
     with pytest.raises(PackagingError, match=r"does not load back.*TypeError"):
         package(nets.TinyNet(features=2, classes=2), sample_input=np.zeros((1, 2)))
+
+
+def test_missing_init_kwargs_fail_at_packaging_even_without_sample_input(
+    package: Package, write_module: WriteModule
+) -> None:
+    nets = write_module("tiny_nets_nosample", NET_SOURCE)
+    with pytest.raises(PackagingError, match=r"TinyNet\(\*\*init_kwargs\).*init_kwargs"):
+        package(nets.TinyNet(features=2, classes=2))

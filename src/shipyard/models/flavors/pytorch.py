@@ -13,6 +13,7 @@ Floating point inputs are cast to the dtype of the model's parameters (usually f
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import warnings
 from collections.abc import Iterator, Mapping
@@ -66,6 +67,7 @@ class PyTorchFlavor:
             json.dumps(init_kwargs)
         except (TypeError, ValueError) as exc:
             raise PackagingError(f"init_kwargs must be JSON values: {exc}") from exc
+        _check_init_kwargs(cls, init_kwargs)
         torch.save(obj.state_dict(), str(folder / _STATE_FILE))
         return {
             "format": "state_dict",
@@ -103,6 +105,20 @@ class PyTorchFlavor:
 
     def packages(self, obj: Any) -> tuple[str, ...]:
         return ("torch", "numpy")
+
+
+def _check_init_kwargs(cls: type, init_kwargs: JSON) -> None:
+    """Refuse to save a module its class cannot be rebuilt from (checked without building it)."""
+    try:
+        inspect.signature(cls).bind(**init_kwargs)
+    except ValueError:  # no introspectable signature: the load-back check is all there is
+        return
+    except TypeError as exc:
+        raise PackagingError(
+            f"the packaged model does not load back: {cls.__qualname__}(**init_kwargs) raises "
+            f"TypeError: {exc}. Pass the constructor arguments as "
+            "flavor_options={'init_kwargs': {...}} or metadata={'init_kwargs': {...}}"
+        ) from exc
 
 
 def _import_class(path: str) -> Any:
