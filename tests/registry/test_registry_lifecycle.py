@@ -73,6 +73,18 @@ def test_delete_removes_blobs_no_other_version_uses(
     assert registry.fetch("iris:2").is_dir()
 
 
+def test_blob_published_again_while_a_delete_runs_is_kept(
+    registry: Registry, make_folder: MakeFolder
+) -> None:
+    registry.publish("iris", *make_folder(b"same weights"))
+    unreferenced = registry.metadata.delete_version("iris", 1, "tester", force=False)
+    again = registry.publish("iris", *make_folder(b"same weights"))
+
+    registry.delete_blobs(unreferenced)
+
+    assert (registry.fetch(again.ref) / "model.bin").read_bytes() == b"same weights"
+
+
 def test_deleting_the_last_version_leaves_a_helpful_message(
     registry: Registry, make_folder: MakeFolder
 ) -> None:

@@ -93,9 +93,13 @@ class Registry:
         )
 
     def _publish(self, new: NewVersion, folder: Path) -> ModelVersion:
-        for artifact in _unique_blobs(new.files):
+        blobs = _unique_blobs(new.files)
+        for artifact in blobs:
             self.artifacts.put(artifact.sha256, folder / artifact.path)
         number = self.metadata.add_version(new)
+        for artifact in blobs:  # a concurrent delete may have removed a blob put() found stored
+            if not self.artifacts.exists(artifact.sha256):
+                self.artifacts.put(artifact.sha256, folder / artifact.path)
         return self.get(ModelRef(new.name, version=number))
 
     # -- lookups -------------------------------------------------------------------------------
@@ -154,10 +158,17 @@ class Registry:
     def delete(self, ref: ModelRef | str, force: bool = False) -> ModelVersion:
         """Delete a version; refused while an alias points at it unless ``force``."""
         version = self.get(ref)
-        name, number = version.name, version.version
-        for sha256 in self.metadata.delete_version(name, number, self.user, force=force):
-            self.artifacts.delete(sha256)
+        unreferenced = self.metadata.delete_version(
+            version.name, version.version, self.user, force=force
+        )
+        self.delete_blobs(unreferenced)
         return version
+
+    def delete_blobs(self, sha256s: list[str]) -> None:
+        """Delete blobs that a delete left unreferenced, unless a publish has used them since."""
+        for sha256 in sha256s:
+            if not self.metadata.is_blob_referenced(sha256):
+                self.artifacts.delete(sha256)
 
     def export(self, ref: ModelRef | str, path: Path) -> Path:
         """Write ``ref`` to one archive file (``.tar.gz``) at ``path``."""
