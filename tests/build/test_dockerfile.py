@@ -103,6 +103,12 @@ def test_dependencies_install_offline_from_hashed_lock(spec: BuildSpec) -> None:
         assert flag in install
 
 
+def test_test_suites_shipped_in_wheels_are_dropped_unless_kept(spec: BuildSpec) -> None:
+    prune = "-name tests -path '*/site-packages/*/tests' -prune -exec rm -rf {} +"
+    assert prune in render_dockerfile(spec).replace("\\\n", " ")
+    assert prune not in render_dockerfile(replace(spec, prune_tests=False))
+
+
 def test_runs_as_numeric_non_root_user_with_exec_form_entrypoint(spec: BuildSpec) -> None:
     steps = dict(final_stage(render_dockerfile(spec)))
     user, _, group = steps["USER"].partition(":")
@@ -172,8 +178,13 @@ def test_unpinned_system_package_is_refused() -> None:
 
 @pytest.mark.parametrize(
     "spec_changes",
-    [{}, {"system_packages": ("libgomp1=12.2.0-14",)}, {"base_image": "debian:12.7-slim"}],
-    ids=["default", "system-packages", "other-base"],
+    [
+        {},
+        {"system_packages": ("libgomp1=12.2.0-14",)},
+        {"base_image": "debian:12.7-slim"},
+        {"prune_tests": False},
+    ],
+    ids=["default", "system-packages", "other-base", "keep-tests"],
 )
 def test_hadolint_reports_nothing(tmp_path: Path, spec_changes: dict[str, object]) -> None:
     hadolint = shutil.which("hadolint")

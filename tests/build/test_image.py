@@ -59,6 +59,8 @@ def test_image_keeps_no_pip_wheels_or_lock(engine: DockerEngine, running: object
     assert code != 0
     code, out = exec_in(engine, container_id, "sh", "-c", "command -v gcc cc curl || true")
     assert out.strip() == ""
+    code, out = exec_in(engine, container_id, "find", "/opt/venv", "-path", "*/sklearn/*/tests")
+    assert code == 0 and out.strip() == ""  # test suites shipped in wheels are dropped
 
 
 def test_prediction_log_folder_is_writable_by_the_server(

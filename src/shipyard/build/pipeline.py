@@ -36,13 +36,14 @@ def plan_build(
     base_image: str | None = None,
     tags: tuple[str, ...] = (),
     current: ModelVersion | None = None,
+    prune_tests: bool = True,
 ) -> BuildSpec:
     """The spec for a verified model folder; ``current`` (from the registry) supplies up-to-date
     aliases for the default tags."""
     version = read_verified_folder(model_folder)
     if current is not None and current.digest == version.digest:
         version = current
-    return BuildSpec.for_model(version, base_image=base_image, tags=tags)
+    return BuildSpec.for_model(version, base_image=base_image, tags=tags, prune_tests=prune_tests)
 
 
 def write_build_context(

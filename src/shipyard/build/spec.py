@@ -73,6 +73,7 @@ class BuildSpec:
     port: int = 8080
     uid: int = 10001
     healthcheck_interval_s: int = 5
+    prune_tests: bool = True
     shipyard_version: str = field(default_factory=lambda: metadata.version("shipyard"))
 
     def __post_init__(self) -> None:
@@ -101,6 +102,7 @@ class BuildSpec:
         base_image: str | None = None,
         tags: tuple[str, ...] = (),
         system_packages: tuple[str, ...] = (),
+        prune_tests: bool = True,
     ) -> BuildSpec:
         """A spec with the defaults: the model's Python, its slim base and its default tags."""
         python_version = python_minor(model.manifest.requirements.python_version)
@@ -110,6 +112,7 @@ class BuildSpec:
             python_version=python_version,
             tags=tags or default_tags(model),
             system_packages=system_packages,
+            prune_tests=prune_tests,
         )
 
     def with_base_digest(self, digest: str | None) -> BuildSpec:

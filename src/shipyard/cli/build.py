@@ -40,6 +40,10 @@ BaseOption = Annotated[
     str | None,
     typer.Option(help="Base image with a Python 3 (default: python:<model's X.Y>-slim)."),
 ]
+KeepTestsOption = Annotated[
+    bool,
+    typer.Option("--keep-tests", help="Keep the test suites packages ship (dropped by default)."),
+]
 CacheOption = Annotated[
     Path | None,
     typer.Option(
@@ -64,13 +68,20 @@ def build(
     base_image: BaseOption = None,
     push: Annotated[bool, typer.Option("--push", help="Push every tag after building.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore cached layers.")] = False,
+    keep_tests: KeepTestsOption = False,
     cache_dir: CacheOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Build a container image that serves a model version."""
     settings = Settings.from_env()
     folder, current = _resolve(ref, settings)
-    spec = plan_build(folder, base_image=base_image, tags=tuple(tag or ()), current=current)
+    spec = plan_build(
+        folder,
+        base_image=base_image,
+        tags=tuple(tag or ()),
+        current=current,
+        prune_tests=not keep_tests,
+    )
     cache = cache_dir or settings.home / "cache" / "build"
     pushed = {}
     with DockerEngine.connect() as engine:
@@ -92,13 +103,20 @@ def dockerfile(
     output: Annotated[Path, typer.Option("--output", "-o", help="An empty or new folder.")],
     base_image: BaseOption = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Image tag(s).")] = None,
+    keep_tests: KeepTestsOption = False,
     cache_dir: CacheOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write the build context (Dockerfile, wheelhouse, lock, model) without building."""
     settings = Settings.from_env()
     folder, current = _resolve(ref, settings)
-    spec = plan_build(folder, base_image=base_image, tags=tuple(tag or ()), current=current)
+    spec = plan_build(
+        folder,
+        base_image=base_image,
+        tags=tuple(tag or ()),
+        current=current,
+        prune_tests=not keep_tests,
+    )
     cache = cache_dir or settings.home / "cache" / "build"
     with spinner("resolving and downloading wheels", enabled=not as_json):
         context = write_build_context(spec, folder, output, cache_dir=cache)
