@@ -95,3 +95,21 @@ def test_local_function_does_not_copy_its_test_module(package: Package) -> None:
     manifest, folder = package(local, sample_input=np.zeros((1, 1)))
     assert manifest.code_paths == ()
     assert not (folder / "code").exists()
+
+
+def test_loading_a_model_again_does_not_grow_sys_path(
+    package: Package, write_module: WriteModule
+) -> None:
+    source = "class Model:\n    def predict(self, x):\n        return x\n"
+    module = write_module("reload_demo", source)
+    _, folder = package(module.Model(), sample_input=np.zeros((1, 1)))
+    code_dir = str((folder / "code").resolve())
+
+    for _ in range(3):
+        load_folder(folder)
+    assert code_dir not in sys.path  # the live module has the saved source: nothing to add
+
+    forget_module(module)
+    for _ in range(3):
+        load_folder(folder)
+    assert sys.path.count(code_dir) == 1

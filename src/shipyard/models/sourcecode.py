@@ -136,11 +136,17 @@ def importable_code(folder: Path, code_paths: Sequence[str]) -> Iterator[None]:
         name = saved.stem if saved.suffix == ".py" else saved.name
         if not _is_imported_from_same_source(name, saved):
             names.add(name)
+    if not names:  # every module of code/ is imported already, with the saved source
+        yield
+        return
+    path_entry = str(code_dir)
     with _SWAP_LOCK:  # one model at a time rearranges sys.modules / sys.path
         shadowed = {k: m for k, m in sys.modules.items() if k.partition(".")[0] in names}
         for key in shadowed:
             del sys.modules[key]
-        sys.path.insert(0, str(code_dir))
+        if path_entry in sys.path:  # loaded before: move it first rather than add it again
+            sys.path.remove(path_entry)
+        sys.path.insert(0, path_entry)
         try:
             yield
         finally:
@@ -148,7 +154,7 @@ def importable_code(folder: Path, code_paths: Sequence[str]) -> Iterator[None]:
                 for key in [k for k in sys.modules if k.partition(".")[0] in names]:
                     del sys.modules[key]
                 sys.modules.update(shadowed)
-                sys.path.remove(str(code_dir))
+                sys.path.remove(path_entry)
 
 
 def _is_imported_from_same_source(name: str, saved: Path) -> bool:
