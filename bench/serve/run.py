@@ -263,6 +263,12 @@ def main() -> None:
             f"with `python bench/serve/run.py` ({versions}; wrk -t1, {args.warmup:g} s warm-up, "
             f"{args.seconds:g} s measured per cell; Shipyard with --workers {args.workers}, "
             "validation, metrics and the prediction log on).\n\n"
+            "Peers run with their own defaults except BentoML's batching, switched on with "
+            "`@bentoml.api(batchable=True, max_batch_size=1024, max_latency_ms=10000)` (a 200 ms "
+            "cap made it answer 503 under load). MLflow: `mlflow models serve --env-manager "
+            "local`; MLServer: `mlserver-sklearn`. req/s counts successful responses only. The "
+            "machine is shared with other work, so absolute numbers move from run to run; "
+            "compare rows of one run.\n\n"
         )
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(header + table + "\n")
