@@ -34,6 +34,7 @@ def test_alias_move_swaps_version_under_load_with_zero_failures(
     config = ServeConfig(follow_alias=True, poll_seconds=0.1)
     app = create_app(RegistrySource(settings, ModelRef.parse("bc@production")), config)
     stop = threading.Event()
+    started = threading.Semaphore(0)  # released once by each client after its first answer
     body = {"inputs": [{"name": "input", "shape": [2, 30], "datatype": "FP64",
                         "data": x[:2].ravel().tolist()}]}  # fmt: skip
 
@@ -47,11 +48,15 @@ def test_alias_move_swaps_version_under_load_with_zero_failures(
                 response = http.post("/v2/models/bc/infer", json=body)
                 version = response.json().get("model_version", "") if response.is_success else ""
                 seen.append((response.status_code, version))
+                if len(seen) == 1:
+                    started.release()
         return seen
 
     with ThreadServer(app) as running, ThreadPoolExecutor(6) as pool:
         futures = [pool.submit(client_loop, running.url) for _ in range(6)]
-        time.sleep(0.5)
+        for _ in futures:
+            assert started.acquire(timeout=30), "every client answered before the alias moves"
+        time.sleep(0.2)
         with Registry.from_settings(settings) as registry:
             registry.set_alias("bc", "production", 2)
         with httpx.Client(base_url=running.url) as http:
