@@ -53,6 +53,17 @@ def slow_version(settings: Settings, tmp_path: Path) -> Iterator[int]:
     yield version.version
 
 
+def _wait_for_in_flight(url: str, count: int, timeout: float = 30.0) -> None:
+    """Block until ``count`` requests (besides this probe) are inside the server."""
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=url) as http:
+        while time.monotonic() < deadline:
+            if f"shipyard_requests_in_flight {count + 1}" in http.get("/metrics").text:
+                return
+            time.sleep(0.02)
+    raise TimeoutError(f"{count} requests never were in flight together")
+
+
 def test_sigterm_drains_in_flight_requests_and_exits_0(
     slow_version: int, shipyard_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -66,7 +77,7 @@ def test_sigterm_drains_in_flight_requests_and_exits_0(
 
         with ThreadPoolExecutor(3) as pool:
             futures = [pool.submit(call, i) for i in range(3)]
-            time.sleep(0.4)
+            _wait_for_in_flight(server.url, 3)
             code = server.terminate()
             responses = [f.result() for f in futures]
         assert code == 0, server.log()
