@@ -193,3 +193,14 @@ def test_show_prints_brackets_in_requirements_and_tags_verbatim(
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
     assert "uvicorn[standard]==0.30.0" in text and "note=[bold]raw[/bold]" in text
+
+
+def test_show_prints_the_whole_digest_in_a_narrow_terminal(
+    runner: CliRunner, iris: Settings
+) -> None:
+    digest = run_json(runner, "show", "iris:1")["digest"]
+
+    result = run(runner, "show", "iris:1")
+
+    assert result.exit_code == 0
+    assert digest in "".join(line.strip("│ ") for line in result.stdout.splitlines())

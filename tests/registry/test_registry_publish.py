@@ -104,6 +104,16 @@ def test_publish_refuses_bad_names(registry: Registry, make_folder: MakeFolder) 
     assert registry.list_models() == []
 
 
+def test_publish_refuses_tags_that_are_not_a_dict_of_strings(
+    registry: Registry, make_folder: MakeFolder
+) -> None:
+    folder, manifest = make_folder()
+    for tags, message in ((["team"], "must be a dict"), ({"n": 1}, "tag values are strings")):
+        with pytest.raises(PackagingError, match=message):
+            registry.publish("iris", folder, manifest, tags=tags)  # type: ignore[arg-type]
+    assert registry.list_models() == []
+
+
 def test_get_refuses_malformed_references(registry: Registry) -> None:
     for ref in ("../etc", "a/b", "..", "iris@Prod", "iris:x", "iris@latest", "iris:0", ""):
         with pytest.raises(InvalidNameError):

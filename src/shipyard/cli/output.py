@@ -93,7 +93,7 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     """Print a readable Rich table; cells are plain text (brackets are not Rich markup)."""
     table = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
     stdout.print(table)

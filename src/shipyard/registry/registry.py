@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -214,6 +215,8 @@ def _unique_blobs(files: tuple[ArtifactFile, ...]) -> list[ArtifactFile]:
 
 
 def _checked_tags(tags: dict[str, str]) -> dict[str, str]:
+    if not isinstance(tags, Mapping):
+        raise PackagingError(f"tags must be a dict of strings, e.g. {{'team': 'ml'}}; got {tags!r}")
     checked: dict[str, str] = {}
     for key, value in tags.items():
         if not isinstance(key, str) or not key or len(key) > 256:
