@@ -125,8 +125,17 @@ def test_unreadable_descriptor_is_refused(model_folder: Path) -> None:
         read_verified_folder(model_folder)
 
 
-@pytest.mark.parametrize("change", [{"tags": ["team"]}, {"manifest": []}, {"files": "model.bin"}])
-def test_descriptor_with_wrongly_typed_fields_is_refused(
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"tags": ["team"]},
+        {"manifest": []},
+        {"files": "model.bin"},
+        {"version": 0},
+        {"version": 2**31},
+    ],
+)
+def test_descriptor_with_wrongly_typed_fields_or_out_of_range_version_is_refused(
     model_folder: Path, change: dict[str, object]
 ) -> None:
     _edit_descriptor(model_folder, **change)

@@ -29,6 +29,8 @@ __all__ = [
 ]
 
 DESCRIPTOR_FILE = "shipyard-version.json"
+MAX_VERSION = 2**31 - 1
+"""The largest version number the metadata tables hold (a 32-bit integer column)."""
 
 
 def check_relative_path(path: str) -> str:
@@ -53,7 +55,10 @@ def read_version_descriptor(folder: Path) -> ModelVersion:
     """Read ``shipyard-version.json`` without checking the files against it."""
     path = folder / DESCRIPTOR_FILE
     try:
-        return ModelVersion.from_dict(json.loads(path.read_text()))
+        version = ModelVersion.from_dict(json.loads(path.read_text()))
+        if not 1 <= version.version <= MAX_VERSION:
+            raise ValueError(f"version {version.version} is not between 1 and {MAX_VERSION}")
+        return version
     except FileNotFoundError:
         raise IntegrityError(
             f"{path} is missing: {folder} is not a Shipyard model folder (fetch one from the "
