@@ -57,6 +57,22 @@ def test_fetch_refuses_a_missing_blob(registry: Registry, make_folder: MakeFolde
         registry.fetch("iris")
 
 
+def test_importing_an_export_again_restores_a_missing_blob(
+    registry: Registry, make_folder: MakeFolder, tmp_path: Path
+) -> None:
+    registry.publish("iris", *make_folder(b"weights"))
+    archive = registry.export("iris:1", tmp_path / "iris.tar.gz")
+    shutil.rmtree(registry.home / "cache")
+    registry.artifacts.delete(_model_blob(registry, "iris:1"))
+    with pytest.raises(IntegrityError, match=r"import the version again .* to restore it"):
+        registry.fetch("iris:1")
+
+    restored = registry.import_archive(archive)
+
+    assert restored.version == 1
+    assert (registry.fetch("iris:1") / "model.bin").read_bytes() == b"weights"
+
+
 def test_fetch_refuses_a_modified_cached_file_until_the_cache_is_removed(
     registry: Registry, make_folder: MakeFolder
 ) -> None:

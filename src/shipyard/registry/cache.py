@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 from shipyard.errors import IntegrityError, NotFoundError, StoreError
-from shipyard.registry.artifacts.base import ArtifactStore
+from shipyard.registry.artifacts.base import ArtifactStore, blob_key
 from shipyard.registry.digest import file_sha256
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.folder import (
@@ -77,14 +77,21 @@ def _download(version: ModelVersion, store: ArtifactStore, staging: Path) -> Non
         destination = staging / check_relative_path(artifact.path)
         destination.parent.mkdir(parents=True, exist_ok=True)
         where = f"file {artifact.path!r} of {version.name}:{version.version}"
+        restore = (
+            "import the version again from an export archive ('shipyard models import') to "
+            "restore it, or delete the version"
+        )
         try:
             store.get(artifact.sha256, destination)
         except NotFoundError as exc:
-            raise IntegrityError(f"{where} is missing from the artifact store: {exc}") from exc
+            raise IntegrityError(
+                f"{where} is missing from the artifact store: {exc}; {restore}"
+            ) from exc
         sha256, size = file_sha256(destination)
         if (sha256, size) != (artifact.sha256, artifact.size):
             raise IntegrityError(
                 f"{where} is damaged in the artifact store {store.url}: got {size} bytes with "
                 f"sha256 {sha256[:12]}..., expected {artifact.size} bytes with sha256 "
-                f"{artifact.sha256[:12]}... (tampered or truncated); it will not be loaded"
+                f"{artifact.sha256[:12]}... (tampered or truncated); it will not be loaded. "
+                f"Delete blob {blob_key(artifact.sha256)} from the store, then {restore}"
             )
