@@ -3,13 +3,16 @@ predictions, runs as non-root, reports healthy, rebuilds cheaply and fails loudl
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+from sklearn.datasets import load_breast_cancer
 
 from shipyard.build.buildlog import BuildLog
 from shipyard.build.container import start_container, stop_container, wait_until_healthy
@@ -21,6 +24,9 @@ from shipyard.errors import BuildError
 from tests.build.conftest import DemoModel, delete_manifest, unique_tag
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+ROW = {name: 1.0 for name in load_breast_cancer().feature_names}
 
 
 def exec_in(engine: DockerEngine, container_id: str, *argv: str) -> tuple[int, str]:
@@ -38,6 +44,38 @@ def test_container_predictions_equal_in_process_predictions(
     predictions = np.asarray(response.json()["predictions"])
     assert predictions.shape == (100,)
     assert np.array_equal(predictions, demo_model.expected)
+
+
+def test_prediction_log_goes_to_stdout_by_default(engine: DockerEngine, running: object) -> None:
+    container = engine.client.containers.get(running.id)  # type: ignore[attr-defined]
+    response = httpx.post(f"{running.url}/predict", json=[ROW], timeout=30)  # type: ignore[attr-defined]
+    request_id = response.headers["x-request-id"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if request_id in container.logs(stderr=False).decode(errors="replace"):
+            return
+        time.sleep(0.2)
+    pytest.fail(f"request {request_id} never reached the container's stdout")
+
+
+def test_prediction_log_goes_to_a_mounted_volume(
+    engine: DockerEngine, built_image: BuiltImage, tmp_path: Path
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    logs.chmod(0o777)  # the server runs as uid 10001
+    env = {"SHIPYARD_SERVE_PREDICTION_LOG": "/var/log/shipyard/predictions.jsonl"}
+    container = start_container(
+        engine, built_image.id, port=0, environment=env, volumes={str(logs): "/var/log/shipyard"}
+    )
+    try:
+        wait_until_healthy(engine, container)
+        response = httpx.post(f"{container.url}/predict", json=[ROW], timeout=30)
+        assert response.status_code == 200
+    finally:
+        assert stop_container(engine, container) == 0  # SIGTERM flushes the log
+    records = [json.loads(line) for line in (logs / "predictions.jsonl").read_text().splitlines()]
+    assert [r["request_id"] for r in records] == [response.headers["x-request-id"]]
 
 
 def test_container_runs_as_non_root_and_reports_healthy(

@@ -50,9 +50,11 @@ def start_container(
     port: int = 8080,
     host: str = "127.0.0.1",
     environment: Mapping[str, str] | None = None,
+    volumes: Mapping[str, str] | None = None,
     name: str | None = None,
 ) -> RunningContainer:
-    """Start ``image`` detached with its port published on ``host:port`` (0: any free port)."""
+    """Start ``image`` detached with its port published on ``host:port`` (0: any free port);
+    ``volumes`` maps host folders to container folders (e.g. for ``/var/log/shipyard``)."""
     container_port = _exposed_port(engine, image)
     try:
         container = engine.client.containers.run(
@@ -60,6 +62,7 @@ def start_container(
             detach=True,
             name=name,
             environment=dict(environment or {}),
+            volumes={src: {"bind": dst, "mode": "rw"} for src, dst in (volumes or {}).items()},
             ports={f"{container_port}/tcp": (host, port or None)},
         )
         container.reload()

@@ -140,14 +140,23 @@ def run(
     port: Annotated[int, typer.Option(help="Host port on 127.0.0.1 (0: any free).")] = 8080,
     host: Annotated[str, typer.Option(help="Host address to publish on.")] = "127.0.0.1",
     env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE")] = None,
+    volume: Annotated[
+        list[str] | None, typer.Option("--volume", "-v", help="HOST_DIR:CONTAINER_DIR")
+    ] = None,
     detach: Annotated[bool, typer.Option("--detach", "-d", help="Leave it running.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Start a model image, wait until it is healthy and print its URL."""
     image = _image_for(target, Settings.from_env())
     environment = dict(item.partition("=")[::2] for item in env or ())
+    volumes = {
+        str(Path(host).resolve()): inside
+        for host, _, inside in (item.rpartition(":") for item in volume or ())
+    }
     with DockerEngine.connect() as engine:
-        running = start_container(engine, image, port=port, host=host, environment=environment)
+        running = start_container(
+            engine, image, port=port, host=host, environment=environment, volumes=volumes
+        )
         try:
             with spinner(f"waiting for {image} to be healthy", enabled=not as_json):
                 seconds = wait_until_healthy(engine, running)
