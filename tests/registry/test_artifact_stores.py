@@ -83,6 +83,18 @@ def test_local_put_refuses_content_that_does_not_match_its_name(
     assert list(store.path_of(sha256).parent.iterdir()) == []
 
 
+def test_put_refuses_a_file_changed_after_it_was_hashed(
+    store: ArtifactStore, write: Callable[[bytes], tuple[str, Path]]
+) -> None:
+    sha256, _ = write(b"what was hashed")
+    _, changed = write(b"what is on disk now")
+
+    with pytest.raises(IntegrityError, match="changed while it was being stored"):
+        store.put(sha256, changed)
+
+    assert not store.exists(sha256)
+
+
 def test_local_blob_is_written_in_place_with_no_temporary_left(
     tmp_path: Path, write: Callable[[bytes], tuple[str, Path]]
 ) -> None:

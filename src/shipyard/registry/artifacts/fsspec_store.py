@@ -1,8 +1,9 @@
 """Blobs in any fsspec file system; S3 and S3-compatible stores (MinIO, Ceph) through s3fs.
 
 S3 makes an object visible only once its upload completed, so a killed upload never leaves a half
-blob. ``SHIPYARD_S3_ENDPOINT_URL`` points s3fs at an S3-compatible endpoint; credentials come from
-the usual AWS environment variables or files.
+blob; a source file that no longer has the sha256 it is stored under is taken back out.
+``SHIPYARD_S3_ENDPOINT_URL`` points s3fs at an S3-compatible endpoint; credentials come from the
+usual AWS environment variables or files.
 
     >>> store = FsspecArtifactStore("s3://models/shipyard", endpoint_url="http://minio:9000")
 """
@@ -14,8 +15,9 @@ from typing import Any
 
 import fsspec
 
-from shipyard.errors import ConfigError, NotFoundError, StoreError
+from shipyard.errors import ConfigError, IntegrityError, NotFoundError, StoreError
 from shipyard.registry.artifacts.base import blob_key
+from shipyard.registry.digest import file_sha256
 
 __all__ = ["FsspecArtifactStore"]
 
@@ -50,8 +52,16 @@ class FsspecArtifactStore:
     def put(self, sha256: str, source: Path) -> None:
         path = self._path(sha256)
         try:
-            if not self._fs.exists(path):
-                self._fs.put_file(str(source), path)
+            if self._fs.exists(path):
+                return
+            self._fs.put_file(str(source), path)
+            actual, _ = file_sha256(source)
+            if actual != sha256:  # the file changed after it was hashed: take the upload back
+                self._fs.rm_file(path)
+                raise IntegrityError(
+                    f"{source} changed while it was being stored: sha256 {actual[:12]}..., "
+                    f"expected {sha256[:12]}...; do not modify a model folder while publishing it"
+                )
         except OSError as exc:
             raise StoreError(f"cannot upload blob {sha256[:12]}... to {self._url}: {exc}") from exc
 
