@@ -46,3 +46,10 @@ def test_success_keeps_the_image_id() -> None:
     log.feed({"aux": {"ID": "sha256:abc"}})
     log.feed({"stream": "Successfully built abc\n"})
     assert log.image_id == "sha256:abc" and not log.failed
+
+
+def test_missing_base_image_suggests_base_image_option() -> None:
+    log = BuildLog()
+    log.feed({"stream": "Step 1/23 : FROM python:3.11-slim AS builder\n"})
+    log.feed({"error": 'Get "https://registry-1.docker.io/v2/": dial tcp: no such host'})
+    assert "--base-image" in log.failure_report()

@@ -78,4 +78,9 @@ class BuildLog:
         if output:
             parts.append("its output ended with:\n" + "\n".join(f"  {line}" for line in output))
         parts.append(self.error or "the build did not produce an image")
+        if self.instruction.startswith("FROM "):
+            parts.append(
+                "the base image is neither local nor pullable: `docker pull` it where a registry "
+                "is reachable, or pass --base-image with an image this engine has"
+            )
         return "\n".join(parts)
