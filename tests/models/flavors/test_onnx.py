@@ -5,10 +5,12 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pandas as pd
+import pytest
 from onnx import TensorProto, helper
 from skl2onnx import to_onnx
 from sklearn.linear_model import LogisticRegression
 
+from shipyard.errors import PackagingError
 from shipyard.models.loading import load_folder
 from tests.models.conftest import Package
 
@@ -56,6 +58,16 @@ def test_path_to_onnx_file_is_packaged(package: Package, tmp_path: Path) -> None
     manifest, folder = package(path, sample_input=np.zeros((1, 3), dtype=np.float32))
     assert manifest.flavor == "onnx"
     assert (folder / "model.onnx").read_bytes() == path.read_bytes()
+
+
+def test_path_to_a_missing_onnx_file_is_refused_naming_the_path(
+    package: Package, tmp_path: Path
+) -> None:
+    missing = tmp_path / "missing.onnx"
+    with pytest.raises(PackagingError, match=r"missing\.onnx'.*existing \.onnx file"):
+        package(missing)
+    with pytest.raises(PackagingError, match=r"existing \.onnx file"):
+        package(str(missing))
 
 
 def test_float64_input_is_cast_to_the_graph_type(package: Package) -> None:

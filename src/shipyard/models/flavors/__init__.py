@@ -9,6 +9,8 @@ estimators; the catch-all Python flavor comes last.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from shipyard.errors import ModelLoadError, PackagingError
 from shipyard.models.flavors.base import Flavor
 from shipyard.models.flavors.lightgbm import LightGBMFlavor
@@ -41,6 +43,11 @@ def detect_flavor(obj: object) -> Flavor:
     for flavor in FLAVORS:
         if flavor.detect(obj):
             return flavor
+    if isinstance(obj, str | Path):
+        raise PackagingError(
+            f"cannot package the path {str(obj)!r}: a path is packaged only when it names an "
+            f"existing .onnx file; pass the model object itself (supported are {_SUPPORTED})"
+        )
     raise PackagingError(
         f"cannot package a {type(obj).__module__}.{type(obj).__qualname__}: supported are "
         f"{_SUPPORTED}"
