@@ -37,6 +37,12 @@ def test_unsupported_database_url_is_refused_with_the_supported_forms() -> None:
         Settings.from_env({"SHIPYARD_DB_URL": "mysql://x/y"})
 
 
+def test_refused_database_url_is_shown_without_its_password() -> None:
+    with pytest.raises(ConfigError, match=r"mysql://bob:\*\*\*@db/x") as refused:
+        Settings.from_env({"SHIPYARD_DB_URL": "mysql://bob:s3cret@db/x"})
+    assert "s3cret" not in str(refused.value)
+
+
 def test_settings_are_frozen(tmp_path: Path) -> None:
     settings = Settings.from_env({"SHIPYARD_HOME": str(tmp_path)})
     with pytest.raises(AttributeError):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from shipyard.errors import ConfigError
 __all__ = ["RegistrySettings", "Settings"]
 
 _DB_SCHEMES = ("sqlite", "postgresql", "postgres")
+_PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")  # USER:PASSWORD@, kept out of messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +59,9 @@ class Settings:
         db_url = env.get("SHIPYARD_DB_URL") or f"sqlite:///{home / 'registry.db'}"
         scheme = db_url.split(":", 1)[0].split("+", 1)[0]
         if scheme not in _DB_SCHEMES:
+            shown = _PASSWORD.sub(r"\1***@", db_url)
             raise ConfigError(
-                f"SHIPYARD_DB_URL={db_url!r} is not supported: use sqlite:///PATH or "
+                f"SHIPYARD_DB_URL={shown!r} is not supported: use sqlite:///PATH or "
                 "postgresql://USER:PASSWORD@HOST/DB"
             )
         artifact_url = env.get("SHIPYARD_ARTIFACT_URL") or str(home / "artifacts")
