@@ -25,6 +25,7 @@ __all__ = ["SklearnFlavor"]
 
 _FILE = "model.pkl"
 Method = Literal["predict", "transform"]
+_METHODS: tuple[Method, ...] = ("predict", "transform")
 
 
 class SklearnFlavor:
@@ -63,7 +64,4 @@ class SklearnFlavor:
 
 def _method(obj: object) -> Method | None:
     """``predict`` when the estimator has one, else ``transform``, else None."""
-    for name in ("predict", "transform"):
-        if callable(getattr(obj, name, None)):
-            return "predict" if name == "predict" else "transform"
-    return None
+    return next((m for m in _METHODS if callable(getattr(obj, m, None))), None)
