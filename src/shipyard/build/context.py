@@ -80,7 +80,7 @@ def write_context(
     lock = wheelhouse.lock_text()
     (dest / LOCK_FILE).write_text(lock)
     _link_wheels(wheelhouse, dest / WHEELHOUSE_DIR)
-    shutil.copytree(model_folder, dest / MODEL_CONTEXT_DIR, ignore=_SKIP)
+    shutil.copytree(model_folder, dest / MODEL_CONTEXT_DIR)  # verbatim: it is verified whole
     _write_service(dest / SERVICE_DIR, service_source or default_service_source())
     lock_sha = hashlib.sha256(lock.encode()).hexdigest()
     (dest / CONFIG_DIR).mkdir()
