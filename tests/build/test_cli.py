@@ -167,3 +167,14 @@ def test_run_detach_waits_until_healthy_and_prints_the_url(
         assert httpx.get(f"{info['url']}/readyz", timeout=5).status_code == 200
     finally:
         stop_container(engine, running)
+
+
+def test_dockerfile_accepts_a_model_folder_instead_of_a_reference(
+    cli_env: dict[str, str], demo_model: DemoModel, tmp_path: Path
+) -> None:
+    out = tmp_path / "context"
+    args = ["dockerfile", str(demo_model.folder), "-o", str(out), "--keep-tests", "--json"]
+    result = CliRunner().invoke(app, args, env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["tags"][0] == "shipyard/cancer:1"
+    assert "-name tests" not in (out / "Dockerfile").read_text()
