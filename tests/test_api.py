@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 import shipyard
 from shipyard.config import Settings
-from shipyard.errors import IntegrityError, InvalidNameError
+from shipyard.errors import ConfigError, IntegrityError, InvalidNameError
 from shipyard.registry import Registry
 from shipyard.registry.artifacts import LocalArtifactStore
 
@@ -108,6 +108,16 @@ def test_save_model_refuses_bad_names_before_packaging(
         with pytest.raises(InvalidNameError):
             shipyard.save_model(classifier, name, settings=settings)
     assert not (settings.home / "tmp").exists()
+
+
+def test_save_model_with_an_unusable_home_says_how_to_fix_it(
+    tmp_path: Path, classifier: LogisticRegression
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    for home in (tmp_path / "a-file" / "home", tmp_path / "a-file"):
+        settings = Settings.from_env({"SHIPYARD_HOME": str(home)})
+        with pytest.raises(ConfigError, match="set SHIPYARD_HOME"):
+            shipyard.save_model(classifier, "iris", settings=settings)
 
 
 def test_public_api_is_curated_and_sorted() -> None:

@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,10 +50,10 @@ def save_model(
     """
     validate_name(name)
     settings = settings or Settings.from_env()
-    scratch = settings.home / "tmp"
-    scratch.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=f"save-{name}-", dir=scratch))
-    try:
+    with (
+        Registry.from_settings(settings) as registry,
+        registry.scratch_folder(f"save-{name}-") as workdir,
+    ):
         folder = workdir / "model"
         manifest = package_model(
             model,
@@ -71,10 +69,7 @@ def save_model(
             created_by=settings.user,
             artifacts=artifacts,
         )
-        with Registry.from_settings(settings) as registry:
-            return registry.publish(name, folder, manifest, tags=tags)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        return registry.publish(name, folder, manifest, tags=tags)
 
 
 def load_model(

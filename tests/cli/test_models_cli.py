@@ -204,3 +204,16 @@ def test_show_prints_the_whole_digest_in_a_narrow_terminal(
 
     assert result.exit_code == 0
     assert digest in "".join(line.strip("│ ") for line in result.stdout.splitlines())
+
+
+def test_unusable_home_exits_2_saying_how_to_fix_it(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("SHIPYARD_HOME", str(tmp_path / "a-file" / "home"))
+    monkeypatch.delenv("SHIPYARD_DB_URL", raising=False)
+
+    result = run(runner, "list")
+
+    assert result.exit_code == 2
+    assert "set SHIPYARD_HOME" in " ".join(result.stderr.split())

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
 from shipyard.config import Settings
-from shipyard.errors import IntegrityError, NotFoundError, PackagingError
+from shipyard.errors import ConfigError, IntegrityError, NotFoundError, PackagingError
 from shipyard.models.manifest import MANIFEST_FILE, ModelManifest
 from shipyard.refs import ModelRef, validate_alias, validate_name
 from shipyard.registry.archive import extract_archive, write_archive
@@ -175,6 +176,23 @@ class Registry:
         """Write ``ref`` to one archive file (``.tar.gz``) at ``path``."""
         return write_archive(self.fetch(ref), Path(path))
 
+    @contextmanager
+    def scratch_folder(self, prefix: str) -> Iterator[Path]:
+        """A new empty folder under ``SHIPYARD_HOME/tmp``, removed when the block ends."""
+        scratch = self.home / "tmp"
+        try:
+            scratch.mkdir(parents=True, exist_ok=True)
+            folder = Path(tempfile.mkdtemp(prefix=prefix, dir=scratch))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create a scratch folder in {scratch}: {exc}; set SHIPYARD_HOME to a "
+                "writable folder"
+            ) from exc
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
     def import_archive(self, path: Path) -> ModelVersion:
         """Register the version inside an export archive, its digest checked first.
 
@@ -182,10 +200,7 @@ class Registry:
         otherwise it becomes the next version. Importing a version whose digest the model already
         has (the same archive twice, even at once) returns the existing one.
         """
-        scratch = self.home / "tmp"
-        scratch.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix="import-", dir=scratch))
-        try:
+        with self.scratch_folder("import-") as folder:
             version = extract_archive(Path(path), folder)
             validate_name(version.name)
             new = NewVersion(
@@ -199,8 +214,6 @@ class Registry:
                 number=version.version,
             )
             return self._publish(new, folder)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _unique_blobs(files: tuple[ArtifactFile, ...]) -> list[ArtifactFile]:

@@ -63,7 +63,14 @@ def create_metadata_engine(url: str) -> Engine:
 def _sqlite_engine(database: str | None) -> Engine:
     if not database or database == ":memory:":
         raise ConfigError("SHIPYARD_DB_URL must name a SQLite file: sqlite:////path/registry.db")
-    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(database).expanduser().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create {folder} for the registry database: {exc}; set SHIPYARD_HOME (or "
+            "SHIPYARD_DB_URL) to a writable folder"
+        ) from exc
     engine = sa.create_engine(
         f"sqlite:///{Path(database).expanduser()}",
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
