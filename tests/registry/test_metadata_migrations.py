@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from shipyard.config import Settings
+from shipyard.errors import StoreError
 from shipyard.registry import Registry
+from shipyard.registry.metadata.engine import create_metadata_engine
 from shipyard.registry.metadata.migrate import (
     HEAD_REVISION,
     VERSION_TABLE,
@@ -43,3 +46,21 @@ def test_embedded_sqlite_runs_in_wal_mode_with_busy_timeout(settings: Settings) 
 
 def test_head_revision_constant_matches_the_shipped_scripts() -> None:
     assert head_revision() == HEAD_REVISION
+
+
+def test_database_migrated_by_a_newer_shipyard_is_refused_with_a_fix(
+    registry_settings: Settings,
+) -> None:
+    Registry.from_settings(registry_settings).close()
+    engine = create_metadata_engine(registry_settings.registry.db_url)
+    set_revision = f"UPDATE {VERSION_TABLE} SET version_num = :revision"  # noqa: S608
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(set_revision), {"revision": "9999"})
+
+        with pytest.raises(StoreError, match=r"revision '9999'.*upgrade Shipyard"):
+            Registry.from_settings(registry_settings)
+    finally:  # the PostgreSQL database is shared by the session: put the revision back
+        with engine.begin() as conn:
+            conn.execute(sa.text(set_revision), {"revision": HEAD_REVISION})
+        engine.dispose()

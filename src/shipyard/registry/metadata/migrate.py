@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from shipyard.errors import StoreError
 from shipyard.registry.metadata.engine import run_read, run_write
 
 if TYPE_CHECKING:
@@ -71,11 +72,21 @@ def upgrade_to_head(engine: Engine) -> None:
     def upgrade_locked(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-        if current_revision(connection) == HEAD_REVISION:
+        current = current_revision(connection)
+        if current == HEAD_REVISION:
             return
         from alembic import command
+        from alembic.script import ScriptDirectory
 
         config = alembic_config()
+        known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+        if current is not None and current not in known:
+            where = connection.engine.url.render_as_string(hide_password=True)
+            raise StoreError(
+                f"the registry database {where} is at schema revision {current!r}, which this "
+                f"Shipyard does not know (it knows up to {HEAD_REVISION!r}): a newer Shipyard "
+                "migrated it; upgrade Shipyard to use this registry"
+            )
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
