@@ -39,6 +39,14 @@ def test_user_module_imports_map_to_distributions_skipping_stdlib_and_shipyard(
     assert imported_distributions([module]) == ("scikit-learn", "xgboost")
 
 
+def test_user_module_in_a_declared_non_utf8_encoding_is_read(write_module: WriteModule) -> None:
+    module = write_module("latin_code", "import xgboost\n")
+    assert module.__file__ is not None
+    Path(module.__file__).write_bytes(b"# -*- coding: latin-1 -*-\n# caf\xe9\nimport xgboost\n")
+
+    assert imported_distributions([module]) == ("xgboost",)
+
+
 def test_sklearn_model_pins_its_flavor_packages(package: Package, sklearn_pipeline: object) -> None:
     manifest, folder = package(sklearn_pipeline)
     lines = manifest.requirements.to_lines()

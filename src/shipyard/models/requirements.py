@@ -119,7 +119,7 @@ def _top_level_imports(module: ModuleType) -> set[str]:
     """Top-level names ``module`` imports: parsed from its source, else read from its globals."""
     file = getattr(module, "__file__", None)
     if file and Path(file).suffix == ".py" and Path(file).is_file():
-        tree = ast.parse(Path(file).read_text(encoding="utf-8"), filename=file)
+        tree = ast.parse(Path(file).read_bytes(), filename=file)  # bytes: honours a coding line
         names: set[str] = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
