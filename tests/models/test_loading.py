@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,20 @@ def test_loaded_model_carries_its_manifest(
 def test_folder_without_manifest_is_not_a_model(tmp_path: Path) -> None:
     with pytest.raises(IntegrityError, match=r"shipyard\.json is missing"):
         load_folder(tmp_path)
+
+
+@pytest.mark.parametrize("absolute", [False, True])
+def test_manifest_naming_a_file_outside_the_folder_is_refused(
+    package: Package, sklearn_pipeline: Pipeline, tmp_path: Path, absolute: bool
+) -> None:
+    manifest, folder = package(sklearn_pipeline)
+    outside = tmp_path / "outside.pkl"  # a loadable pickle no digest covers
+    outside.write_bytes((folder / "model.pkl").read_bytes())
+    where = str(outside) if absolute else os.path.relpath(outside, folder)
+    replace(manifest, flavor_options={**manifest.flavor_options, "file": where}).write(folder)
+
+    with pytest.raises(ModelLoadError, match="outside the model folder"):
+        load_folder(folder)
 
 
 def test_missing_model_file_gives_model_load_error(

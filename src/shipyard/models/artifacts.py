@@ -16,6 +16,7 @@ from typing import Any
 from shipyard.errors import ModelLoadError, PackagingError
 from shipyard.models.custom import ModelContext
 from shipyard.models.flavors import Flavor, detect_flavor, flavor_named
+from shipyard.models.flavors.base import folder_file
 from shipyard.refs import validate_name
 from shipyard.types import JSON
 
@@ -68,7 +69,7 @@ def load_context(folder: Path, described: JSON) -> ModelContext:
     paths: dict[str, Path] = {}
     models: dict[str, Any] = {}
     for name, info in described.items():
-        path = folder / str(info["path"])
+        path = folder_file(folder, info["path"])
         if not path.exists():
             raise ModelLoadError(f"artifact {name!r} is missing from the model folder ({path})")
         paths[name] = path

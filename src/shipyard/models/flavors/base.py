@@ -21,7 +21,7 @@ from shipyard.models.loaded import NativePredict
 from shipyard.models.manifest import FlavorName
 from shipyard.types import JSON
 
-__all__ = ["Flavor", "import_optional", "type_module"]
+__all__ = ["Flavor", "folder_file", "import_optional", "type_module"]
 
 
 class Flavor(Protocol):
@@ -62,3 +62,17 @@ def import_optional(module: str, extra: str | None) -> ModuleType:
 def type_module(obj: object) -> str:
     """The top-level package that defines ``obj``'s type, e.g. ``'xgboost'``."""
     return type(obj).__module__.partition(".")[0]
+
+
+def folder_file(folder: Path, relative: object) -> Path:
+    """``folder / relative`` for a path read from a manifest, which must stay inside ``folder``.
+
+    Only the folder's own files are verified against their digests, so nothing outside it loads.
+    """
+    name = str(relative)
+    if Path(name).is_absolute() or ".." in Path(name).parts or "\\" in name:
+        raise ModelLoadError(
+            f"the manifest in {folder} names the file {name!r}, which is outside the model folder: "
+            "only files inside a model folder are loaded; package the model again"
+        )
+    return folder / name

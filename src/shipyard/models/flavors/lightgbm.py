@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from shipyard.models.flavors.base import import_optional, type_module
+from shipyard.models.flavors.base import folder_file, import_optional, type_module
 from shipyard.models.loaded import NativePredict
 from shipyard.models.manifest import FlavorName
 from shipyard.types import JSON
@@ -49,7 +49,7 @@ class LightGBMFlavor:
 
     def load(self, folder: Path, options: JSON) -> tuple[Any, NativePredict]:
         lgb = import_optional("lightgbm", self.extra)
-        booster = lgb.Booster(model_file=str(folder / str(options.get("file", _FILE))))
+        booster = lgb.Booster(model_file=str(folder_file(folder, options.get("file", _FILE))))
         classes = options.get("classes")
         if classes is None:
             return booster, booster.predict

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from shipyard.errors import ModelLoadError
-from shipyard.models.flavors.base import import_optional, type_module
+from shipyard.models.flavors.base import folder_file, import_optional, type_module
 from shipyard.models.loaded import NativePredict
 from shipyard.models.manifest import FlavorName
 from shipyard.types import JSON
@@ -57,7 +57,7 @@ class OnnxFlavor:
 
     def load(self, folder: Path, options: JSON) -> tuple[Any, NativePredict]:
         ort = import_optional("onnxruntime", self.extra)
-        path = folder / str(options.get("file", _FILE))
+        path = folder_file(folder, options.get("file", _FILE))
         if not path.is_file():
             raise ModelLoadError(f"{path} is missing from the model folder")
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from shipyard.models.custom import PythonModel, as_sync
+from shipyard.models.flavors.base import folder_file
 from shipyard.models.loaded import NativePredict
 from shipyard.models.manifest import FlavorName
 from shipyard.models.pickling import dump_pickle, load_pickle
@@ -46,7 +47,7 @@ class PythonFlavor:
         return {"file": _FILE, "serialization": "cloudpickle", "kind": kind}
 
     def load(self, folder: Path, options: JSON) -> tuple[Any, NativePredict]:
-        obj = load_pickle(folder / str(options.get("file", _FILE)))
+        obj = load_pickle(folder_file(folder, options.get("file", _FILE)))
         if isinstance(obj, PythonModel):
             return obj, _not_activated
         predict = getattr(obj, "predict", None)

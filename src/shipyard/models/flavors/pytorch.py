@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from shipyard.errors import ModelLoadError, PackagingError
-from shipyard.models.flavors.base import import_optional
+from shipyard.models.flavors.base import folder_file, import_optional
 from shipyard.models.loaded import NativePredict
 from shipyard.models.manifest import FlavorName
 from shipyard.types import JSON
@@ -78,7 +78,7 @@ class PyTorchFlavor:
 
     def load(self, folder: Path, options: JSON) -> tuple[Any, NativePredict]:
         torch = import_optional("torch", self.extra)
-        path = folder / str(options.get("file", _SCRIPT_FILE))
+        path = folder_file(folder, options.get("file", _SCRIPT_FILE))
         if not path.is_file():
             raise ModelLoadError(f"{path} is missing from the model folder")
         fmt: TorchFormat = "state_dict" if options.get("format") == "state_dict" else "torchscript"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from shipyard.errors import ModelLoadError
-from shipyard.models.flavors.base import import_optional
+from shipyard.models.flavors.base import folder_file, import_optional
 from shipyard.models.loaded import NativePredict
 from shipyard.models.manifest import FlavorName
 from shipyard.models.pickling import dump_pickle, load_pickle
@@ -51,7 +51,7 @@ class SklearnFlavor:
 
     def load(self, folder: Path, options: JSON) -> tuple[Any, NativePredict]:
         import_optional("sklearn", self.extra)
-        model = load_pickle(folder / str(options.get("file", _FILE)))
+        model = load_pickle(folder_file(folder, options.get("file", _FILE)))
         method: Method = "transform" if options.get("method") == "transform" else "predict"
         predict = getattr(model, method, None)
         if not callable(predict):

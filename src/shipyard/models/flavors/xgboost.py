@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from shipyard.errors import ModelLoadError
-from shipyard.models.flavors.base import import_optional, type_module
+from shipyard.models.flavors.base import folder_file, import_optional, type_module
 from shipyard.models.loaded import NativePredict
 from shipyard.models.manifest import FlavorName
 from shipyard.types import JSON
@@ -43,7 +43,7 @@ class XGBoostFlavor:
 
     def load(self, folder: Path, options: JSON) -> tuple[Any, NativePredict]:
         xgb = import_optional("xgboost", self.extra)
-        path = str(folder / str(options.get("file", _FILE)))
+        path = str(folder_file(folder, options.get("file", _FILE)))
         if options.get("api") == "booster":
             booster = xgb.Booster()
             booster.load_model(path)
