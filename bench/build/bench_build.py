@@ -94,7 +94,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="shipyard-bench-build-"))
     engine = DockerEngine.connect()
-    images: list[BuiltImage] = []
+    images: list[tuple[BuiltImage, tuple[str, ...]]] = []
     try:
         folder = save_demo_model(work / "home")
         cache = work / "cache"
@@ -112,9 +112,9 @@ def main() -> None:
         wheel_bytes = sum((house.path / w.filename).stat().st_size for w in house.wheels)
 
         cold, cold_s = timed_build(engine, spec, folder, cache_dir=cache, no_cache=True)
-        images.append(cold)
+        images.append((cold, spec.tags))
         same, same_s = timed_build(engine, spec, folder, cache_dir=cache)
-        images.append(same)
+        images.append((same, ()))
 
         source = work / "service" / "shipyard"
         shutil.copytree(default_service_source(), source)
@@ -124,7 +124,7 @@ def main() -> None:
         code, code_s = timed_build(
             engine, code_spec, folder, cache_dir=cache, service_source=source
         )
-        images.append(code)
+        images.append((code, code_spec.tags))
         reused = sum(a == b for a, b in zip(cold.layers, code.layers, strict=False))
 
         base_size = engine.inspect(args.base_image).size
@@ -162,8 +162,8 @@ def main() -> None:
         if args.json_out:
             args.json_out.write_text(json.dumps(figures, indent=2) + "\n")
     finally:
-        for image in reversed(images):
-            engine.remove_build(image)
+        for image, tags in reversed(images):
+            engine.remove_build(image, tags)
         engine.close()
         shutil.rmtree(work, ignore_errors=True)
 

@@ -130,7 +130,7 @@ def built_image(
     spec = plan_build(demo_model.folder, base_image=base_image, tags=(unique_tag(),))
     image = build_image(engine, spec, demo_model.folder, cache_dir=wheel_cache)
     yield image
-    engine.remove_build(image)
+    engine.remove_build(image, spec.tags)
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,10 @@ def test_follows_steps_and_cache_hits() -> None:
         log.feed(message)
     assert (log.step, log.total) == (2, 3)
     assert log.cached_steps == [2]
-    assert log.step_images == ["1a2b3c4d5e6f"]  # not the base image of the FROM step
+    assert log.step_images == []  # neither the base (FROM) nor a cached step's image is ours
+    log.feed({"stream": "Step 3/3 : RUN true\n"})
+    log.feed({"stream": " ---> 9a8b7c6d5e4f\n"})
+    assert log.step_images == ["9a8b7c6d5e4f"]
 
 
 def test_failure_report_names_the_step_and_its_output() -> None:

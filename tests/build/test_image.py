@@ -146,7 +146,7 @@ def test_code_only_change_reuses_dependency_layers(
         assert rebuilt.history[service] != built_image.history[service]
         assert rebuilt.cached_steps  # the builder's install step came from cache
     finally:
-        engine.remove_build(rebuilt)
+        engine.remove_build(rebuilt, spec.tags)
 
 
 def test_push_to_registry_and_pull_back(

@@ -32,7 +32,7 @@ class BuildLog:
     image_id: str | None = None
     error: str | None = None
     cached_steps: list[int] = field(default_factory=list)
-    """Steps whose result came from the cache; ``step_images`` are the ids steps produced."""
+    """Steps whose result came from the cache; ``step_images`` are the images this build made."""
     step_output: list[str] = field(default_factory=list)
     step_images: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
@@ -61,7 +61,8 @@ class BuildLog:
         elif line.strip() == "---> Using cache":
             self.cached_steps.append(self.step)
         elif (result := _RESULT.fullmatch(line)) and not self.instruction.startswith("FROM "):
-            self.step_images.append(result.group(1))
+            if self.step not in self.cached_steps:  # a cached step's image belongs to another build
+                self.step_images.append(result.group(1))
         else:
             self.step_output.append(line)
             del self.step_output[:-_TAIL]

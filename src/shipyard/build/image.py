@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -248,8 +248,10 @@ class DockerEngine:
                 return False
         return True
 
-    def remove_build(self, image: BuiltImage) -> None:
-        """Remove an image and the untagged stage images its build made (the layer cache)."""
-        self.remove_image(image.id)
+    def remove_build(self, image: BuiltImage, tags: Sequence[str]) -> None:
+        """Untag ``tags`` (the image goes when no tag is left) and remove the stage images this
+        build made; images that other builds share or tag are left alone."""
+        for tag in tags:
+            self.remove_image(tag, force=False)
         for step_image in reversed(image.step_images):
             self.remove_image(step_image, force=False)
