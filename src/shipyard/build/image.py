@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -27,7 +27,7 @@ from shipyard.build.buildlog import BuildLog
 from shipyard.build.context import BuildContext
 from shipyard.errors import BuildError, DockerUnavailableError
 
-__all__ = ["BuiltImage", "DockerEngine", "split_tag"]
+__all__ = ["BuiltImage", "DockerEngine", "repo_digest_for", "split_tag"]
 
 _DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 _NO_ENGINE_HINT = (
@@ -148,12 +148,7 @@ class DockerEngine:
                 attrs = self.client.api.inspect_image(image)
             except docker.errors.ImageNotFound:
                 return None
-        repository = split_tag(image.partition("@")[0])[0]
-        for entry in attrs.get("RepoDigests") or ():
-            name, _, digest = str(entry).partition("@")
-            if name == repository or name.endswith("/" + repository):
-                return digest
-        return None
+        return repo_digest_for(image, attrs.get("RepoDigests") or ())
 
     def build(
         self,
@@ -255,3 +250,24 @@ class DockerEngine:
             self.remove_image(tag, force=False)
         for step_image in reversed(image.step_images):
             self.remove_image(step_image, force=False)
+
+
+def repo_digest_for(image: str, repo_digests: Iterable[str]) -> str | None:
+    """The digest among ``repo_digests`` that belongs to ``image``'s own repository.
+
+    A digest is only valid with the repository it was pushed to or pulled from: an image also
+    pushed to ``127.0.0.1:5000/python`` has a digest there that ``python@sha256:...`` cannot
+    resolve. Docker Hub's implicit ``docker.io/`` and ``library/`` prefixes are the only aliases.
+    """
+    wanted = _canonical_repository(split_tag(image.partition("@")[0])[0])
+    for entry in repo_digests:
+        name, _, digest = str(entry).partition("@")
+        if _canonical_repository(name) == wanted:
+            return digest
+    return None
+
+
+def _canonical_repository(name: str) -> str:
+    for prefix in ("docker.io/", "index.docker.io/"):
+        name = name.removeprefix(prefix)
+    return name if "/" in name else f"library/{name}"
