@@ -73,16 +73,7 @@ def build(
     as_json: JsonOption = False,
 ) -> None:
     """Build a container image that serves a model version."""
-    settings = Settings.from_env()
-    folder, current = _resolve(ref, settings)
-    spec = plan_build(
-        folder,
-        base_image=base_image,
-        tags=tuple(tag or ()),
-        current=current,
-        prune_tests=not keep_tests,
-    )
-    cache = cache_dir or settings.home / "cache" / "build"
+    folder, spec, cache = _plan(ref, base_image, tag, keep_tests=keep_tests, cache_dir=cache_dir)
     pushed = {}
     with DockerEngine.connect() as engine:
         with _progress(enabled=not as_json) as on_line:
@@ -108,16 +99,7 @@ def dockerfile(
     as_json: JsonOption = False,
 ) -> None:
     """Write the build context (Dockerfile, wheelhouse, lock, model) without building."""
-    settings = Settings.from_env()
-    folder, current = _resolve(ref, settings)
-    spec = plan_build(
-        folder,
-        base_image=base_image,
-        tags=tuple(tag or ()),
-        current=current,
-        prune_tests=not keep_tests,
-    )
-    cache = cache_dir or settings.home / "cache" / "build"
+    folder, spec, cache = _plan(ref, base_image, tag, keep_tests=keep_tests, cache_dir=cache_dir)
     with spinner("resolving and downloading wheels", enabled=not as_json):
         context = write_build_context(spec, folder, output, cache_dir=cache)
     if as_json:
@@ -265,3 +247,24 @@ def _report(image: BuiltImage, spec: BuildSpec, pushed: dict[str, str], *, as_js
     if image.digest:
         stdout.print(f"  digest {image.digest}")
     stdout.print(f"run it with: shipyard run {spec.tags[0]} --port 8080")
+
+
+def _plan(
+    ref: str,
+    base_image: str | None,
+    tags: list[str] | None,
+    *,
+    keep_tests: bool,
+    cache_dir: Path | None,
+) -> tuple[Path, BuildSpec, Path]:
+    """Resolve ``ref`` to a verified model folder, plan its build and pick the wheel cache."""
+    settings = Settings.from_env()
+    folder, current = _resolve(ref, settings)
+    spec = plan_build(
+        folder,
+        base_image=base_image,
+        tags=tuple(tags or ()),
+        current=current,
+        prune_tests=not keep_tests,
+    )
+    return folder, spec, cache_dir or settings.home / "cache" / "build"
