@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,14 @@ def test_nothing_outside_cli_imports_cli() -> None:
         and "cli" in _shipyard_imports(p)
     ]
     assert offenders == []
+
+
+def test_the_cli_starts_without_the_docker_client() -> None:
+    """``shipyard serve`` never loads docker: its import adds warning filters that slow models.
+
+    scikit-learn re-installs every warning filter for each tree of a forest on every call, so
+    each filter docker/requests/urllib3 add costs model time in the server (about 10% here).
+    """
+    code = "import sys, shipyard.cli.main; print(sorted({'docker', 'requests'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import uvicorn
 
+from shipyard.serve.protocol import HttpProtocol
+
 READY_TIMEOUT = 30.0
 
 
@@ -40,17 +42,21 @@ def wait_until_ready(base_url: str, timeout: float = READY_TIMEOUT, path: str = 
 
 
 class ThreadServer:
-    """An ASGI app under uvicorn (uvloop + httptools) in a background thread."""
+    """The app under uvicorn in a background thread, with the protocol ``shipyard serve`` uses.
 
-    def __init__(self, app: Any) -> None:
+    ``http="httptools"`` (or ``"h11"``) runs it as a plain ASGI app instead, as an embedder would.
+    """
+
+    def __init__(self, app: Any, http: Any = HttpProtocol, **options: Any) -> None:
         self.socket = socket.socket()
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind(("127.0.0.1", 0))
         self.port = self.socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            app, loop="uvloop", http="httptools", lifespan="on", log_level="warning"
-        )
+            app, loop="uvloop", http=http, lifespan="on", log_level="warning",
+            proxy_headers=False, **options,
+        )  # fmt: skip
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True

@@ -11,20 +11,12 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from shipyard.build.buildlog import BuildLog
-from shipyard.build.container import (
-    RunningContainer,
-    start_container,
-    stop_container,
-    wait_until_healthy,
-)
-from shipyard.build.image import BuiltImage, DockerEngine
-from shipyard.build.pipeline import build_image, plan_build, write_build_context
 from shipyard.build.spec import BuildSpec, default_tags
 from shipyard.cli.output import err_console, handle_errors, print_json, spinner, stdout
 from shipyard.config import Settings
@@ -32,6 +24,13 @@ from shipyard.errors import InvalidNameError, NotFoundError
 from shipyard.refs import ModelRef
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.registry import Registry
+
+if TYPE_CHECKING:
+    from shipyard.build.container import RunningContainer
+    from shipyard.build.image import BuiltImage, DockerEngine
+
+# The Docker client (and the build pipeline, which imports it) is imported inside the commands
+# that use it: every other command, ``shipyard serve`` above all, starts without it.
 
 __all__ = ["register"]
 
@@ -73,6 +72,9 @@ def build(
     as_json: JsonOption = False,
 ) -> None:
     """Build a container image that serves a model version."""
+    from shipyard.build.image import DockerEngine
+    from shipyard.build.pipeline import build_image
+
     folder, spec, cache = _plan(ref, base_image, tag, keep_tests=keep_tests, cache_dir=cache_dir)
     pushed = {}
     with DockerEngine.connect() as engine:
@@ -99,6 +101,8 @@ def dockerfile(
     as_json: JsonOption = False,
 ) -> None:
     """Write the build context (Dockerfile, wheelhouse, lock, model) without building."""
+    from shipyard.build.pipeline import write_build_context
+
     folder, spec, cache = _plan(ref, base_image, tag, keep_tests=keep_tests, cache_dir=cache_dir)
     with spinner("resolving and downloading wheels", enabled=not as_json):
         context = write_build_context(spec, folder, output, cache_dir=cache)
@@ -129,6 +133,9 @@ def run(
     as_json: JsonOption = False,
 ) -> None:
     """Start a model image, wait until it is healthy and print its URL."""
+    from shipyard.build.container import start_container, stop_container, wait_until_healthy
+    from shipyard.build.image import DockerEngine
+
     image = _image_for(target, Settings.from_env())
     environment = dict(item.partition("=")[::2] for item in env or ())
     volumes = {
@@ -155,6 +162,8 @@ def run(
 
 def _follow_until_interrupted(engine: DockerEngine, running: RunningContainer) -> None:
     """Stream the container's log until Ctrl-C or SIGTERM, then stop it (the server drains)."""
+    from shipyard.build.container import stop_container
+
     container = engine.client.containers.get(running.id)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -173,6 +182,8 @@ def push(
     as_json: JsonOption = False,
 ) -> None:
     """Push an image to its registry and print its digest."""
+    from shipyard.build.image import DockerEngine
+
     with DockerEngine.connect() as engine, spinner(f"pushing {image}", enabled=not as_json):
         digest = engine.push(image)
     if as_json:
@@ -258,6 +269,8 @@ def _plan(
     cache_dir: Path | None,
 ) -> tuple[Path, BuildSpec, Path]:
     """Resolve ``ref`` to a verified model folder, plan its build and pick the wheel cache."""
+    from shipyard.build.pipeline import plan_build
+
     settings = Settings.from_env()
     folder, current = _resolve(ref, settings)
     spec = plan_build(

@@ -32,7 +32,7 @@ from shipyard.serve.runtime import ModelRuntime
 from shipyard.serve.sources import ModelSource, StaticSource
 from shipyard.serve.v2 import V2Protocol
 
-__all__ = ["ERROR_STATUS", "App", "create_app"]
+__all__ = ["ERROR_STATUS", "App", "create_app", "response_headers"]
 
 logger = logging.getLogger("shipyard.serve")
 
@@ -74,22 +74,29 @@ class App:
             handler = _bind(middleware, handler)
         return handler
 
+    @property
+    def max_body_bytes(self) -> int:
+        """Requests with a larger body are answered 413."""
+        return self._max_body
+
+    async def handle(self, request: Request) -> Response:
+        """Route ``request`` through the middleware to its endpoint; never raises."""
+        request.route, request.params, request.wrong_method = self._router.match(
+            request.method, request.path
+        )
+        return await self._chain(request)
+
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            request = Request(scope, receive, self._max_body)
-            request.route, request.params, request.wrong_method = self._router.match(
-                request.method, request.path
-            )
-            response = await self._chain(request)
-            headers = [
-                (b"content-type", response.content_type),
-                (b"content-length", str(len(response.body)).encode()),
-                (b"x-request-id", request.request_id.encode()),
-                *response.headers,
-            ]
+            request = Request.from_asgi(scope, receive, self._max_body)
+            response = await self.handle(request)
             await send(
-                {"type": "http.response.start", "status": response.status, "headers": headers}
+                {
+                    "type": "http.response.start",
+                    "status": response.status,
+                    "headers": response_headers(response, request.request_id),
+                }
             )
             await send({"type": "http.response.body", "body": response.body})
         elif kind == "lifespan":
@@ -130,6 +137,16 @@ class App:
                 await self.lifespan.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def response_headers(response: Response, request_id: str) -> list[tuple[bytes, bytes]]:
+    """The headers every response carries, then the endpoint's own."""
+    return [
+        (b"content-type", response.content_type),
+        (b"content-length", str(len(response.body)).encode()),
+        (b"x-request-id", request_id.encode()),
+        *response.headers,
+    ]
 
 
 def _bind(middleware: Middleware, call_next: Endpoint) -> Endpoint:

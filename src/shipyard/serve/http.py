@@ -38,11 +38,17 @@ class BodyTooLargeError(ShipyardError):
 
 
 class Request:
-    """One HTTP request: method, path, headers (lower-case bytes), path params and body."""
+    """One HTTP request: method, path, headers (lower-case bytes), path params and body.
+
+    The body is either given whole (the native protocol reads it before dispatch; ``oversize``
+    is the size it reached when it was over the limit and was dropped) or read lazily from an
+    ASGI ``receive``.
+    """
 
     __slots__ = (
         "_body",
         "_max_body",
+        "_oversize",
         "_receive",
         "headers",
         "method",
@@ -53,22 +59,46 @@ class Request:
         "wrong_method",
     )
 
-    def __init__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], max_body: int):
-        self.method: str = scope["method"]
-        self.path: str = scope["path"]
-        self.headers: dict[bytes, bytes] = dict(scope["headers"])
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        headers: dict[bytes, bytes],
+        max_body: int,
+        *,
+        body: bytes | None = None,
+        receive: Callable[[], Awaitable[Any]] | None = None,
+        oversize: int = 0,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.headers = headers
         self.params: dict[str, str] = {}
         self.route: Route | None = None
         self.request_id = ""
         self.wrong_method = False
         self._receive = receive
         self._max_body = max_body
-        self._body: bytes | None = None
+        self._body = body
+        self._oversize = oversize
+
+    @classmethod
+    def from_asgi(
+        cls, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], max_body: int
+    ) -> Request:
+        """A request whose body is read from ASGI ``receive`` when the endpoint asks for it."""
+        return cls(
+            scope["method"], scope["path"], dict(scope["headers"]), max_body, receive=receive
+        )
 
     async def body(self) -> bytes:
         """The whole body; raises ``BodyTooLargeError`` past the configured limit."""
+        if self._oversize:
+            raise BodyTooLargeError(self._too_large(self._oversize))
         if self._body is not None:
             return self._body
+        if self._receive is None:
+            return b""
         declared = self.headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self._max_body:
             raise BodyTooLargeError(self._too_large(int(declared)))

@@ -1,8 +1,9 @@
 """The prediction log: each request's inputs, outputs, latency, version and id, as JSON lines.
 
-A background writer thread drains a bounded queue to a file (or stdout). A request only does a
-``put_nowait``: when the queue is full the record is dropped and counted (``/metrics`` reports
-it), so logging never slows or fails a request. Serialization happens on the writer thread.
+A background writer thread drains a bounded queue to a file (or stdout) every 20 ms. A request
+only appends to a deque (no lock, no wake-up): when the queue is full the record is dropped and
+counted (``/metrics`` reports it), so logging never slows or fails a request. Serialization
+happens on the writer thread.
 
     {"request_id": "…", "ts": 1732…, "model_name": "iris", "model_version": 3,
      "latency_ms": 1.9, "inputs": {"input": [[…]]}, "outputs": {"predictions": [0]}}
@@ -11,10 +12,9 @@ it), so logging never slows or fails a request. Serialization happens on the wri
 from __future__ import annotations
 
 import logging
-import queue
 import sys
 import threading
-import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +69,9 @@ class PredictionLogger:
 
     def __init__(self, target: str, max_queue: int = 10_000) -> None:
         self._target = target
-        self._queue: queue.Queue[PredictionRecord | None] = queue.Queue(maxsize=max_queue)
+        self._max_queue = max_queue
+        self._records: deque[PredictionRecord] = deque()
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.dropped = 0
         self.written = 0
@@ -77,6 +79,7 @@ class PredictionLogger:
     def start(self) -> None:
         if self._target != "-":
             Path(self._target).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self._stop.clear()
         self._thread = threading.Thread(
             target=self._write_loop, name="shipyard-prediction-log", daemon=True
         )
@@ -84,22 +87,24 @@ class PredictionLogger:
 
     def log(self, record: PredictionRecord) -> None:
         """Queue a record; drop and count it when the queue is full. Never blocks."""
-        try:
-            self._queue.put_nowait(record)
-        except queue.Full:
+        if len(self._records) >= self._max_queue:
             self.dropped += 1
+        else:
+            self._records.append(record)
 
     def close(self, timeout: float = 30.0) -> None:
         """Write what is queued, then stop the writer thread (give up after ``timeout`` s)."""
         if self._thread is None:
             return
-        try:
-            self._queue.put(None, timeout=timeout)
-        except queue.Full:
-            logger.warning("prediction log writer is stuck: queued records are not written")
+        self._stop.set()
         self._thread.join(timeout=timeout)
         if self._thread.is_alive():
-            logger.warning("prediction log writer did not finish within %s s", timeout)
+            logger.warning(
+                "prediction log writer did not finish within %s s: %d queued records are not "
+                "written",
+                timeout,
+                len(self._records),
+            )
         self._thread = None
 
     def _write_loop(self) -> None:
@@ -110,21 +115,14 @@ class PredictionLogger:
             self._drain(stream)
 
     def _drain(self, stream: IO[bytes]) -> None:
+        """Every interval, write what has gathered in one write; after ``close``, the rest."""
+        records = self._records
         while True:
-            first = self._queue.get()
-            records = [first]
-            while len(records) < _DRAIN:
-                try:
-                    records.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            done = None in records
-            lines = [orjson.dumps(r.to_dict(), option=_OPTIONS) for r in records if r is not None]
-            if lines:
-                stream.write(b"".join(lines))
+            stopping = self._stop.wait(_INTERVAL_S)
+            while records:
+                batch = [records.popleft() for _ in range(min(_DRAIN, len(records)))]
+                stream.write(b"".join(orjson.dumps(r.to_dict(), option=_OPTIONS) for r in batch))
                 stream.flush()
-                self.written += len(lines)
-            if done:
+                self.written += len(batch)
+            if stopping:
                 return
-            # Let records gather: one wake-up and one write per interval, not one per request.
-            time.sleep(_INTERVAL_S)

@@ -1,5 +1,7 @@
 """Run the app under uvicorn (uvloop + httptools), in one process or ``--workers N``.
 
+Each response goes out in one write (``protocol.CoalescingHttpProtocol``).
+
 The configuration travels to each worker through ``SHIPYARD_SERVE_*`` variables (the same ones a
 container image sets), and each worker builds its app with ``app_from_env``. On SIGTERM uvicorn
 stops accepting connections, lets in-flight requests finish, runs the app's shutdown (which
@@ -20,6 +22,7 @@ from shipyard.config import Settings
 from shipyard.errors import ConfigError
 from shipyard.serve.app import App, create_app
 from shipyard.serve.config import ENV_PREFIX, ServeConfig
+from shipyard.serve.protocol import HttpProtocol
 from shipyard.serve.sources import source_for
 
 __all__ = ["TARGET_ENV", "app_from_env", "run"]
@@ -59,7 +62,7 @@ def run(target: str, config: ServeConfig) -> None:
         port=config.port,
         workers=config.workers,
         loop="uvloop",
-        http="httptools",
+        http=HttpProtocol,
         lifespan="on",
         access_log=False,
         log_config=_log_config(),

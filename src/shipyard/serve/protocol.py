@@ -1,0 +1,282 @@
+"""``shipyard serve``'s HTTP/1.1 protocol: requests go straight to the app, with no ASGI between.
+
+uvicorn keeps what it does well (sockets, ``--workers``, signals, lifespan, graceful shutdown)
+and runs this class as its ``http`` protocol. Per request it parses with httptools, builds a
+``Request`` holding the whole body, awaits ``App.handle`` and writes the status line, headers and
+body in one ``write``. Against uvicorn's own protocol and ASGI messages this took about a third
+off the event loop's time per request (see docs/benchmarks/serve.md), and the event loop's time
+is what the model's predict thread shares the GIL with.
+
+HTTP/1.1 as clients use it: keep-alive with an idle timeout, pipelined requests answered in
+order, Content-Length or chunked bodies, ``Expect: 100-continue``, a body limit (413, then
+close), a head size limit (431, then close), malformed requests (400, then close) and write
+back-pressure. The app stays a plain ASGI app (``create_app``) for embedding in other servers.
+
+    uvicorn.run(app, http=HttpProtocol)   # app: a shipyard.serve.App
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import unquote
+
+import httptools
+import orjson
+import uvicorn
+from uvicorn.server import ServerState
+
+from shipyard.serve.app import App, response_headers
+from shipyard.serve.http import Request, Response
+
+__all__ = ["MAX_HEAD_BYTES", "HttpProtocol"]
+
+MAX_HEAD_BYTES = 64 * 1024
+_MAX_PIPELINED = 16  # parsed requests waiting on one connection before it stops reading
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
+
+
+class _HeadTooLargeError(Exception):
+    """Raised inside a parser callback; httptools re-raises it as a parser error."""
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One client connection: parse requests, answer each in order with ``App.handle``."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        app = config.loaded_app
+        if not isinstance(app, App):
+            raise TypeError(
+                f"HttpProtocol serves a shipyard App directly, not a {type(app).__name__}: run "
+                "uvicorn with proxy_headers=False and no other ASGI middleware around the app"
+            )
+        self._app = app
+        self._server = server_state
+        self._loop = _loop or asyncio.get_running_loop()
+        self._idle_timeout = float(config.timeout_keep_alive)
+        self._max_body = app.max_body_bytes
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        # Requests parsed but not answered yet; a Response is an error answered without the app.
+        self._pending: deque[tuple[Request | Response, bool]] = deque()
+        self._responding = False
+        self._close_after = False  # set by shutdown, an upgrade request or a rejected message
+        self._ignore_input = False  # after a rejected message: nothing more is parsed
+        self._reading_paused = False
+        self._drained: asyncio.Future[None] | None = None
+        self._idle: asyncio.TimerHandle | None = None
+        # The message being parsed.
+        self._url = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._head_size = 0
+        self._dispatched = False
+
+    # -- asyncio.Protocol ------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._transport = transport
+        self._server.connections.add(self)  # type: ignore[arg-type]
+        self._start_idle_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._server.connections.discard(self)
+        self._cancel_idle_timer()
+        self._transport = None
+        self._ignore_input = True
+        self._pending.clear()
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        self._cancel_idle_timer()
+        if self._ignore_input:
+            return
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._close_after = True  # answered as plain HTTP/1.1; no protocol switch
+        except httptools.HttpParserError as exc:
+            if isinstance(exc.__cause__ or exc.__context__, _HeadTooLargeError):
+                self._reject(431, f"request line and headers are over {MAX_HEAD_BYTES} bytes")
+            else:
+                self._reject(400, f"malformed HTTP request: {exc}")
+
+    def eof_received(self) -> bool | None:
+        return None  # close once the queued responses are written, as uvicorn does
+
+    def pause_writing(self) -> None:
+        self._drained = self._loop.create_future()
+
+    def resume_writing(self) -> None:
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+        self._drained = None
+
+    # -- uvicorn's server calls these -----------------------------------------------------
+    def shutdown(self) -> None:
+        """Graceful shutdown: close now if idle, else after the response being written."""
+        self._close_after = True
+        self._ignore_input = True
+        if not self._responding and self._transport is not None:
+            self._transport.close()
+
+    # -- httptools callbacks --------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = {}
+        self._chunks = []
+        self._size = 0
+        self._head_size = 0
+        self._dispatched = False
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        self._count_head(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers[name.lower()] = value
+        self._count_head(len(name) + len(value))
+
+    def on_headers_complete(self) -> None:
+        declared = self._headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self._max_body:
+            self._dispatch_oversize(int(declared))
+        elif self._headers.get(b"expect", b"").lower() == b"100-continue" and self._transport:
+            self._transport.write(_CONTINUE)
+
+    def on_body(self, body: bytes) -> None:
+        if self._dispatched:
+            return
+        self._size += len(body)
+        if self._size > self._max_body:
+            self._dispatch_oversize(self._size)
+        else:
+            self._chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        if not self._dispatched:
+            body = b"".join(self._chunks) if len(self._chunks) != 1 else self._chunks[0]
+            self._dispatch(self._request(body=body))
+
+    # -- requests -------------------------------------------------------------------------
+    def _count_head(self, size: int) -> None:
+        self._head_size += size
+        if self._head_size > MAX_HEAD_BYTES:
+            raise _HeadTooLargeError
+
+    def _request(self, *, body: bytes | None = None, oversize: int = 0) -> Request:
+        path = httptools.parse_url(self._url).path.decode("latin-1")
+        return Request(
+            self._parser.get_method().decode("ascii"),
+            unquote(path) if "%" in path else path,
+            self._headers,
+            self._max_body,
+            body=body,
+            oversize=oversize,
+        )
+
+    def _dispatch_oversize(self, size: int) -> None:
+        """Answer 413 (through the app, so it is counted and logged) and read nothing more."""
+        self._dispatch(self._request(oversize=size), keep_alive=False)
+        self._ignore_input = True
+
+    def _dispatch(self, request: Request, *, keep_alive: bool | None = None) -> None:
+        self._dispatched = True
+        if keep_alive is None:
+            keep_alive = self._parser.should_keep_alive()
+        self._pending.append((request, keep_alive))
+        if not self._responding:
+            self._answer_next()
+        elif len(self._pending) >= _MAX_PIPELINED and self._transport is not None:
+            self._transport.pause_reading()
+            self._reading_paused = True
+
+    def _reject(self, status: int, message: str) -> None:
+        """Answer a message the parser refused, after those before it, then close."""
+        self._ignore_input = True
+        self._pending.append((Response(status, orjson.dumps({"error": message})), False))
+        if not self._responding:
+            self._answer_next()
+
+    def _answer_next(self) -> None:
+        if not self._pending:
+            if self._reading_paused and self._transport is not None:
+                self._transport.resume_reading()
+                self._reading_paused = False
+            self._start_idle_timer()
+            return
+        item, keep_alive = self._pending.popleft()
+        self._responding = True
+        if isinstance(item, Response):
+            self._write(item, "", keep_alive=False, head_only=False)
+            return
+        task = self._loop.create_task(self._respond(item, keep_alive))
+        self._server.tasks.add(task)
+        task.add_done_callback(self._server.tasks.discard)
+
+    async def _respond(self, request: Request, keep_alive: bool) -> None:
+        response = await self._app.handle(request)
+        head_only = request.method == "HEAD"
+        if self._write(response, request.request_id, keep_alive=keep_alive, head_only=head_only):
+            if self._drained is not None:
+                await self._drained
+            self._responding = False
+            self._answer_next()
+
+    def _write(
+        self, response: Response, request_id: str, *, keep_alive: bool, head_only: bool
+    ) -> bool:
+        """Write one response (no body for HEAD); False when the connection is (now) closed."""
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return False
+        close = not keep_alive or self._close_after
+        head = _render_head(response, request_id, self._server.default_headers, close=close)
+        transport.write(head if head_only else head + response.body)
+        if close:
+            transport.close()
+            return False
+        return True
+
+    # -- idle connections ------------------------------------------------------------------
+    def _start_idle_timer(self) -> None:
+        self._cancel_idle_timer()
+        if self._close_after and self._transport is not None:
+            self._transport.close()
+            return
+        self._idle = self._loop.call_later(self._idle_timeout, self._close_idle)
+
+    def _cancel_idle_timer(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+
+    def _close_idle(self) -> None:
+        self._idle = None
+        if not self._responding and not self._pending and self._transport is not None:
+            self._transport.close()
+
+
+def _render_head(
+    response: Response, request_id: str, defaults: list[tuple[bytes, bytes]], *, close: bool
+) -> bytes:
+    """The status line and headers, ending with the blank line."""
+    status = response.status
+    parts = [_STATUS_LINES.get(status) or f"HTTP/1.1 {status} \r\n".encode()]
+    headers = [*defaults, *response_headers(response, request_id)]
+    if close:
+        headers.append((b"connection", b"close"))
+    for name, value in headers:
+        parts += (name, b": ", value, b"\r\n")
+    parts.append(b"\r\n")
+    return b"".join(parts)
