@@ -42,7 +42,7 @@ def wait_until_ready(base_url: str, timeout: float = READY_TIMEOUT, path: str = 
 
 
 class ThreadServer:
-    """The app under uvicorn in a background thread, with the protocol ``shipyard serve`` uses.
+    """The app under uvicorn in a background thread, with the loop and protocol of ``serve``.
 
     ``http="httptools"`` (or ``"h11"``) runs it as a plain ASGI app instead, as an embedder would.
     """
@@ -54,7 +54,7 @@ class ThreadServer:
         self.port = self.socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            app, loop="uvloop", http=http, lifespan="on", log_level="warning",
+            app, loop="asyncio", http=http, lifespan="on", log_level="warning",
             proxy_headers=False, **options,
         )  # fmt: skip
         self.server = uvicorn.Server(config)

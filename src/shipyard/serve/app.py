@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 from shipyard.errors import InvalidInputError, NotFoundError, PredictionError, ShipyardError
@@ -71,7 +72,8 @@ class App:
     def _compose(self) -> Endpoint:
         handler: Endpoint = self._dispatch
         for middleware in reversed(self.middleware):
-            handler = _bind(middleware, handler)
+            # A partial, not a wrapper coroutine: one coroutine frame per middleware, not two.
+            handler = partial(middleware, call_next=handler)
         return handler
 
     @property
@@ -147,13 +149,6 @@ def response_headers(response: Response, request_id: str) -> list[tuple[bytes, b
         (b"x-request-id", request_id.encode()),
         *response.headers,
     ]
-
-
-def _bind(middleware: Middleware, call_next: Endpoint) -> Endpoint:
-    async def handler(request: Request) -> Response:
-        return await middleware(request, call_next)
-
-    return handler
 
 
 def _server_error(request: Request, exc: BaseException, what: str) -> Response:

