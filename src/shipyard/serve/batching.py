@@ -144,7 +144,10 @@ class MicroBatcher:
         self._queued_rows += rows
         if not self._busy:
             self._busy = True
-            loop.call_soon(self._dispatch)
+            if self._last_merged > 1:
+                loop.call_soon(self._dispatch)  # let requests parsed in this iteration join
+            else:
+                self._send()  # a lone caller goes to the model at once
         return await future
 
     async def close(self) -> None:
