@@ -50,3 +50,10 @@ def test_unknown_route_is_404(embedded: httpx.Client) -> None:
     response = embedded.get("/nope")
     assert response.status_code == 404
     assert "no route GET /nope" in response.json()["error"]
+
+
+def test_head_is_answered_like_get_without_a_body(embedded: httpx.Client) -> None:
+    response = embedded.head("/healthz")
+    assert response.status_code == 200
+    assert int(response.headers["content-length"]) > 0
+    assert response.content == b""

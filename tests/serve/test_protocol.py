@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from shipyard.serve import ServeConfig, StaticSource, create_app
+from shipyard.serve.http import Request, Response
 from shipyard.serve.protocol import MAX_HEAD_BYTES
 from tests.serve.conftest import tabular_model
 from tests.serve.servers import ThreadServer
@@ -193,8 +194,27 @@ def test_a_huge_head_is_431(client: RawClient) -> None:
 def test_head_gets_headers_only_and_the_connection_stays_usable(client: RawClient) -> None:
     client.send(b"HEAD /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
     status, headers, _ = client.response(head_only=True)
-    assert status == 405
+    assert status == 200
     assert int(headers["content-length"]) > 0
+    client.send(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert client.response()[0] == 200  # nothing of a HEAD body was left on the wire
+
+
+def test_an_error_escaping_the_app_is_500_and_the_connection_stays_usable(
+    server: ThreadServer, client: RawClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = server.server.config.loaded_app
+    answer = app.handle
+
+    async def handle(request: Request) -> Response:
+        if request.path == "/broken":
+            raise RuntimeError("a bug below the error middleware")
+        return await answer(request)
+
+    monkeypatch.setattr(app, "handle", handle)
+    client.send(b"GET /broken HTTP/1.1\r\nHost: t\r\n\r\n")
+    status, _, body = client.response()
+    assert (status, json.loads(body)) == (500, {"error": "internal server error"})
     client.send(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
     assert client.response()[0] == 200
 

@@ -18,6 +18,7 @@ back-pressure. The app stays a plain ASGI app (``create_app``) for embedding in 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from http import HTTPStatus
 from typing import Any
@@ -34,6 +35,7 @@ from shipyard.serve.http import Request, Response
 __all__ = ["MAX_HEAD_BYTES", "HttpProtocol"]
 
 MAX_HEAD_BYTES = 64 * 1024
+_log = logging.getLogger("shipyard.serve")
 _MAX_PIPELINED = 16  # parsed requests waiting on one connection before it stops reading
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
@@ -231,7 +233,11 @@ class HttpProtocol(asyncio.Protocol):
         task.add_done_callback(self._server.tasks.discard)
 
     async def _respond(self, request: Request, keep_alive: bool) -> None:
-        response = await self._app.handle(request)
+        try:
+            response = await self._app.handle(request)
+        except Exception:  # handle() answers errors itself; this only keeps the connection alive
+            _log.exception("unhandled error answering %s %s", request.method, request.path)
+            response = Response(500, b'{"error": "internal server error"}')
         head_only = request.method == "HEAD"
         if self._write(response, request.request_id, keep_alive=keep_alive, head_only=head_only):
             if self._drained is not None:
