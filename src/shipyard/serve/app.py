@@ -83,9 +83,8 @@ class App:
 
     async def handle(self, request: Request) -> Response:
         """Route ``request`` through the middleware to its endpoint; never raises."""
-        method = "GET" if request.method == "HEAD" else request.method  # HEAD: GET's headers
         request.route, request.params, request.wrong_method = self._router.match(
-            method, request.path
+            request.method, request.path
         )
         return await self._chain(request)
 

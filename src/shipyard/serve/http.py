@@ -171,7 +171,12 @@ class Router:
             self._paths.add(route.path)
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
-        """The route, its path params, and whether the path exists for another method."""
+        """The route, its path params, and whether the path exists for another method.
+
+        HEAD finds the GET route: the server sends its headers without the body.
+        """
+        if method == "HEAD":
+            method = "GET"
         route = self._static.get((method, path))
         if route is not None:
             return route, {}, False

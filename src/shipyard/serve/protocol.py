@@ -25,17 +25,16 @@ from typing import Any
 from urllib.parse import unquote
 
 import httptools
-import orjson
 import uvicorn
 from uvicorn.server import ServerState
 
 from shipyard.serve.app import App, response_headers
-from shipyard.serve.http import Request, Response
+from shipyard.serve.http import Request, Response, json_response
 
 __all__ = ["MAX_HEAD_BYTES", "HttpProtocol"]
 
 MAX_HEAD_BYTES = 64 * 1024
-_log = logging.getLogger("shipyard.serve")
+logger = logging.getLogger("shipyard.serve")
 _MAX_PIPELINED = 16  # parsed requests waiting on one connection before it stops reading
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
@@ -210,7 +209,7 @@ class HttpProtocol(asyncio.Protocol):
     def _reject(self, status: int, message: str) -> None:
         """Answer a message the parser refused, after those before it, then close."""
         self._ignore_input = True
-        self._pending.append((Response(status, orjson.dumps({"error": message})), False))
+        self._pending.append((json_response({"error": message}, status), False))
         if not self._responding:
             self._answer_next()
 
@@ -236,8 +235,8 @@ class HttpProtocol(asyncio.Protocol):
         try:
             response = await self._app.handle(request)
         except Exception:  # handle() answers errors itself; this only keeps the connection alive
-            _log.exception("unhandled error answering %s %s", request.method, request.path)
-            response = Response(500, b'{"error": "internal server error"}')
+            logger.exception("unhandled error answering %s %s", request.method, request.path)
+            response = json_response({"error": "internal server error"}, 500)
         head_only = request.method == "HEAD"
         if self._write(response, request.request_id, keep_alive=keep_alive, head_only=head_only):
             if self._drained is not None:
