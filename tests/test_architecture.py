@@ -1,8 +1,11 @@
 """The data flows one way: a stage imports only from stages to its left and the shared core.
 
-    core (errors, config, refs, types) ◄── models ◄── registry ◄── serve / build ◄── cli
+    core ◄── models ◄── registry ◄── tracking ◄── _api ◄── serve / build ◄── batch ◄── deploy
+         ◄── monitor ◄── pipelines ◄── cli
 
-``serve`` and ``build`` do not import each other; nothing imports ``cli``.
+The core is ``errors``, ``config``, ``refs``, ``types``, ``docker_engine`` (the one Docker client)
+and ``contract`` (the serving contract that images and deployments share). ``serve`` and ``build``
+do not import each other; nothing imports ``cli``.
 """
 
 from __future__ import annotations
@@ -17,14 +20,20 @@ import pytest
 import shipyard
 
 PACKAGE = Path(shipyard.__file__).parent
-CORE = {"errors", "config", "refs", "types"}
+CORE = {"errors", "config", "refs", "types", "docker_engine", "contract"}
+_UP_TO_API = CORE | {"models", "registry", "tracking", "_api"}
 ALLOWED: dict[str, set[str]] = {
     "core": CORE,
     "models": CORE | {"models"},
     "registry": CORE | {"models", "registry"},
-    "_api": CORE | {"models", "registry"},
-    "serve": CORE | {"models", "registry", "serve", "_api"},
-    "build": CORE | {"models", "registry", "build", "_api"},
+    "tracking": CORE | {"models", "registry", "tracking"},
+    "_api": CORE | {"models", "registry", "tracking"},
+    "serve": _UP_TO_API | {"serve"},
+    "build": _UP_TO_API | {"build"},
+    "batch": _UP_TO_API | {"serve", "build", "batch"},
+    "deploy": _UP_TO_API | {"serve", "build", "batch", "deploy"},
+    "monitor": _UP_TO_API | {"serve", "build", "batch", "deploy", "monitor"},
+    "pipelines": _UP_TO_API | {"serve", "build", "batch", "deploy", "monitor", "pipelines"},
 }
 
 
