@@ -25,9 +25,10 @@ from shipyard.build.container import (
     stop_container,
     wait_until_healthy,
 )
-from shipyard.build.image import BuiltImage, DockerEngine
+from shipyard.build.image import remove_build
 from shipyard.build.pipeline import build_image, plan_build
 from shipyard.config import Settings
+from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.errors import DockerUnavailableError
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.registry import Registry
@@ -130,7 +131,7 @@ def built_image(
     spec = plan_build(demo_model.folder, base_image=base_image, tags=(unique_tag(),))
     image = build_image(engine, spec, demo_model.folder, cache_dir=wheel_cache)
     yield image
-    engine.remove_build(image, spec.tags)
+    remove_build(engine, image, spec.tags)
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from shipyard.build.container import RunningContainer, stop_container
 from shipyard.build.dockerfile import STAGE_LABEL
-from shipyard.build.image import BuiltImage, DockerEngine
 from shipyard.cli.main import app
+from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.registry.folder import read_verified_folder
 from tests.build.conftest import DemoModel, delete_manifest, unique_tag
 

@@ -17,9 +17,10 @@ from sklearn.datasets import load_breast_cancer
 from shipyard.build.buildlog import BuildLog
 from shipyard.build.container import start_container, stop_container, wait_until_healthy
 from shipyard.build.context import default_service_source
-from shipyard.build.image import BuiltImage, DockerEngine
+from shipyard.build.image import build_context_image, remove_build
 from shipyard.build.labels import image_labels
 from shipyard.build.pipeline import build_image, plan_build, write_build_context
+from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.errors import BuildError
 from tests.build.conftest import DemoModel, delete_manifest, unique_tag
 
@@ -146,7 +147,7 @@ def test_code_only_change_reuses_dependency_layers(
         assert rebuilt.history[service] != built_image.history[service]
         assert rebuilt.cached_steps  # the builder's install step came from cache
     finally:
-        engine.remove_build(rebuilt, spec.tags)
+        remove_build(engine, rebuilt, spec.tags)
 
 
 def test_push_to_registry_and_pull_back(
@@ -218,7 +219,7 @@ def test_failed_build_names_the_step_and_shows_its_log(
     wheel.write_bytes(data + b"tampered")
     log = BuildLog()
     with pytest.raises(BuildError) as failure:
-        engine.build(context, log=log)
+        build_context_image(engine, context, log=log)
     for step_image in reversed(log.step_images):
         engine.remove_image(step_image, force=False)
     message = str(failure.value)

@@ -17,12 +17,11 @@ from typing import Any
 
 import docker.errors
 
-from shipyard.build.image import DockerEngine
+from shipyard.contract import CONTAINER_PORT, READY_PATH
+from shipyard.docker_engine import DockerEngine
 from shipyard.errors import BuildError
 
 __all__ = ["RunningContainer", "start_container", "stop_container", "wait_until_healthy"]
-
-_CONTAINER_PORT = 8080
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,12 +124,12 @@ def _exposed_port(engine: DockerEngine, image: str) -> int:
     except docker.errors.ImageNotFound:
         raise BuildError(f"no image {image!r}: build it first with `shipyard build`") from None
     ports = sorted(int(key.partition("/")[0]) for key in exposed)
-    return ports[0] if ports else _CONTAINER_PORT
+    return ports[0] if ports else CONTAINER_PORT
 
 
 def _is_ready(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=1) as response:  # noqa: S310
+        with urllib.request.urlopen(f"{url}{READY_PATH}", timeout=1) as response:  # noqa: S310
             return int(response.status) == 200
     except (urllib.error.URLError, OSError):
         return False

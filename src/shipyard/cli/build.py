@@ -27,7 +27,7 @@ from shipyard.registry.registry import Registry
 
 if TYPE_CHECKING:
     from shipyard.build.container import RunningContainer
-    from shipyard.build.image import BuiltImage, DockerEngine
+    from shipyard.docker_engine import BuiltImage, DockerEngine
 
 # The Docker client (and the build pipeline, which imports it) is imported inside the commands
 # that use it: every other command, ``shipyard serve`` above all, starts without it.
@@ -72,8 +72,8 @@ def build(
     as_json: JsonOption = False,
 ) -> None:
     """Build a container image that serves a model version."""
-    from shipyard.build.image import DockerEngine
     from shipyard.build.pipeline import build_image
+    from shipyard.docker_engine import DockerEngine
 
     folder, spec, cache = _plan(ref, base_image, tag, keep_tests=keep_tests, cache_dir=cache_dir)
     pushed = {}
@@ -134,7 +134,7 @@ def run(
 ) -> None:
     """Start a model image, wait until it is healthy and print its URL."""
     from shipyard.build.container import start_container, stop_container, wait_until_healthy
-    from shipyard.build.image import DockerEngine
+    from shipyard.docker_engine import DockerEngine
 
     image = _image_for(target, Settings.from_env())
     environment = dict(item.partition("=")[::2] for item in env or ())
@@ -182,7 +182,7 @@ def push(
     as_json: JsonOption = False,
 ) -> None:
     """Push an image to its registry and print its digest."""
-    from shipyard.build.image import DockerEngine
+    from shipyard.docker_engine import DockerEngine
 
     with DockerEngine.connect() as engine, spinner(f"pushing {image}", enabled=not as_json):
         digest = engine.push(image)

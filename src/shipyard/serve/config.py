@@ -27,11 +27,12 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from shipyard.contract import CONTAINER_PORT, SERVE_ENV_PREFIX
 from shipyard.errors import ConfigError
 
 __all__ = ["ENV_PREFIX", "ServeConfig"]
 
-ENV_PREFIX = "SHIPYARD_SERVE_"
+ENV_PREFIX = SERVE_ENV_PREFIX
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
 
@@ -41,7 +42,7 @@ class ServeConfig:
     """How to serve: where to listen, how to batch, what to log and who may call."""
 
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = CONTAINER_PORT
     workers: int = 1
     follow_alias: bool = False
     poll_seconds: float = 2.0
