@@ -1,6 +1,11 @@
 """Batch benchmark: ``shipyard predict`` against the model called in-process, and against
-``mlflow models predict``, on the benchmark forest (RandomForestClassifier(n_estimators=50) on
-breast_cancer's 30 features, as bench/serve uses).
+``mlflow models predict``.
+
+Models: the 1M-row CSV comparison uses the benchmark forest (RandomForestClassifier(n_estimators=50)
+on breast_cancer's 30 features, as bench/serve uses). Ten million rows of that forest take about
+ten minutes a run on a 2-core VM, so the 10M-row Parquet run uses a cheaper forest
+(n_estimators=10, max_depth=8): a cheaper model makes Shipyard's own overhead a larger share, so
+the 90% goal is harder to meet with it, not easier.
 
     python bench/batch/run.py                      # 10M-row Parquet + 1M-row CSV (minutes)
     python bench/batch/run.py --rows 1000000 --csv-rows 200000 --skip-mlflow   # a quick look
@@ -21,7 +26,6 @@ import pickle
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +77,9 @@ def measure(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, 
     return float(out[1]), int(out[2])
 
 
-def make_data(folder: Path, rows: int, csv_rows: int) -> tuple[Path, Path, Path, Path]:
+def make_data(
+    folder: Path, rows: int, csv_rows: int
+) -> tuple[dict[str, tuple[Path, Path]], Path, Path]:
     """The forest (pickled and as a Shipyard model folder) and the inputs, made once."""
     from sklearn.datasets import load_breast_cancer
     from sklearn.ensemble import RandomForestClassifier
@@ -83,13 +89,16 @@ def make_data(folder: Path, rows: int, csv_rows: int) -> tuple[Path, Path, Path,
     from shipyard.registry import Registry
 
     features, target = load_breast_cancer(return_X_y=True, as_frame=True)
-    model = RandomForestClassifier(n_estimators=50, random_state=0).fit(features, target)
-    pickled = folder / "forest.pkl"
-    pickled.write_bytes(pickle.dumps(model))
     settings = Settings.from_env({"SHIPYARD_HOME": str(folder / "home"), "SHIPYARD_USER": "bench"})
-    version = shipyard.save_model(model, "forest", sample_input=features[:5], settings=settings)
-    with Registry.from_settings(settings) as registry:
-        model_dir = registry.fetch(version.ref)
+    models: dict[str, tuple[Path, Path]] = {}
+    for name, params in (("forest", {}), ("small", {"n_estimators": 10, "max_depth": 8})):
+        model = RandomForestClassifier(n_estimators=50, random_state=0)
+        model.set_params(**params).fit(features, target)
+        pickled = folder / f"{name}.pkl"
+        pickled.write_bytes(pickle.dumps(model))
+        version = shipyard.save_model(model, name, sample_input=features[:5], settings=settings)
+        with Registry.from_settings(settings) as registry:
+            models[name] = (pickled, registry.fetch(version.ref))
     parquet, csv = folder / f"in-{rows}.parquet", folder / f"in-{csv_rows}.csv"
     rng = np.random.default_rng(0)
     base = features.to_numpy()
@@ -105,7 +114,7 @@ def make_data(folder: Path, rows: int, csv_rows: int) -> tuple[Path, Path, Path,
         import pyarrow.csv as pacsv
 
         pacsv.write_csv(table, csv)
-    return pickled, model_dir, parquet, csv
+    return models, parquet, csv
 
 
 def shipyard_run(model_dir: Path, source: Path, target: Path) -> tuple[float, int]:
@@ -128,30 +137,52 @@ def main() -> None:
     parser.add_argument("--skip-mlflow", action="store_true")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    pickled, model_dir, parquet, csv = make_data(args.work, args.rows, args.csv_rows)
+    models, parquet, csv = make_data(args.work, args.rows, args.csv_rows)
+    (small, small_dir), (pickled, model_dir) = models["small"], models["forest"]
     results: dict[str, dict[str, float]] = {}
 
     def record(name: str, rows: int, run: tuple[float, int]) -> None:
         seconds, rss = run
-        results[name] = {"rows": rows, "seconds": round(seconds, 2),
-                         "rows_per_s": round(rows / seconds), "peak_rss_mb": round(rss / 2**20)}
+        results[name] = {
+            "rows": rows,
+            "seconds": round(seconds, 2),
+            "rows_per_s": round(rows / seconds),
+            "peak_rss_mb": round(rss / 2**20),
+        }
         print(name, results[name], flush=True)
 
-    record("parquet: in-process model.predict", args.rows, baseline_run(pickled, parquet))
-    record("parquet: shipyard predict", args.rows,
-           shipyard_run(model_dir, parquet, args.work / "out.parquet"))
+    record("parquet: in-process model.predict", args.rows, baseline_run(small, parquet))
+    record(
+        "parquet: shipyard predict",
+        args.rows,
+        shipyard_run(small_dir, parquet, args.work / "out.parquet"),
+    )
     record("csv: in-process model.predict", args.csv_rows, baseline_run(pickled, csv))
-    record("csv: shipyard predict", args.csv_rows,
-           shipyard_run(model_dir, csv, args.work / "out.csv"))
+    record(
+        "csv: shipyard predict", args.csv_rows, shipyard_run(model_dir, csv, args.work / "out.csv")
+    )
     if not args.skip_mlflow:
         python = args.mlflow_venv / "bin" / "python"
         mlflow_model = args.work / "mlflow-forest"
         if not mlflow_model.exists():
-            subprocess.run([str(python), "-c", SAVE_MLFLOW, str(pickled), str(mlflow_model)],
-                           check=True)
-        argv = [str(args.mlflow_venv / "bin" / "mlflow"), "models", "predict", "-m",
-                str(mlflow_model), "-i", str(csv), "-t", "csv", "-o",
-                str(args.work / "mlflow-out.json"), "--env-manager", "local"]
+            subprocess.run(
+                [str(python), "-c", SAVE_MLFLOW, str(pickled), str(mlflow_model)], check=True
+            )
+        argv = [
+            str(args.mlflow_venv / "bin" / "mlflow"),
+            "models",
+            "predict",
+            "-m",
+            str(mlflow_model),
+            "-i",
+            str(csv),
+            "-t",
+            "csv",
+            "-o",
+            str(args.work / "mlflow-out.json"),
+            "--env-manager",
+            "local",
+        ]
         record("csv: mlflow models predict", args.csv_rows, measure(argv))
     (Path(__file__).parent / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 

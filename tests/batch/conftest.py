@@ -29,7 +29,7 @@ from shipyard.models.custom import PythonModel
 
 
 class Stepper(PythonModel):
-    """Returns 10 * x + 1; logs the first x of each call, sleeps or fails once when told to."""
+    """Returns 10 * x + 1; logs the first x of each call, sleeps or fails when told to."""
 
     def predict(self, inputs):
         x = np.asarray(inputs["x"], dtype=float)
@@ -42,7 +42,8 @@ class Stepper(PythonModel):
         if fail_once and Path(fail_once + ".armed").exists():
             at = float(Path(fail_once + ".armed").read_text())
             if (x == at).any():
-                Path(fail_once + ".armed").unlink()
+                if not os.environ.get("STEPPER_FAIL_ALWAYS"):
+                    Path(fail_once + ".armed").unlink()
                 raise RuntimeError(f"injected failure at x={at}")
         return 10 * x + 1
 '''

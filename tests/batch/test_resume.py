@@ -37,7 +37,7 @@ def test_model_failing_at_a_chunk_then_resume_scores_only_the_rest(
     monkeypatch.setenv("STEPPER_LOG", str(log))
     monkeypatch.setenv("STEPPER_FAIL_ONCE_AT", str(flag))
     options = BatchOptions(batch_rows=100, keep=("id",))
-    with pytest.raises(PredictionError, match="rows 600-699.*injected failure"):
+    with pytest.raises(PredictionError, match=r"rows 600-699.*injected failure"):
         predict_file(stepper, str(source), str(target), options, settings=batch_settings)
     assert not target.exists()
     assert _calls(log) == [0, 100, 200, 300, 400, 500, 600]
@@ -96,3 +96,22 @@ def test_killed_process_leaves_no_output_and_resumes(
     assert out["id"].tolist() == list(range(2000))
     np.testing.assert_array_equal(out["predictions"].to_numpy(), 10 * np.arange(2000) + 1)
     assert not manifest.parent.exists()
+
+
+def test_rows_the_model_raises_on_are_rejected_with_skip(
+    stepper: str, batch_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    _frame(300).to_json(source, orient="records", lines=True)
+    flag = tmp_path / "fail"
+    (tmp_path / "fail.armed").write_text("123")
+    monkeypatch.setenv("STEPPER_FAIL_ONCE_AT", str(flag))
+    monkeypatch.setenv("STEPPER_FAIL_ALWAYS", "1")
+    options = BatchOptions(batch_rows=100, keep=("id",), on_error="skip")
+    result = predict_file(stepper, str(source), str(target), options, settings=batch_settings)
+    assert (result.rows_written, result.rows_rejected) == (299, 1)
+    reject = json.loads((tmp_path / "out.rejects.jsonl").read_text())
+    assert reject["row"] == 123 and "injected failure" in reject["reason"]
+    out = pd.read_json(target, lines=True)
+    assert 123 not in out["id"].tolist() and len(out) == 299
+    np.testing.assert_array_equal(out["predictions"], 10 * out["id"] + 1)

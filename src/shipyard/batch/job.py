@@ -1,9 +1,8 @@
 """``predict_file``: score a whole file or folder with a model, chunk by chunk, restartably.
 
-Each chunk goes through the serving path: ``Converter`` (bad rows found), the serve stage's
-``InputValidator``, ``LoadedModel.predict``, ``validate_outputs``, then the prediction log. Its
-part file and the progress manifest are written before the next chunk starts, so a killed run
-keeps every complete chunk and ``resume=True`` starts at the first incomplete one.
+Each chunk is scored by ``ChunkScorer`` (the serving path) and its part file and the progress
+manifest are written before the next chunk starts, so a killed run keeps every complete chunk and
+``resume=True`` starts at the first incomplete one.
 
     >>> result = predict_file("churn@production", "s3://data/in/", "out.parquet",
     ...                       BatchOptions(keep=("id",), on_error="skip"))
@@ -15,33 +14,27 @@ from __future__ import annotations
 
 import io
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shipyard.batch.convert import Converter
 from shipyard.batch.location import Location
 from shipyard.batch.options import BatchOptions, BatchResult, DataFormat, format_for
-from shipyard.batch.progress import ChunkRecord, Progress
-from shipyard.batch.reader import Chunk, ChunkReader
-from shipyard.batch.rejects import rejected_rows, rejects_location, write_rejects
+from shipyard.batch.progress import Progress
+from shipyard.batch.reader import ChunkReader
+from shipyard.batch.rejects import rejects_location, write_rejects
+from shipyard.batch.scorer import ChunkScorer
 from shipyard.batch.writer import (
     assemble,
-    encode_part,
-    output_table,
-    part_name,
     publish_folder,
 )
 from shipyard.config import Settings
-from shipyard.errors import ConfigError, ConflictError, InvalidInputError, PredictionError
-from shipyard.serve.predlog import PredictionLogger, PredictionRecord
+from shipyard.errors import ConfigError, ConflictError, InvalidInputError
+from shipyard.serve.predlog import PredictionLogger
 from shipyard.serve.runtime import ServedModel
 from shipyard.serve.sources import source_for
-from shipyard.serve.validation import InputValidator, validate_outputs
 
 __all__ = ["ProgressCallback", "predict_file"]
 
@@ -86,7 +79,9 @@ def predict_file(
         plan.partial.remove()
     progress = Progress.load(plan.partial, fingerprint) if options.resume else Progress(fingerprint)
     resumed = len(progress.chunks)
-    scorer = _Scorer(served, plan, options)
+    scorer = ChunkScorer(
+        served, plan.partial, plan.keep, plan.output_format, options.on_error, plan.features
+    )
     log = PredictionLogger(options.prediction_log) if options.prediction_log else None
     if log is not None:
         log.start()
@@ -104,91 +99,6 @@ def predict_file(
         if log is not None:
             log.close()
     return _finish(served, plan, progress, output, options, resumed, started, input_url, settings)
-
-
-class _Scorer:
-    """Scores one chunk and writes its part (and rejects part)."""
-
-    def __init__(self, served: ServedModel, plan: _Plan, options: BatchOptions) -> None:
-        self._served = served
-        self._plan = plan
-        self._options = options
-        signature = served.model.signature
-        self._converter = Converter(signature, plan.features)
-        self._validator = InputValidator(signature)
-        self._run = uuid.uuid4().hex[:12]
-
-    def score(self, chunk: Chunk, log: PredictionLogger | None) -> ChunkRecord:
-        converted = self._converter.convert(chunk)
-        first, last = chunk.start, chunk.start + chunk.rows - 1
-        if converted.reasons and self._options.on_error == "fail":
-            row, reason = min(converted.reasons.items())
-            raise InvalidInputError(
-                f"row {chunk.start + row} (0-based): {reason}. Fix the input, or pass "
-                "--on-error skip to set bad rows aside in a rejects file"
-            )
-        part = rejects = None
-        columns: list[str] = []
-        written = int(converted.good.sum())
-        if written:
-            began = time.perf_counter()
-            try:
-                inputs, rows = self._validator.validate(converted.tensors)
-            except InvalidInputError as exc:
-                raise InvalidInputError(f"rows {first}-{last}: {exc}") from None
-            try:
-                outputs = self._served.model.predict(inputs)
-                validate_outputs(self._served.model.signature, outputs, rows)
-            except PredictionError as exc:
-                raise PredictionError(f"rows {first}-{last}: {exc}") from exc
-            if log is not None:
-                log.log(self._record(chunk, began, inputs, outputs))
-            kept = {k: _kept(chunk, k, converted.good) for k in self._plan.keep}
-            table = output_table(kept, outputs, self._plan.output_format)
-            columns = list(table.column_names)
-            part = part_name(chunk.index, self._plan.output_format)
-            self._plan.partial.child(part).write_atomic(
-                encode_part(table, self._plan.output_format)
-            )
-        if converted.reasons:
-            rejects = f"rejects-{chunk.index:06d}.jsonl"
-            lines = rejected_rows(chunk, converted.reasons)
-            self._plan.partial.child(rejects).write_atomic(lines)
-        return ChunkRecord(
-            chunk.index,
-            chunk.start,
-            chunk.rows,
-            written,
-            chunk.rows - written,
-            part,
-            rejects,
-            columns,
-        )
-
-    def _record(
-        self, chunk: Chunk, began: float, inputs: dict[str, Any], outputs: dict[str, Any]
-    ) -> PredictionRecord:
-        return PredictionRecord(
-            request_id=f"batch-{self._run}-{chunk.index:06d}",
-            ts=time.time(),
-            model_name=self._served.name,
-            model_version=self._served.version,
-            latency_ms=(time.perf_counter() - began) * 1000.0,
-            inputs=inputs,
-            outputs=outputs,
-        )
-
-
-def _kept(chunk: Chunk, name: str, good: Any) -> pa.Array:
-    if chunk.table is not None:
-        column = chunk.table.column(name)
-        return column if bool(good.all()) else column.filter(pa.array(good))
-    values = [r.get(name) if isinstance(r, dict) else None for r in chunk.records or ()]
-    values = [v for v, ok in zip(values, good, strict=True) if ok]
-    try:
-        return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pa.array([None if v is None else str(v) for v in values])
 
 
 def _plan(
