@@ -63,7 +63,9 @@ print(code, wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
 SAVE_MLFLOW = """
 import pickle, sys
 import mlflow.sklearn
-mlflow.sklearn.save_model(pickle.load(open(sys.argv[1], "rb")), sys.argv[2])
+model = pickle.load(open(sys.argv[1], "rb"))
+# mlflow 3 saves sklearn models with skops, which asks to trust the tree type explicitly.
+mlflow.sklearn.save_model(model, sys.argv[2], skops_trusted_types=["sklearn.tree._tree.Tree"])
 """
 
 

@@ -69,14 +69,14 @@ def test_image_scores_a_mounted_file_without_network_as_the_caller(
     target = tmp_path / "scores" / "out.csv"
     target.parent.mkdir()
     tag = image_for(engine, forest.ref, forest_image, Settings.from_env(forest.env))
-    lines: list[str] = []
+    seen: list[tuple[int, float | None]] = []
     result = predict_in_image(
         engine,
         tag,
         data / "in.parquet",
         target,
         BatchOptions(batch_rows=200, keep=("id",), on_error="skip"),
-        on_line=lines.append,
+        on_progress=lambda rows, fraction: seen.append((rows, fraction)),
     )
     assert (result.rows_written, result.chunks, result.model_name) == (569, 3, "cancer")
     out = pd.read_csv(target)
@@ -88,3 +88,4 @@ def test_image_scores_a_mounted_file_without_network_as_the_caller(
     config = engine.client.api.inspect_image(tag)["Config"]
     assert config["Cmd"] == ["serve"] and config["User"] not in ("", "0", "root")
     assert json.dumps(result.to_dict())
+    assert seen[-1] == (569, 1.0)  # followed from the container's progress manifest

@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,10 @@ from typing import Any
 import docker.errors
 
 from shipyard import errors
+from shipyard.batch.job import ProgressCallback
 from shipyard.batch.location import Location
 from shipyard.batch.options import BatchOptions, BatchResult
+from shipyard.batch.reader import ChunkReader
 from shipyard.batch.rejects import rejects_location
 from shipyard.build.image import DockerEngine
 from shipyard.build.labels import SHIPYARD
@@ -41,6 +43,7 @@ from shipyard.serve.sources import is_model_folder
 __all__ = ["container_command", "image_for", "predict_in_image"]
 
 _IN, _OUT = "/data/in", "/data/out"
+_POLL_S = 0.25
 
 
 def image_for(engine: DockerEngine, model: str, image: str | None, settings: Settings) -> str:
@@ -87,9 +90,10 @@ def predict_in_image(
     output_path: Path,
     options: BatchOptions,
     *,
-    on_line: Callable[[str], None] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> BatchResult:
-    """Score the local ``input_path`` into ``output_path`` with ``predict`` inside ``image``."""
+    """Score the local ``input_path`` into ``output_path`` with ``predict`` inside ``image``;
+    ``on_progress`` follows the container's progress manifest."""
     if "://" in f"{input_path}{output_path}":
         raise ConfigError(
             "--in-image reads and writes local paths only (the container has no network)"
@@ -113,11 +117,16 @@ def predict_in_image(
     out_name = output.name + ("/" if folder_output else "")
     command = container_command(in_name, out_name, options)
     try:
-        stdout = _run(engine, image, command, user, mount_in, staging, on_line)
+        watch = _Watcher(
+            staging / f".{output.name}.partial" / "_progress.json", source, on_progress
+        )
+        stdout = _run(engine, image, command, user, mount_in, staging, watch)
     finally:
         if os.getuid() == 0:
             _chown_tree(staging, 0, 0)
     result = _result(stdout)
+    if on_progress is not None:
+        on_progress(result.rows_read, 1.0)
     _move_into_place(staging / output.name, output)
     rejects = None
     if options.on_error == "skip":
@@ -145,7 +154,7 @@ def _run(
     user: str,
     mount_in: Path,
     staging: Path,
-    on_line: Callable[[str], None] | None,
+    watch: _Watcher,
 ) -> str:
     name = f"shipyard-predict-{uuid.uuid4().hex[:12]}"
     volumes = {
@@ -166,16 +175,45 @@ def _run(
     except docker.errors.DockerException as exc:
         raise BuildError(f"could not start {image}: {exc}") from exc
     try:
-        if on_line is not None:
-            for raw in container.logs(stream=True, follow=True, stdout=False, stderr=True):
-                on_line(raw.decode(errors="replace").rstrip("\n"))
+        while True:
+            container.reload()
+            if container.status not in ("created", "running"):
+                break
+            watch.poll()
+            time.sleep(_POLL_S)
         status = int(container.wait().get("StatusCode", -1))
+        watch.poll()
         stdout = container.logs(stdout=True, stderr=False).decode(errors="replace")
         if status != 0:
             raise _error(stdout, status, container.logs(stdout=False, stderr=True))
         return str(stdout)
     finally:
         container.remove(force=True)
+
+
+class _Watcher:
+    """Reads the container's progress manifest and reports rows (and, for Parquet, the
+    fraction of the input, whose row count the host reads from the footers)."""
+
+    def __init__(self, manifest: Path, source: Path, report: ProgressCallback | None) -> None:
+        self._manifest = manifest
+        self._report = report
+        self._total: int | None = None
+        if report is not None:
+            try:
+                self._total = ChunkReader.open(Location.parse(str(source))).total_rows
+            except errors.ShipyardError:
+                self._total = None
+
+    def poll(self) -> None:
+        if self._report is None:
+            return
+        try:
+            chunks = json.loads(self._manifest.read_bytes()).get("chunks", [])
+        except (OSError, ValueError):
+            return
+        rows = sum(int(c["rows"]) for c in chunks)
+        self._report(rows, rows / self._total if self._total else None)
 
 
 def _error(stdout: str, status: int, stderr: bytes) -> errors.ShipyardError:

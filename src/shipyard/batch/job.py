@@ -137,7 +137,7 @@ def _fingerprint(served: ServedModel, plan: _Plan, options: BatchOptions) -> dic
     descriptor = served.descriptor
     return {
         "model": descriptor.digest if descriptor is not None else served.name,
-        "input": [[f, s] for f, s in zip(plan.reader.files, plan.reader._sizes, strict=True)],
+        "input": [[f, s] for f, s in zip(plan.reader.files, plan.reader.sizes, strict=True)],
         "format": [plan.reader.format, plan.output_format],
         "batch_rows": options.batch_rows,
         "columns": [list(plan.features), list(plan.keep)],

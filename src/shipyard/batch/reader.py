@@ -67,7 +67,7 @@ class ChunkReader:
         self.format = fmt
         self.files = files
         self.names = names
-        self._sizes = [location.size(f) for f in files]
+        self.sizes = [location.size(f) for f in files]
         self._done_bytes = 0
         self._stream: Any = None
         self.total_rows: int | None = None
@@ -89,7 +89,7 @@ class ChunkReader:
         """How much of the input has been read (0..1), when it can be told."""
         if self.total_rows is not None:
             return rows_done / self.total_rows if self.total_rows else 1.0
-        total = sum(self._sizes)
+        total = sum(self.sizes)
         position = self._stream.tell() if self._stream is not None else 0
         return min(1.0, (self._done_bytes + position) / total) if total else None
 
@@ -153,7 +153,7 @@ class ChunkReader:
             )
             yield from _arrow_errors(scan, self.location.url)
             return
-        for path, size in zip(self.files, self._sizes, strict=True):
+        for path, size in zip(self.files, self.sizes, strict=True):
             with self.location.fs.open(path, "rb") as stream:
                 self._stream = stream
                 reader = _csv_reader(stream, list(columns), text)
@@ -162,7 +162,7 @@ class ChunkReader:
             self._done_bytes += size
 
     def _records(self) -> Iterator[Any]:
-        for path, size in zip(self.files, self._sizes, strict=True):
+        for path, size in zip(self.files, self.sizes, strict=True):
             with self.location.fs.open(path, "rb") as stream:
                 self._stream = stream
                 for line in stream:

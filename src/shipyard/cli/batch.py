@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from shipyard.batch import BatchOptions, BatchResult
+from shipyard.batch import BatchOptions, BatchResult, ProgressCallback
 from shipyard.cli.output import err_console, handle_errors, print_json, print_table
 from shipyard.config import Settings
 from shipyard.errors import ConfigError
@@ -173,15 +173,25 @@ def _in_image(
 
     with DockerEngine.connect() as engine:
         tag = image_for(engine, model, image, settings)
-        if not quiet:
-            err_console.print(f"scoring in {tag} (no network, non-root)")
-        return predict_in_image(
-            engine, tag, Path(input_path), Path(target), options, on_line=None if quiet else _echo
-        )
+        source, output = Path(input_path), Path(target)
+        if quiet:
+            return predict_in_image(engine, tag, source, output, options)
+        err_console.print(f"scoring in {tag} (no network, non-root)")
+        with _progress() as bar:
+            return predict_in_image(engine, tag, source, output, options, on_progress=_follow(bar))
 
 
-def _echo(line: str) -> None:
-    err_console.print(line, markup=False, highlight=False)
+def _follow(bar: Progress) -> ProgressCallback:
+    """A progress callback that moves ``bar`` (counting millionths of the input)."""
+    task = bar.add_task("scoring", total=_SCALE, rows=0, rate=0.0)
+
+    def update(rows: int, fraction: float | None) -> None:
+        elapsed = bar.tasks[task].elapsed or 0.0
+        rate = rows / elapsed if elapsed > 0 else 0.0
+        completed = None if fraction is None else fraction * _SCALE
+        bar.update(task, completed=completed, rows=rows, rate=rate)
+
+    return update
 
 
 def register(app: typer.Typer) -> None:
