@@ -114,7 +114,8 @@ def test_runs_as_numeric_non_root_user_with_exec_form_entrypoint(spec: BuildSpec
     user, _, group = steps["USER"].partition(":")
     assert int(user) > 0 and int(group) > 0
     entrypoint = json.loads(steps["ENTRYPOINT"])
-    assert entrypoint == ["/opt/venv/bin/python", "-m", "shipyard", "serve", "/opt/shipyard/model"]
+    assert entrypoint == ["/opt/venv/bin/python", "-m", "shipyard.cli.container"]
+    assert json.loads(steps["CMD"]) == ["serve"]  # `docker run IMAGE predict ...` replaces it
     assert steps["EXPOSE"] == "8080"
     assert steps["STOPSIGNAL"] == "SIGTERM"
 

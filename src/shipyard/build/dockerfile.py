@@ -124,7 +124,9 @@ def render_dockerfile(spec: BuildSpec) -> str:
         "--start-period=120s --retries=3 \\",
         f"    CMD {json.dumps(healthcheck_command(spec))}",
         f"STOPSIGNAL {STOP_SIGNAL}",
-        f"ENTRYPOINT {json.dumps([_PYTHON, '-m', 'shipyard', 'serve', MODEL_DIR])}",
+        # `docker run IMAGE` serves MODEL_DIR; `docker run IMAGE predict IN OUT` scores a file.
+        f"ENTRYPOINT {json.dumps([_PYTHON, '-m', 'shipyard.cli.container'])}",
+        'CMD ["serve"]',
         "",
     ]
     return "\n".join(lines)
