@@ -2,8 +2,8 @@
 
 It says everything needed to load and run the model again: the flavor that loads it, the
 signature serving validates against, the pinned requirements, lineage, and what else was saved
-(custom code, a reference-data profile). ``ModelManifest`` is the value ``models/`` hands to
-``registry/``.
+(custom code, a reference-data profile, the golden sample). ``ModelManifest`` is the value
+``models/`` hands to ``registry/``.
 """
 
 from __future__ import annotations
@@ -131,6 +131,8 @@ class ModelManifest:
     profile_path: str | None = None
     metadata: JSON = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    golden_path: str | None = None
+    """The golden sample's folder (``models/golden.py``), when a sample input was given."""
 
     def __post_init__(self) -> None:
         if self.flavor not in get_args(FlavorName):
@@ -148,6 +150,7 @@ class ModelManifest:
             "lineage": self.lineage.to_dict(),
             "code_paths": list(self.code_paths),
             "profile_path": self.profile_path,
+            "golden_path": self.golden_path,
             "metadata": self.metadata,
         }
 
@@ -168,6 +171,7 @@ class ModelManifest:
             lineage=Lineage.from_dict(data["lineage"]),
             code_paths=tuple(data.get("code_paths") or ()),
             profile_path=data.get("profile_path"),
+            golden_path=data.get("golden_path"),
             metadata=dict(data.get("metadata") or {}),
             format_version=version,
         )
