@@ -26,7 +26,8 @@ def test_save_stores_sample_and_predictions_that_reload_exactly(
     model = load_folder(folder)
     assert compare_outputs(golden.outputs, model.predict(golden.inputs)).exact
     np.testing.assert_array_equal(
-        golden.outputs["predictions"], sklearn_pipeline.predict(sample)  # type: ignore[attr-defined]
+        golden.outputs["predictions"],
+        sklearn_pipeline.predict(sample),  # type: ignore[attr-defined]
     )
 
 

@@ -1,7 +1,7 @@
 """``shipyard models tag set|rm``: mutable key/value tags on an immutable version.
 
-    shipyard models tag set iris 3 team=risk reviewed=yes
-    shipyard models tag rm iris 3 reviewed --json
+shipyard models tag set iris 3 team=risk reviewed=yes
+shipyard models tag rm iris 3 reviewed --json
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from shipyard.registry import ModelVersion, Registry
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Set or remove tags of a version (key=value metadata).", no_args_is_help=True)
+app = typer.Typer(
+    help="Set or remove tags of a version (key=value metadata).", no_args_is_help=True
+)
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Name = Annotated[str, typer.Argument(help="Model name.", show_default=False)]

@@ -141,7 +141,9 @@ def compare_outputs(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> C
     if extra:
         problems.append(f"unexpected output(s) {extra}")
     return Comparison(
-        matches=not problems, exact=exact and not problems, problems=tuple(problems),
+        matches=not problems,
+        exact=exact and not problems,
+        problems=tuple(problems),
         max_abs_diff=diffs,
     )
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dis
 import pickletools
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator
 from types import CodeType, FunctionType, ModuleType
 from typing import IO
@@ -35,8 +36,9 @@ _SUBIMPORTS = frozenset({"subimport", "dynamic_subimport"})
 def pickle_modules(data: bytes | IO[bytes]) -> frozenset[str]:
     """Every module the pickle ``data`` imports when loaded (full dotted names)."""
     found: set[str] = set()
-    strings: list[str | None] = []  # the value each push left, None for non-strings
-    memo: dict[int, str | None] = {}
+    strings: deque[str | None] = deque([None, None], maxlen=2)  # the last two pushes' strings
+    memo: dict[int, str] = {}  # memoized strings only
+    memoized = 0
     pending_subimport = False
     for opcode, arg, _ in pickletools.genops(data):
         name = opcode.name
@@ -47,21 +49,22 @@ def pickle_modules(data: bytes | IO[bytes]) -> frozenset[str]:
                 found.add(value)
                 pending_subimport = False
         elif name in _MEMO_GET:
-            strings.append(memo.get(int(arg)))
-        elif name in _MEMO_PUT:
-            memo[int(arg)] = strings[-1] if strings else None
-        elif name == "MEMOIZE":
-            memo[len(memo)] = strings[-1] if strings else None
+            strings.append(memo.get(int(str(arg))))
+        elif name in _MEMO_PUT or name == "MEMOIZE":
+            index = memoized if name == "MEMOIZE" else int(str(arg))
+            memoized += 1
+            if strings[-1] is not None:
+                memo[index] = strings[-1]
         elif name == "GLOBAL":
             module, _, attr = str(arg).partition(" ")
             found.add(module)
             pending_subimport = attr in _SUBIMPORTS
             strings.append(None)
         elif name == "STACK_GLOBAL":
-            module, attr = (strings[-2], strings[-1]) if len(strings) >= 2 else (None, None)
-            if module is not None:
-                found.add(module)
-            pending_subimport = attr in _SUBIMPORTS
+            pushed_module, pushed_attr = strings
+            if pushed_module is not None:
+                found.add(pushed_module)
+            pending_subimport = pushed_attr in _SUBIMPORTS
             strings.append(None)
         elif opcode.stack_after:  # any other push
             strings.append(None)

@@ -39,8 +39,8 @@ def dump_pickle(obj: Any, path: Path) -> frozenset[str]:
             f"cannot pickle {type(obj).__name__}: {exc}. Keep open files, locks, sockets and "
             "clients out of the model object (create them in PythonModel.load instead)"
         ) from exc
-    with path.open("rb") as stream:
-        return frozenset(seen | pickle_modules(stream))
+    with path.open("rb") as written:
+        return frozenset(seen | pickle_modules(written))
 
 
 def load_pickle(path: Path) -> Any:

@@ -92,7 +92,7 @@ def module_distributions(modules: Iterable[str]) -> tuple[str, ...]:
 
 
 def parse_extra_requirements(extra: Sequence[str]) -> tuple[Requirement, ...]:
-    """``extra_requirements=``: ``NAME==VERSION`` as given, a bare ``NAME`` at its installed version."""
+    """``extra_requirements=`` pins: ``NAME==VERSION`` as given, ``NAME`` at its installed one."""
     if isinstance(extra, str):
         raise PackagingError(
             f"extra_requirements must be a list of strings, e.g. [{extra!r}], not one string"

@@ -1,9 +1,9 @@
 """Plain Python models: a callable, an object with ``predict``, or a ``PythonModel``.
 
 Saved with cloudpickle (see ``models/pickling.py``); the options' ``imports`` are the third-party
-modules the pickle needs, from which packaging pins requirements. A ``PythonModel`` is returned unloaded:
-``load_folder`` gives it its ``ModelContext`` and runs its ``load``. An ``async def`` predict is
-wrapped into a sync callable.
+modules the pickle needs, from which packaging pins requirements. A ``PythonModel`` is returned
+unloaded: ``load_folder`` gives it its ``ModelContext`` and runs its ``load``. An ``async def``
+predict is wrapped into a sync callable.
 """
 
 from __future__ import annotations

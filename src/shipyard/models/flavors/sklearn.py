@@ -2,8 +2,8 @@
 
 The flavor options' ``imports`` lists the third-party top-level modules the pickle imports or
 holds objects of (an ``XGBClassifier`` inside a ``Pipeline`` gives ``xgboost``): packaging pins
-their distributions. The model's ``predict`` is what serving calls; a transformer without one (a feature pipeline) is
-served through its ``transform``.
+their distributions. The model's ``predict`` is what serving calls; a transformer without one (a
+feature pipeline) is served through its ``transform``.
 
 Loading runs pickle, which can execute code: that is why the registry verifies every file's digest
 before it hands a folder to ``load_folder``. cloudpickle (rather than joblib) also saves functions
