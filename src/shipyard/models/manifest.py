@@ -93,6 +93,8 @@ class Lineage:
     git_commit: str | None = None
     git_dirty: bool | None = None
     source: str | None = None
+    repository: str | None = None
+    """The git remote as a browsable URL without credentials (``models/lineage.py``)."""
 
     def to_dict(self) -> JSON:
         return {
@@ -103,6 +105,7 @@ class Lineage:
             "git_commit": self.git_commit,
             "git_dirty": self.git_dirty,
             "source": self.source,
+            "repository": self.repository,
         }
 
     @classmethod
@@ -115,6 +118,7 @@ class Lineage:
             git_commit=data.get("git_commit"),
             git_dirty=data.get("git_dirty"),
             source=data.get("source"),
+            repository=data.get("repository"),
         )
 
 
