@@ -34,6 +34,7 @@ def save_model(
     sample_input: Any = None,
     signature: Signature | JSON | None = None,
     requirements: Sequence[str] | str | Path | None = None,
+    extra_requirements: Sequence[str] | None = None,
     reference_data: Any = None,
     metadata: JSON | None = None,
     tags: dict[str, str] | None = None,
@@ -46,7 +47,8 @@ def save_model(
     """Package ``model`` and register it as the next version of ``name``.
 
     The model is packaged into a scratch folder under ``SHIPYARD_HOME/tmp`` and published from
-    there; the returned ``ModelVersion`` says which number it got.
+    there; the returned ``ModelVersion`` says which number it got. Requirements are inferred from
+    what the model imports; ``extra_requirements`` adds to them, ``requirements`` replaces them.
     """
     validate_name(name)
     settings = settings or Settings.from_env()
@@ -61,6 +63,7 @@ def save_model(
             sample_input=sample_input,
             signature=signature,
             requirements=requirements,
+            extra_requirements=extra_requirements,
             reference_data=reference_data,
             metadata=metadata,
             run_id=run_id,

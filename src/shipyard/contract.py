@@ -24,6 +24,9 @@ __all__ = [
     "MODEL_DIR",
     "READY_PATH",
     "SERVE_ENV_PREFIX",
+    "SMOKE_LOAD_SECONDS_TAG",
+    "SMOKE_PEAK_RSS_TAG",
+    "SMOKE_TAG_PREFIX",
     "STOP_SIGNAL",
     "VENV_DIR",
 ]
@@ -57,3 +60,11 @@ LOG_DIR: Final = "/var/log/shipyard"
 HOME_DIR: Final = "/var/lib/shipyard"
 IMAGE_UID: Final = 10001
 """The non-root user (and group) an image runs as."""
+
+SMOKE_TAG_PREFIX: Final = "shipyard.smoke."
+"""Version tags written by the smoke test that ``shipyard build`` / ``shipyard verify`` run."""
+SMOKE_LOAD_SECONDS_TAG: Final = "shipyard.smoke.load_seconds"
+"""Seconds the image took to verify and load the model (sizes startup probes)."""
+SMOKE_PEAK_RSS_TAG: Final = "shipyard.smoke.peak_rss_bytes"
+"""Peak resident memory, in bytes, of loading the model and predicting the golden sample (sizes
+memory limits)."""

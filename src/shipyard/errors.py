@@ -16,7 +16,9 @@ the HTTP server) map them.
     ├── PredictionError             the model itself raised while predicting
     ├── StoreError                  the metadata database or artifact store failed
     └── BuildError                  an image could not be built, run or pushed
-        └── DockerUnavailableError  no Docker engine could be reached
+        ├── DockerUnavailableError  no Docker engine could be reached
+        └── SmokeTestError          a built image failed to load its model or reproduce its
+                                    golden sample
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ __all__ = [
     "PackagingError",
     "PredictionError",
     "ShipyardError",
+    "SmokeTestError",
     "StoreError",
 ]
 
@@ -88,3 +91,7 @@ class BuildError(ShipyardError):
 
 class DockerUnavailableError(BuildError):
     """No Docker engine could be reached."""
+
+
+class SmokeTestError(BuildError):
+    """A built image could not load its model or did not reproduce its golden sample."""

@@ -1,6 +1,7 @@
 """``shipyard build | dockerfile | run | push``: a registered model becomes a container image.
 
 shipyard build cancer@production --base-image python:3.11-slim --tag 127.0.0.1:5000/cancer:1 --push
+                                                    # then smoke-tests the image (no network)
 shipyard dockerfile cancer:1 -o ./context          # for CIs that build images themselves
 shipyard run cancer:1 --port 8080 --detach         # published on 127.0.0.1, waits until healthy
 """
@@ -27,6 +28,7 @@ from shipyard.registry.registry import Registry
 
 if TYPE_CHECKING:
     from shipyard.build.container import RunningContainer
+    from shipyard.build.smoketest import SmokeTest
     from shipyard.docker_engine import BuiltImage, DockerEngine
 
 # The Docker client (and the build pipeline, which imports it) is imported inside the commands
@@ -69,25 +71,53 @@ def build(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore cached layers.")] = False,
     keep_tests: KeepTestsOption = False,
     cache_dir: CacheOption = None,
+    no_smoke_test: Annotated[
+        bool,
+        typer.Option(
+            "--no-smoke-test",
+            help="Skip running the image once (no network) to load the model and check it.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Build a container image that serves a model version."""
+    """Build a container image that serves a model version, then smoke-test it."""
     from shipyard.build.pipeline import build_image
     from shipyard.docker_engine import DockerEngine
 
     folder, spec, cache = _plan(ref, base_image, tag, keep_tests=keep_tests, cache_dir=cache_dir)
     pushed = {}
+    smoke = None
     with DockerEngine.connect() as engine:
         with _progress(enabled=not as_json) as on_line:
             image = build_image(
                 engine, spec, folder, cache_dir=cache, no_cache=no_cache, on_line=on_line
             )
+        if not no_smoke_test:
+            smoke = _smoke_test(engine, image, spec, as_json=as_json)
         if push:
             for name in spec.tags:
                 with spinner(f"pushing {name}", enabled=not as_json):
                     pushed[name] = engine.push(name)
             image = engine.inspect(image.id)
-    _report(image, spec, pushed, as_json=as_json)
+    _report(image, spec, pushed, smoke, as_json=as_json)
+
+
+def _smoke_test(
+    engine: DockerEngine, image: BuiltImage, spec: BuildSpec, *, as_json: bool
+) -> SmokeTest:
+    """Run the new image once without network; a failure untags it and fails the build; a pass
+    is recorded as tags of the version (when it is registered here)."""
+    from shipyard.build.image import remove_build
+    from shipyard.build.smoketest import require_passed, run_smoke_test
+    from shipyard.cli.verify import record_smoke_test
+
+    with spinner("smoke test: loading the model in the image, no network", enabled=not as_json):
+        result = run_smoke_test(engine, image.id)
+    if not result.passed:
+        remove_build(engine, image, spec.tags)
+    require_passed(result)
+    record_smoke_test(Settings.from_env(), image, result)
+    return result
 
 
 @handle_errors
@@ -238,7 +268,14 @@ def _progress(*, enabled: bool) -> Iterator[Callable[[BuildLog, str], None]]:
         yield on_line
 
 
-def _report(image: BuiltImage, spec: BuildSpec, pushed: dict[str, str], *, as_json: bool) -> None:
+def _report(
+    image: BuiltImage,
+    spec: BuildSpec,
+    pushed: dict[str, str],
+    smoke: SmokeTest | None,
+    *,
+    as_json: bool,
+) -> None:
     if as_json:
         print_json(
             {
@@ -247,6 +284,7 @@ def _report(image: BuiltImage, spec: BuildSpec, pushed: dict[str, str], *, as_js
                 "base_digest": spec.base_digest,
                 "pushed": pushed,
                 "model": {"name": spec.model.name, "version": spec.model.version},
+                "smoke_test": None if smoke is None else smoke.to_dict(),
             }
         )
         return
@@ -257,6 +295,13 @@ def _report(image: BuiltImage, spec: BuildSpec, pushed: dict[str, str], *, as_js
         stdout.print(f"  pushed {name}@{digest}")
     if image.digest:
         stdout.print(f"  digest {image.digest}")
+    if smoke is not None and smoke.check is not None:
+        check = smoke.check
+        stdout.print(
+            f"  smoke  passed: load {check.load_seconds}s, peak memory "
+            f"{check.peak_rss_bytes / 2**20:.0f} MiB, golden rows {check.golden_rows}",
+            markup=False,
+        )
     stdout.print(f"run it with: shipyard run {spec.tags[0]} --port 8080")
 
 

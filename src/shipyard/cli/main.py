@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shipyard.cli import batch, build, demo, models, serve
+from shipyard.cli import batch, build, demo, models, serve, verify
 
 __all__ = ["app", "main"]
 
@@ -20,6 +20,7 @@ serve.register(app)
 build.register(app)
 demo.register(app)
 batch.register(app)
+verify.register(app)
 
 
 def main() -> None:

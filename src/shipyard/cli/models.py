@@ -5,6 +5,7 @@ non-zero (see ``cli/output.py``).
 
     shipyard models list
     shipyard models alias set iris production 3
+    shipyard models tag set iris 3 team=risk
     shipyard models export iris@production -o iris.tar.gz
 """
 
@@ -17,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from shipyard.cli import tags
 from shipyard.cli.output import handle_errors, print_json, print_table, spinner, stdout
 from shipyard.config import Settings
 from shipyard.registry import AliasEvent, ModelVersion, Registry
@@ -28,6 +30,7 @@ alias_app = typer.Typer(
     help="Move or remove an alias (production, staging, ...).", no_args_is_help=True
 )
 app.add_typer(alias_app, name="alias")
+app.add_typer(tags.app, name="tag")
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Ref = Annotated[str, typer.Argument(help="NAME, NAME:VERSION or NAME@ALIAS.", show_default=False)]

@@ -6,6 +6,7 @@ artifact store (a local folder by default, S3 for a team); configuration alone p
     >>> with Registry.from_settings(Settings.from_env()) as registry:
     ...     version = registry.publish("iris", folder, manifest)
     ...     registry.set_alias("iris", "production", version.version)
+    ...     registry.set_tags("iris:1", {"reviewed": "yes"})
     ...     folder = registry.fetch("iris@production")
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ __all__ = ["Registry"]
 
 
 class Registry:
-    """Publish, look up, alias, fetch, delete, export and import model versions."""
+    """Publish, look up, alias, tag, fetch, delete, export and import model versions."""
 
     def __init__(self, metadata: MetadataStore, artifacts: ArtifactStore, *, home: Path, user: str):
         self.metadata = metadata
@@ -154,6 +155,23 @@ class Registry:
         """Move ``alias`` back to the target it had before its last move."""
         self._state(validate_name(name))
         return self.metadata.rollback_alias(name, validate_alias(alias), self.user)
+
+    # -- tags ----------------------------------------------------------------------------------
+
+    def set_tags(self, ref: ModelRef | str, tags: Mapping[str, str]) -> ModelVersion:
+        """Add or overwrite tags of the version ``ref`` points at; return it as it is now.
+
+        The version's files and digest never change: tags are mutable metadata beside them.
+        """
+        version = self.get(ref)
+        self.metadata.set_tags(version.name, version.version, _checked_tags(dict(tags)))
+        return self.get(version.ref)
+
+    def remove_tags(self, ref: ModelRef | str, keys: Sequence[str]) -> ModelVersion:
+        """Remove tags (every key must exist) from the version ``ref`` points at."""
+        version = self.get(ref)
+        self.metadata.remove_tags(version.name, version.version, list(dict.fromkeys(keys)))
+        return self.get(version.ref)
 
     # -- delete, export, import ----------------------------------------------------------------
 

@@ -180,6 +180,46 @@ class MetadataStore:
 
         return run_write(self.engine, work)
 
+    def set_tags(self, name: str, version: int, tags: dict[str, str]) -> None:
+        """Add or overwrite tags of a version (tags are mutable; the version is not)."""
+
+        def work(conn: Connection) -> None:
+            version_id = _locked_version_id(conn, name, version)
+            table = t.version_tags
+            conn.execute(
+                sa.delete(table).where(
+                    table.c.version_id == version_id, table.c.key.in_(list(tags))
+                )
+            )
+            rows = [{"version_id": version_id, "key": k, "value": v} for k, v in tags.items()]
+            if rows:
+                conn.execute(sa.insert(table), rows)
+
+        run_write(self.engine, work)
+
+    def remove_tags(self, name: str, version: int, keys: Sequence[str]) -> None:
+        """Remove tags of a version; ``NotFoundError`` names a key it does not have."""
+
+        def work(conn: Connection) -> None:
+            version_id = _locked_version_id(conn, name, version)
+            table = t.version_tags
+            present = set(
+                conn.execute(
+                    sa.select(table.c.key).where(table.c.version_id == version_id)
+                ).scalars()
+            )
+            missing = sorted(set(keys) - present)
+            if missing:
+                have = ", ".join(sorted(present)) or "none"
+                raise NotFoundError(
+                    f"{name}:{version} has no tag {missing[0]!r} (its tags: {have})"
+                )
+            conn.execute(
+                sa.delete(table).where(table.c.version_id == version_id, table.c.key.in_(keys))
+            )
+
+        run_write(self.engine, work)
+
     def delete_version(self, name: str, version: int, actor: str, *, force: bool) -> list[str]:
         """Delete a version; return the sha256 of blobs no version references any more."""
 
@@ -248,6 +288,20 @@ def _locked_state(conn: Connection, name: str) -> tuple[int, ModelState]:
     if state is None:  # pragma: no cover - the row is locked, so it exists
         raise unknown_model(name, model_names(conn))
     return model_id, state
+
+
+def _locked_version_id(conn: Connection, name: str, version: int) -> int:
+    """Lock the model's row and return the id of one of its versions (``NotFoundError``)."""
+    model_id, state = _locked_state(conn, name)
+    if version not in state.versions:
+        raise NotFoundError(f"no version {version}: {state.describe()}")
+    return int(
+        conn.execute(
+            sa.select(t.versions.c.id).where(
+                t.versions.c.model_id == model_id, t.versions.c.version == version
+            )
+        ).scalar_one()
+    )
 
 
 def _move_alias(
