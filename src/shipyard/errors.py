@@ -15,8 +15,10 @@ the HTTP server) map them.
     ├── InvalidInputError           a payload that does not match the model's signature
     ├── PredictionError             the model itself raised while predicting
     ├── StoreError                  the metadata database or artifact store failed
-    └── BuildError                  an image could not be built, run or pushed
-        └── DockerUnavailableError  no Docker engine could be reached
+    ├── BuildError                  an image could not be built, run or pushed
+    │   └── DockerUnavailableError  no Docker engine could be reached
+    ├── PipelineDefinitionError     a pipeline that cannot run: cycle, missing input, bad type
+    └── PipelineRunError            a pipeline ran and one of its steps failed
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ __all__ = [
     "ModelLoadError",
     "NotFoundError",
     "PackagingError",
+    "PipelineDefinitionError",
+    "PipelineRunError",
     "PredictionError",
     "ShipyardError",
     "StoreError",
@@ -88,3 +92,11 @@ class BuildError(ShipyardError):
 
 class DockerUnavailableError(BuildError):
     """No Docker engine could be reached."""
+
+
+class PipelineDefinitionError(ShipyardError, ValueError):
+    """A pipeline cannot run as defined: a cycle, a missing input, mismatched types."""
+
+
+class PipelineRunError(ShipyardError):
+    """A pipeline ran and at least one step failed (its completed outputs are kept)."""

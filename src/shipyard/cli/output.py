@@ -9,6 +9,7 @@ Errors are mapped to exit codes here, at the edge; domain code only raises ``Shi
     exit 4  conflict with the registry's state
     exit 5  integrity: an artifact failed its digest check
     exit 6  no Docker engine reachable
+    exit 8  a pipeline step failed (completed outputs kept; `--resume RUN` finishes the run)
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ err_console = Console(stderr=True, highlight=False)
 
 EXIT_CODES: tuple[tuple[type[errors.ShipyardError], int], ...] = (
     (errors.DockerUnavailableError, 6),
+    (errors.PipelineRunError, 8),
+    (errors.PipelineDefinitionError, 2),
     (errors.IntegrityError, 5),
     (errors.ConflictError, 4),
     (errors.NotFoundError, 3),
