@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
 import inspect
+import json
 import sys
 import types
 from collections.abc import Callable, Iterator

@@ -66,10 +66,8 @@ def register_step(
         if alias is not None and promoted:
             with Registry.from_settings(shipyard.Settings.from_env()) as registry:
                 registry.set_alias(model_name, alias, version.version)
-        print(  # noqa: T201 - the step's log
-            f"registered {model_name}:{version.version}; gate "
-            f"{promote_if or '(none)'} -> {'promoted to ' + alias if promoted and alias else 'kept'}"
-        )
+        outcome = f"promoted to {alias}" if promoted and alias else "alias not moved"
+        print(f"registered {model_name}:{version.version}; gate {promote_if or '-'}: {outcome}")
         return {
             "name": model_name,
             "version": version.version,
