@@ -86,4 +86,5 @@ class Gate:
             )
         right = node.comparators[0]
         assert isinstance(right, ast.Constant)  # noqa: S101
+        assert isinstance(right.value, int | float)  # noqa: S101
         return _OPS[type(node.ops[0])](float(metrics[name]), float(right.value))

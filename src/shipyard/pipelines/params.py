@@ -44,7 +44,7 @@ def _coerce(parameter: Parameter, value: Any) -> Any:
                 raise ValueError(value)
             return lowered in _TRUE
         if annotation in (int, float):
-            return annotation(value)  # type: ignore[operator]
+            return annotation(value)
         if annotation is str:
             return value
         return json.loads(value)

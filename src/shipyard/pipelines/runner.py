@@ -35,7 +35,7 @@ from shipyard.pipelines.artifacts import (
 )
 from shipyard.pipelines.cachekey import CacheInputs, cache_key, canonical_json
 from shipyard.pipelines.codedigest import code_digest
-from shipyard.pipelines.events import DONE, RunObserver, StepEvent, StepStatus
+from shipyard.pipelines.events import DONE, FINISHED, RunObserver, StepEvent, StepStatus
 from shipyard.pipelines.executors.base import EXECUTORS, Launcher
 from shipyard.pipelines.executors.local import LocalLauncher
 from shipyard.pipelines.graph import Node, PipelineGraph
@@ -135,9 +135,7 @@ def open_launcher(name: str, settings: Settings, options: RunOptions) -> Launche
             base_image=options.base_image, cache_dir=settings.home / "cache" / "build"
         )
     if name == "kubernetes":
-        from shipyard.pipelines.executors.kubernetes import KubernetesLauncher
-
-        return KubernetesLauncher.connect()
+        raise ConfigError("the kubernetes executor has no per-step launcher: use run_on_kubernetes")
     return LocalLauncher()
 
 
@@ -386,6 +384,8 @@ def run_pipeline(
     if options.parallel < 1:
         raise ConfigError(f"--parallel {options.parallel} must be 1 or more")
     graph = loaded.pipeline.graph()
+    if options.executor == "kubernetes":
+        return run_on_kubernetes(loaded, options, observer=observer)
     launcher = open_launcher(options.executor, settings, options)
     local = launcher if isinstance(launcher, LocalLauncher) else LocalLauncher()
     say = on_line or (lambda _line: None)
@@ -423,6 +423,32 @@ def run_pipeline(
             return _drive(run, records, previous, options)
     finally:
         launcher.close()
+
+
+def run_on_kubernetes(
+    loaded: LoadedPipeline, options: RunOptions, *, observer: RunObserver | None = None
+) -> RunSummary:
+    """Render the Jobs and let the kubectl driver run them in order (no cache on a cluster)."""
+    from shipyard.pipelines.executors.kubernetes import KubernetesDriver
+    from shipyard.pipelines.export import ExportOptions, plan_export, render_jobs
+
+    driver = KubernetesDriver.connect()
+    run_id = new_run_id()
+    export = ExportOptions(base_image=options.base_image, run_id=run_id)
+    plan = plan_export(loaded, export)
+
+    def on_status(node: str, state: str) -> None:
+        if observer is not None:
+            status: StepStatus = state if state in FINISHED | {"running"} else "failed"  # type: ignore[assignment]
+            observer(StepEvent(node=node, status=status))
+
+    states = driver.run(render_jobs(plan), namespace=export.namespace, on_status=on_status)
+    steps = tuple(
+        StepOutcome(n, "succeeded" if states.get(n.replace("_", "-")) == "succeeded" else "failed")
+        for n in loaded.pipeline.graph().order()
+    )
+    final = "succeeded" if all(s.status == "succeeded" for s in steps) else "failed"
+    return RunSummary(run_id, plan.pipeline, "kubernetes", final, steps)
 
 
 def _check_constants(graph: PipelineGraph) -> None:

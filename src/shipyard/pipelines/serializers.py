@@ -52,7 +52,7 @@ def write_value(kind: Kind, value: Any, folder: Path) -> None:
         text = json.dumps(value, sort_keys=True, indent=1, allow_nan=False)
         (folder / _FILES[kind]).write_text(text + "\n")
     else:
-        import cloudpickle
+        import cloudpickle  # type: ignore[import-untyped]
 
         (folder / _FILES[kind]).write_bytes(cloudpickle.dumps(value))
 

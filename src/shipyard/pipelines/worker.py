@@ -1,9 +1,10 @@
 """Run one step: ``python -m shipyard.pipelines.worker STEP_FOLDER``.
 
-Reads ``task.json``, imports the pipeline file, finds the node, reads each input with its
-kind's serializer, calls the step with the inputs and values, writes every declared output and
-records ``result.json``. The same entry point runs in a local process, a container and a
-Kubernetes Job. Exit 0 on success, 1 when the step raised or wrote no declared output.
+Reads ``task.json`` (or the TASK_FILE given, as a Kubernetes Job does), imports the pipeline
+file, finds the node, reads each input with its kind's serializer, calls the step with the inputs
+and values, writes every declared output and records ``result.json``. The same entry point runs
+in a local process, a container and a Kubernetes Job. Exit 0 on success, 1 when the step raised
+or wrote no declared output.
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ def _outputs_of(task: Task, returned: Any) -> dict[str, Any]:
     return values
 
 
-def run_task(root: Path) -> None:
-    """Run the task in ``root`` (raises on failure)."""
-    task = Task.from_json((root / TASK_FILE).read_text())
+def run_task(root: Path, task_file: Path | None = None) -> None:
+    """Run the task in ``root`` (``root/task.json`` unless ``task_file``); raises on failure."""
+    task = Task.from_json((task_file or root / TASK_FILE).read_text())
     loaded = load_pipeline(task.source, task.pipeline)
     node = loaded.pipeline.graph().nodes[task.node]
     kwargs: dict[str, Any] = dict(task.values)
@@ -69,12 +70,13 @@ def run_task(root: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        sys.stderr.write("usage: python -m shipyard.pipelines.worker STEP_FOLDER\n")
+    if len(args) not in (1, 2):
+        sys.stderr.write("usage: python -m shipyard.pipelines.worker STEP_FOLDER [TASK_FILE]\n")
         return 2
     root = Path(args[0]).resolve()
+    root.mkdir(parents=True, exist_ok=True)
     try:
-        run_task(root)
+        run_task(root, Path(args[1]) if len(args) == 2 else None)
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise

@@ -67,7 +67,7 @@ class StepImagePlan:
 
 
 def _merged(requirements: Sequence[str], service: Sequence[str]) -> tuple[str, ...]:
-    own = {canonicalize_name(Requirement(r).name): r for r in requirements}
+    own: dict[str, str] = {canonicalize_name(Requirement(r).name): r for r in requirements}
     lines = dict(own)
     for line in service:
         lines.setdefault(canonicalize_name(Requirement(line).name), line)
