@@ -23,6 +23,7 @@ from shipyard.errors import (
 from shipyard.models.loaded import LoadedModel
 from shipyard.models.manifest import ModelManifest
 from shipyard.models.signature import Signature
+from shipyard.pipelines import pipeline, register_step, step
 from shipyard.refs import ModelRef
 from shipyard.registry.entities import AliasEvent, ModelVersion
 from shipyard.registry.registry import Registry
@@ -51,5 +52,8 @@ __all__ = [
     "StoreError",
     "__version__",
     "load_model",
+    "pipeline",
+    "register_step",
     "save_model",
+    "step",
 ]

@@ -15,10 +15,12 @@ the HTTP server) map them.
     ├── InvalidInputError           a payload that does not match the model's signature
     ├── PredictionError             the model itself raised while predicting
     ├── StoreError                  the metadata database or artifact store failed
-    └── BuildError                  an image could not be built, run or pushed
-        ├── DockerUnavailableError  no Docker engine could be reached
-        └── SmokeTestError          a built image failed to load its model or reproduce its
-                                    golden sample
+    ├── BuildError                  an image could not be built, run or pushed
+    │   ├── DockerUnavailableError  no Docker engine could be reached
+    │   └── SmokeTestError          a built image failed to load its model or reproduce its
+    │                               golden sample
+    ├── PipelineDefinitionError     a pipeline that cannot run: cycle, missing input, bad type
+    └── PipelineRunError            a pipeline ran and one of its steps failed
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ __all__ = [
     "ModelLoadError",
     "NotFoundError",
     "PackagingError",
+    "PipelineDefinitionError",
+    "PipelineRunError",
     "PredictionError",
     "ShipyardError",
     "SmokeTestError",
@@ -95,3 +99,11 @@ class DockerUnavailableError(BuildError):
 
 class SmokeTestError(BuildError):
     """A built image could not load its model or did not reproduce its golden sample."""
+
+
+class PipelineDefinitionError(ShipyardError, ValueError):
+    """A pipeline cannot run as defined: a cycle, a missing input, mismatched types."""
+
+
+class PipelineRunError(ShipyardError):
+    """A pipeline ran and at least one step failed (its completed outputs are kept)."""

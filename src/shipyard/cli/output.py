@@ -10,6 +10,7 @@ Errors are mapped to exit codes here, at the edge; domain code only raises ``Shi
     exit 5  integrity: an artifact failed its digest check
     exit 6  no Docker engine reachable
     exit 7  an image failed its smoke test (model load or golden sample)
+    exit 8  a pipeline step failed (completed outputs kept; `--resume RUN` finishes the run)
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ err_console = Console(stderr=True, highlight=False)
 EXIT_CODES: tuple[tuple[type[errors.ShipyardError], int], ...] = (
     (errors.DockerUnavailableError, 6),
     (errors.SmokeTestError, 7),
+    (errors.PipelineRunError, 8),
+    (errors.PipelineDefinitionError, 2),
     (errors.IntegrityError, 5),
     (errors.ConflictError, 4),
     (errors.NotFoundError, 3),
