@@ -3,10 +3,16 @@
 >>> import shipyard
 >>> version = shipyard.save_model(clf, "iris", sample_input=X[:5])
 >>> model = shipyard.load_model("iris@production")
+
+The names below are imported on first use (PEP 562), so ``import shipyard`` and the CLI start
+without numpy, pandas or SQLAlchemy; ``from shipyard import save_model`` works as usual.
 """
 
-from shipyard._api import load_model, save_model
-from shipyard.config import Settings
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from shipyard.errors import (
     ConfigError,
     ConflictError,
@@ -20,14 +26,32 @@ from shipyard.errors import (
     ShipyardError,
     StoreError,
 )
-from shipyard.models.loaded import LoadedModel
-from shipyard.models.manifest import ModelManifest
-from shipyard.models.signature import Signature
-from shipyard.refs import ModelRef
-from shipyard.registry.entities import AliasEvent, ModelVersion
-from shipyard.registry.registry import Registry
+
+if TYPE_CHECKING:
+    from shipyard._api import load_model, save_model
+    from shipyard.config import Settings
+    from shipyard.models.loaded import LoadedModel
+    from shipyard.models.manifest import ModelManifest
+    from shipyard.models.signature import Signature
+    from shipyard.refs import ModelRef
+    from shipyard.registry.entities import AliasEvent, ModelVersion
+    from shipyard.registry.registry import Registry
 
 __version__ = "0.1.0"
+
+# name -> the module that defines it, imported when the name is first read.
+_LAZY: dict[str, str] = {
+    "AliasEvent": "shipyard.registry.entities",
+    "LoadedModel": "shipyard.models.loaded",
+    "ModelManifest": "shipyard.models.manifest",
+    "ModelRef": "shipyard.refs",
+    "ModelVersion": "shipyard.registry.entities",
+    "Registry": "shipyard.registry.registry",
+    "Settings": "shipyard.config",
+    "Signature": "shipyard.models.signature",
+    "load_model": "shipyard._api",
+    "save_model": "shipyard._api",
+}
 
 __all__ = [
     "AliasEvent",
@@ -53,3 +77,17 @@ __all__ = [
     "load_model",
     "save_model",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name on first use (PEP 562) and keep it."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shipyard' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

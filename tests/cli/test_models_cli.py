@@ -78,7 +78,8 @@ def test_alias_set_rollback_rm_and_history(runner: CliRunner, iris: Settings) ->
     assert "already points at version 3" in unchanged.stdout
 
     rolled = run_json(runner, "rollback", "iris", "production")
-    assert (rolled["from_version"], rolled["to_version"]) == (3, 2)
+    assert rolled["changed"] is True
+    assert (rolled["event"]["from_version"], rolled["event"]["to_version"]) == (3, 2)
 
     removed = run(runner, "alias", "rm", "iris", "production")
     assert removed.exit_code == 0 and "was version 2" in removed.stdout
@@ -92,10 +93,10 @@ def test_alias_set_rollback_rm_and_history(runner: CliRunner, iris: Settings) ->
 def test_delete_is_refused_behind_alias_and_forced(runner: CliRunner, iris: Settings) -> None:
     refused = run(runner, "delete", "iris:2", "--json")
     assert refused.exit_code == 4
-    assert json.loads(refused.stdout)["type"] == "ConflictError"
+    assert json.loads(refused.stdout)["error"]["type"] == "ConflictError"
 
     forced = run_json(runner, "delete", "iris:2", "--force")
-    assert forced["deleted"] == "iris:2"
+    assert [(v["name"], v["version"]) for v in forced["deleted"]] == [("iris", 2)]
     assert [v["version"] for v in run_json(runner, "versions", "iris")] == [1, 3]
 
 
@@ -104,7 +105,8 @@ def test_export_then_import_into_another_home(
 ) -> None:
     archive = tmp_path / "iris-2.tar.gz"
     exported = run_json(runner, "export", "iris@production", "-o", str(archive))
-    assert exported == {"model": "iris:2", "path": str(archive)}
+    assert exported["path"] == str(archive)
+    assert (exported["model"]["name"], exported["model"]["version"]) == ("iris", 2)
 
     monkeypatch.setenv("SHIPYARD_HOME", str(tmp_path / "air-gapped"))
     imported = run_json(runner, "import", str(archive))
@@ -161,8 +163,11 @@ def test_console_command_exits_with_the_error_code(shipyard_env: dict[str, str])
 
     assert completed.returncode == 3
     assert json.loads(completed.stdout) == {
-        "error": "no model named 'missing': the registry is empty (save one first)",
-        "type": "NotFoundError",
+        "error": {
+            "type": "NotFoundError",
+            "message": "no model named 'missing': the registry is empty (save one first)",
+            "exit_code": 3,
+        }
     }
 
 
@@ -171,7 +176,7 @@ def test_error_messages_keep_their_square_brackets(
 ) -> None:
     result = run(runner, "export", "iris:1", "-o", str(tmp_path / "missing" / "[x].tar.gz"))
 
-    assert result.exit_code == 1
+    assert result.exit_code == 10
     assert "[x].tar.gz" in result.stderr and "[Errno 2]" in result.stderr
 
 
@@ -192,7 +197,7 @@ def test_show_prints_brackets_in_requirements_and_tags_verbatim(
 
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
-    assert "uvicorn[standard]==0.30.0" in text and "note=[bold]raw[/bold]" in text
+    assert "uvicorn[standard]==0.30.0" in text and "note │ [bold]raw[/bold]" in text
 
 
 def test_show_prints_the_whole_digest_in_a_narrow_terminal(

@@ -18,7 +18,7 @@ from typing import Any
 import docker.errors
 
 from shipyard.build.image import DockerEngine
-from shipyard.errors import BuildError
+from shipyard.errors import BuildError, NotFoundError
 
 __all__ = ["RunningContainer", "start_container", "stop_container", "wait_until_healthy"]
 
@@ -123,7 +123,7 @@ def _exposed_port(engine: DockerEngine, image: str) -> int:
     try:
         exposed = engine.client.api.inspect_image(image)["Config"].get("ExposedPorts") or {}
     except docker.errors.ImageNotFound:
-        raise BuildError(f"no image {image!r}: build it first with `shipyard build`") from None
+        raise NotFoundError(f"no image {image!r}: build it first with `shipyard build`") from None
     ports = sorted(int(key.partition("/")[0]) for key in exposed)
     return ports[0] if ports else _CONTAINER_PORT
 
