@@ -203,3 +203,39 @@ def test_unusable_home_exits_2_saying_how_to_fix_it(
 
     assert result.exit_code == 2
     assert "set SHIPYARD_HOME" in " ".join(result.stderr.split())
+
+
+def test_show_lists_lineage_requirements_metadata_and_tags(
+    runner: CliRunner, settings: Settings
+) -> None:
+    features = np.arange(8, dtype=np.float64).reshape(-1, 1)
+    model = DummyClassifier(strategy="most_frequent").fit(features, np.arange(8) % 2)
+    shipyard.save_model(
+        model,
+        "dummy",
+        sample_input=features[:2],
+        metadata={"metrics": {"accuracy": 0.5}, "owner": "ml"},
+        tags={"team": "fraud"},
+        run_id="run-42",
+        dataset_digest="sha256:abc",
+        settings=settings,
+    )
+    shown = run_json(runner, "show", "dummy")
+
+    text = " ".join(run(runner, "show", "dummy").stdout.split())
+
+    for expected in (
+        "Lineage",
+        "run id │ run-42",
+        "dataset digest │ sha256:abc",
+        f"sha256:{shown['digest']}",
+        "Requirements",
+        "inferred at save time",
+        f"python │ {shown['manifest']['requirements']['python_version']}",
+        *shown["manifest"]["requirements"]["packages"],
+        'metadata │ metrics │ {"accuracy": 0.5}',
+        "tag │ team │ fraud",
+        "by tester",
+        "Signature (tensor)",
+    ):
+        assert expected in text, expected
