@@ -15,6 +15,7 @@ the HTTP server) map them.
     ├── InvalidInputError           a payload that does not match the model's signature
     ├── PredictionError             the model itself raised while predicting
     ├── StoreError                  the metadata database or artifact store failed
+    ├── AddressInUseError           the host and port to listen on are taken
     ├── BuildError                  an image could not be built, run or pushed
     │   ├── DockerUnavailableError  no Docker engine could be reached
     │   └── SmokeTestError          a built image failed to load its model or reproduce its
@@ -26,6 +27,7 @@ the HTTP server) map them.
 from __future__ import annotations
 
 __all__ = [
+    "AddressInUseError",
     "BuildError",
     "ConfigError",
     "ConflictError",
@@ -87,6 +89,10 @@ class PredictionError(ShipyardError):
 
 class StoreError(ShipyardError):
     """The metadata database or the artifact store failed."""
+
+
+class AddressInUseError(ShipyardError):
+    """The address a server should listen on is already taken by another process."""
 
 
 class BuildError(ShipyardError):

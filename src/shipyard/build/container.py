@@ -19,7 +19,7 @@ import docker.errors
 
 from shipyard.contract import CONTAINER_PORT, READY_PATH
 from shipyard.docker_engine import DockerEngine
-from shipyard.errors import BuildError
+from shipyard.errors import BuildError, NotFoundError
 
 __all__ = ["RunningContainer", "start_container", "stop_container", "wait_until_healthy"]
 
@@ -122,7 +122,7 @@ def _exposed_port(engine: DockerEngine, image: str) -> int:
     try:
         exposed = engine.client.api.inspect_image(image)["Config"].get("ExposedPorts") or {}
     except docker.errors.ImageNotFound:
-        raise BuildError(f"no image {image!r}: build it first with `shipyard build`") from None
+        raise NotFoundError(f"no image {image!r}: build it first with `shipyard build`") from None
     ports = sorted(int(key.partition("/")[0]) for key in exposed)
     return ports[0] if ports else CONTAINER_PORT
 

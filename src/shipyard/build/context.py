@@ -35,7 +35,7 @@ from shipyard.build.dockerfile import (
 from shipyard.build.labels import image_labels
 from shipyard.build.spec import BuildSpec
 from shipyard.build.wheelhouse import Wheelhouse
-from shipyard.errors import BuildError
+from shipyard.errors import BuildError, ConflictError
 
 __all__ = [
     "BuildContext",
@@ -78,7 +78,9 @@ def write_context(
     """Write the context for ``spec`` into ``dest`` (which must be empty or absent)."""
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
-        raise BuildError(f"{dest} is not empty: give an empty or new folder for the build context")
+        raise ConflictError(
+            f"{dest} is not empty: give an empty or new folder for the build context"
+        )
     dest.mkdir(parents=True, exist_ok=True)
     dockerfile = render_dockerfile(spec)
     (dest / "Dockerfile").write_text(dockerfile)

@@ -15,24 +15,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from shipyard.build.buildlog import BuildLog
-from shipyard.build.spec import BuildSpec, default_tags
 from shipyard.cli.output import err_console, handle_errors, print_json, spinner, stdout
 from shipyard.config import Settings
 from shipyard.errors import InvalidNameError, NotFoundError
 from shipyard.refs import ModelRef
-from shipyard.registry.entities import ModelVersion
-from shipyard.registry.registry import Registry
 
 if TYPE_CHECKING:
+    from shipyard.build.buildlog import BuildLog
     from shipyard.build.container import RunningContainer
     from shipyard.build.smoketest import SmokeTest
+    from shipyard.build.spec import BuildSpec
     from shipyard.docker_engine import BuiltImage, DockerEngine
+    from shipyard.registry import ModelVersion
 
-# The Docker client (and the build pipeline, which imports it) is imported inside the commands
-# that use it: every other command, ``shipyard serve`` above all, starts without it.
+# The Docker client, the build pipeline and the registry are imported inside the commands that
+# use them: ``shipyard --help`` and ``shipyard serve`` above all start without them.
 
 __all__ = ["register"]
 
@@ -165,7 +163,9 @@ def run(
     """Start a model image, wait until it is healthy and print its URL."""
     from shipyard.build.container import start_container, stop_container, wait_until_healthy
     from shipyard.docker_engine import DockerEngine
+    from shipyard.serve.ports import ensure_address_free
 
+    ensure_address_free(host, port)
     image = _image_for(target, Settings.from_env())
     environment = dict(item.partition("=")[::2] for item in env or ())
     volumes = {
@@ -224,6 +224,8 @@ def push(
 
 def _resolve(ref: str, settings: Settings) -> tuple[Path, ModelVersion | None]:
     """A verified model folder for ``ref`` (a registry reference or a folder path)."""
+    from shipyard.registry import Registry
+
     path = Path(ref)
     if path.is_dir():
         return path, None
@@ -234,6 +236,9 @@ def _resolve(ref: str, settings: Settings) -> tuple[Path, ModelVersion | None]:
 
 def _image_for(target: str, settings: Settings) -> str:
     """``cancer:1`` -> ``shipyard/cancer:1`` when it names a registered version, else as is."""
+    from shipyard.build.spec import default_tags
+    from shipyard.registry import Registry
+
     try:
         ref = ModelRef.parse(target)
     except InvalidNameError:
@@ -248,6 +253,8 @@ def _image_for(target: str, settings: Settings) -> str:
 @contextmanager
 def _progress(*, enabled: bool) -> Iterator[Callable[[BuildLog, str], None]]:
     """Rich progress over the build's steps on stderr (silent when disabled)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     bar = Progress(
         TextColumn("[bold]building[/]"),
         BarColumn(),

@@ -1,6 +1,12 @@
-"""The ``shipyard`` command: one Typer app, one sub-app or command group per stage."""
+"""The ``shipyard`` command: one Typer app, one sub-app or command group per stage.
+
+``shipyard --help`` imports this module and every module registered below, so those import only
+light things at their top (see docs/architecture/00-overview.md, "A CLI that starts fast").
+"""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
@@ -15,6 +21,31 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from shipyard import __version__
+
+        typer.echo(f"shipyard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Package, register, serve and containerize machine-learning models."""
+
+
 app.add_typer(models.app, name="models")
 app.add_typer(pipelines.app, name="pipeline")
 serve.register(app)

@@ -184,15 +184,24 @@ class Registry:
         self.delete_blobs(unreferenced)
         return version
 
+    def delete_all(self, name: str, force: bool = False) -> list[ModelVersion]:
+        """Delete every version of ``name`` at once, all or nothing; refused while an alias
+        points at one of them unless ``force``. The name, its numbering and history stay."""
+        versions = self.list_versions(validate_name(name))
+        deleted, unreferenced = self.metadata.delete_all_versions(name, self.user, force=force)
+        self.delete_blobs(unreferenced)
+        return [v for v in versions if v.version in deleted]
+
     def delete_blobs(self, sha256s: list[str]) -> None:
         """Delete blobs that a delete left unreferenced, unless a publish has used them since."""
         for sha256 in sha256s:
             if not self.metadata.is_blob_referenced(sha256):
                 self.artifacts.delete(sha256)
 
-    def export(self, ref: ModelRef | str, path: Path) -> Path:
-        """Write ``ref`` to one archive file (``.tar.gz``) at ``path``."""
-        return write_archive(self.fetch(ref), Path(path))
+    def export(self, ref: ModelRef | str, path: Path, *, overwrite: bool = False) -> Path:
+        """Write ``ref`` to one archive file (``.tar.gz``) at ``path``; an existing file is
+        refused with ``ConflictError`` unless ``overwrite``."""
+        return write_archive(self.fetch(ref), Path(path), overwrite=overwrite)
 
     @contextmanager
     def scratch_folder(self, prefix: str) -> Iterator[Path]:
