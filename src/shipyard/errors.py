@@ -14,6 +14,7 @@ the HTTP server) map them.
     ├── ModelLoadError              a saved model that cannot be loaded (missing extra, broken code)
     ├── InvalidInputError           a payload that does not match the model's signature
     ├── PredictionError             the model itself raised while predicting
+    │   └── InputRejectedError      ... because its own input checks refused the input
     ├── StoreError                  the metadata database or artifact store failed
     └── BuildError                  an image could not be built, run or pushed
         └── DockerUnavailableError  no Docker engine could be reached
@@ -26,6 +27,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DockerUnavailableError",
+    "InputRejectedError",
     "IntegrityError",
     "InvalidInputError",
     "InvalidNameError",
@@ -76,6 +78,10 @@ class InvalidInputError(ShipyardError, ValueError):
 
 class PredictionError(ShipyardError):
     """The model raised an exception while predicting."""
+
+
+class InputRejectedError(PredictionError):
+    """The model's own input checks refused an input that fits its signature."""
 
 
 class StoreError(ShipyardError):

@@ -15,7 +15,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 
-from shipyard.errors import InvalidInputError, NotFoundError, PredictionError, ShipyardError
+from shipyard.errors import (
+    InputRejectedError,
+    InvalidInputError,
+    NotFoundError,
+    PredictionError,
+    ShipyardError,
+)
 from shipyard.models.loaded import LoadedModel
 from shipyard.serve.auth import ApiKeys, BearerAuth
 from shipyard.serve.batching import BatchPolicy
@@ -42,6 +48,7 @@ ERROR_STATUS: tuple[tuple[type[ShipyardError], int], ...] = (
     (InvalidInputError, 400),
     (NotFoundError, 404),
     (NotReadyError, 503),
+    (InputRejectedError, 422),
     (PredictionError, 500),
 )
 

@@ -73,7 +73,7 @@ class ModelRuntime:
 
     async def swap(self, served: ServedModel) -> None:
         """Make ``served`` the model new requests use; retire the old one once it drains."""
-        batcher = MicroBatcher(served.model.predict, self._policy, on_batch=self._on_batch)
+        batcher = MicroBatcher(served.model.predict_named, self._policy, on_batch=self._on_batch)
         await batcher.start()
         old, self._current = (
             self._current,
