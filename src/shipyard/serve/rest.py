@@ -45,6 +45,7 @@ class RestProtocol:
 
     def routes(self) -> list[Route]:
         return [
+            Route("GET", "/", self.index),
             Route("POST", "/predict", self.predict),
             Route("GET", "/openapi.json", self.openapi),
             Route("GET", "/docs", self.docs),
@@ -62,6 +63,23 @@ class RestProtocol:
                 "model_name": result.served.name,
                 "model_version": result.served.version_label,
                 "predictions": _predictions(result.outputs),
+            }
+        )
+
+    async def index(self, request: Request) -> Response:
+        """Where to go from ``/``: the docs first (answers while the model loads, too)."""
+        live = self._dp.live() if self._dp.is_ready else None
+        return json_response(
+            {
+                "service": "shipyard",
+                "model": None if live is None else live.served.name,
+                "docs": "/docs",
+                "openapi": "/openapi.json",
+                "predict": "/predict",
+                "v2": "/v2",
+                "health": "/healthz",
+                "ready": "/readyz",
+                "metrics": "/metrics",
             }
         )
 
