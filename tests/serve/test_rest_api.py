@@ -48,7 +48,12 @@ def test_openapi_schema_comes_from_the_signature(client: httpx.Client) -> None:
     rows = schema["schema"]["anyOf"][0]
     assert rows["items"] == {
         "type": "array",
-        "items": {"type": "number", "format": "fp64"},
+        "items": {
+            "type": "number",
+            "format": "fp64",
+            "minimum": -1.7976931348623157e308,
+            "maximum": 1.7976931348623157e308,
+        },
         "minItems": 30,
         "maxItems": 30,
     }
