@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,40 +17,17 @@ import pandas as pd
 import pytest
 
 from shipyard.errors import InvalidInputError
-from shipyard.models.loaded import LoadedModel
-from shipyard.models.manifest import Lineage, ModelManifest, Requirements
-from shipyard.models.signature import Signature, TensorSpec
 from shipyard.serve import ServeConfig, create_app
 from shipyard.serve.runtime import python_mismatch
-from shipyard.types import DType
+from tests.serve.conftest import sum_with_missing_as_zero, table_model
 from tests.serve.servers import ThreadServer
 
 ROW = [0.5] * 30
 
 
-def _model(predict: Any, inputs: tuple[TensorSpec, ...], python: str = "3.11") -> LoadedModel:
-    signature = Signature(
-        inputs=inputs, outputs=(TensorSpec("predictions", DType.FP64),), input_kind="columns"
-    )
-    manifest = ModelManifest(
-        flavor="python",
-        signature=signature,
-        requirements=Requirements(python, ()),
-        lineage=Lineage(datetime.now(UTC), "tester"),
-    )
-    return LoadedModel(manifest, native=predict, native_predict=predict)
-
-
-def _sum(frame: pd.DataFrame) -> np.ndarray:
-    return np.asarray(frame["a"] + frame["b"].fillna(0.0), dtype=float)
-
-
-TABLE_INPUTS = (TensorSpec("a", DType.FP64), TensorSpec("b", DType.FP64, nullable=True))
-
-
 @pytest.fixture(scope="module")
 def table() -> Iterator[httpx.Client]:
-    app = create_app(_model(_sum, TABLE_INPUTS), ServeConfig(), name="table")
+    app = create_app(table_model(), ServeConfig(), name="table")
     with ThreadServer(app) as running, httpx.Client(base_url=running.url, timeout=10) as http:
         yield http
 
@@ -144,11 +120,11 @@ def test_model_rejecting_its_input_is_422_naming_the_problem(client: httpx.Clien
 def _refuse_negative(frame: pd.DataFrame) -> np.ndarray:
     if (frame["a"] < 0).any():
         raise InvalidInputError("a must not be negative")
-    return _sum(frame)
+    return sum_with_missing_as_zero(frame)
 
 
 def test_custom_model_raising_invalid_input_error_is_422() -> None:
-    app = create_app(_model(_refuse_negative, TABLE_INPUTS), name="picky")
+    app = create_app(table_model(_refuse_negative), name="picky")
     with ThreadServer(app) as running, httpx.Client(base_url=running.url) as http:
         error = _error(http.post("/predict", json=[{"a": -1.0, "b": 0.0}]), 422)
     assert error == "the model rejected the input (InvalidInputError): a must not be negative"
@@ -250,7 +226,7 @@ def test_python_mismatch_is_told_by_major_minor() -> None:
 def test_server_warns_at_startup_when_the_model_was_saved_with_another_python(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    app = create_app(_model(_sum, TABLE_INPUTS, python="3.9.18"), name="old")
+    app = create_app(table_model(python="3.9.18"), name="old")
     with caplog.at_level(logging.WARNING, logger="shipyard.serve"), ThreadServer(app) as running:
         with httpx.Client(base_url=running.url) as http:
             for _ in range(100):

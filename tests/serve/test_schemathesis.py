@@ -17,8 +17,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
 from shipyard.serve import ServeConfig, create_app
+from tests.serve.conftest import table_model
 from tests.serve.servers import ThreadServer, wait_until_ready
-from tests.serve.test_inputs import TABLE_INPUTS, _model, _sum
 
 BOUNDED = settings(
     max_examples=40,
@@ -30,7 +30,7 @@ BOUNDED = settings(
 
 @pytest.fixture(scope="module")
 def table_server() -> Iterator[ThreadServer]:
-    app = create_app(_model(_sum, TABLE_INPUTS), ServeConfig(), name="table")
+    app = create_app(table_model(), ServeConfig(), name="table")
     with ThreadServer(app) as running:
         wait_until_ready(running.url)
         yield running
