@@ -42,6 +42,8 @@ def test_unknown_and_missing_inputs_name_what_the_model_expects() -> None:
     validator = InputValidator(COLUMNS)
     with pytest.raises(InvalidInputError, match=r"unknown input 'zip'.*\['age', 'city'\]"):
         validator.validate({"zip": np.array([1])})
+    with pytest.raises(InvalidInputError, match=r"unknown input 'agee' \(did you mean 'age'\?\)"):
+        validator.validate({"agee": np.array([1])})
     with pytest.raises(InvalidInputError, match=r"^missing input 'city': the model expects"):
         validator.validate({"age": np.array([1])})
 

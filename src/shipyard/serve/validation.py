@@ -183,8 +183,8 @@ class InputValidator:
         width = len(self._names)
         if array.ndim != 2 or array.shape[1] != width:
             raise InvalidInputError(
-                f"unknown input {name!r}: the model expects {self._names}, or one 2-D tensor of "
-                f"shape [-1, {width}] with the columns in that order; got shape "
+                f"{name_problems(tensors, self._names)}: the model expects {self._names}, or one "
+                f"2-D tensor of shape [-1, {width}] with the columns in that order; got shape "
                 f"{_shape_text(array.shape)}"
             )
         return {column: array[:, i] for i, column in enumerate(self._names)}
