@@ -14,6 +14,7 @@ the HTTP server) map them.
     ├── ModelLoadError              a saved model that cannot be loaded (missing extra, broken code)
     ├── InvalidInputError           a payload that does not match the model's signature
     ├── PredictionError             the model itself raised while predicting
+    │   └── InputRejectedError      ... because its own input checks refused the input
     ├── StoreError                  the metadata database or artifact store failed
     ├── AddressInUseError           the host and port to listen on are taken
     ├── BuildError                  an image could not be built, run or pushed
@@ -32,6 +33,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DockerUnavailableError",
+    "InputRejectedError",
     "IntegrityError",
     "InvalidInputError",
     "InvalidNameError",
@@ -85,6 +87,10 @@ class InvalidInputError(ShipyardError, ValueError):
 
 class PredictionError(ShipyardError):
     """The model raised an exception while predicting."""
+
+
+class InputRejectedError(PredictionError):
+    """The model's own input checks refused an input that fits its signature."""
 
 
 class StoreError(ShipyardError):

@@ -40,7 +40,7 @@ def test_demo_registers_breast_cancer_at_production(settings: Settings) -> None:
     assert len(rows) == 3 and len(rows[0]) == 30
     model = load_model("breast-cancer@production", settings=settings)
     columns = {name: np.array([row[name] for row in rows]) for name in rows[0]}
-    assert model.predict(columns)["predictions"].shape == (3,)
+    assert model.predict_named(columns)["predictions"].shape == (3,)
 
 
 def test_demo_serves_the_model_it_registered(shipyard_env: dict[str, str], tmp_path: Path) -> None:

@@ -71,20 +71,36 @@ def client(server: ThreadServer) -> Iterator[httpx.Client]:
         yield http
 
 
-def tabular_model(predict: object, columns: tuple[str, ...] = ("a", "b")) -> LoadedModel:
-    """A hand-built columns-signature LoadedModel around any predict function."""
+def tabular_model(
+    predict: object,
+    columns: tuple[str, ...] = ("a", "b"),
+    *,
+    nullable: tuple[str, ...] = (),
+    python: str = "3.11",
+) -> LoadedModel:
+    """A hand-built columns-signature LoadedModel (FP64 columns) around any predict function."""
     signature = Signature(
-        inputs=tuple(TensorSpec(c, DType.FP64) for c in columns),
+        inputs=tuple(TensorSpec(c, DType.FP64, nullable=c in nullable) for c in columns),
         outputs=(TensorSpec("predictions", DType.FP64),),
         input_kind="columns",
     )
     manifest = ModelManifest(
         flavor="python",
         signature=signature,
-        requirements=Requirements("3.11", ()),
+        requirements=Requirements(python, ()),
         lineage=Lineage(datetime.now(UTC), "tester"),
     )
     return LoadedModel(manifest, native=predict, native_predict=predict)  # type: ignore[arg-type]
+
+
+def sum_with_missing_as_zero(frame: pd.DataFrame) -> np.ndarray:
+    """``a + b``, a missing ``b`` counting as 0: the model behind ``table_model``."""
+    return np.asarray(frame["a"] + frame["b"].fillna(0.0), dtype=float)
+
+
+def table_model(predict: object = sum_with_missing_as_zero, python: str = "3.11") -> LoadedModel:
+    """Columns ``a`` and ``b`` (FP64, ``b`` nullable)."""
+    return tabular_model(predict, nullable=("b",), python=python)
 
 
 def home_of(settings: Settings) -> Path:

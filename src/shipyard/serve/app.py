@@ -13,9 +13,16 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
-from shipyard.errors import InvalidInputError, NotFoundError, PredictionError, ShipyardError
+from shipyard.errors import (
+    InputRejectedError,
+    InvalidInputError,
+    NotFoundError,
+    PredictionError,
+    ShipyardError,
+)
 from shipyard.models.loaded import LoadedModel
 from shipyard.serve.auth import ApiKeys, BearerAuth
 from shipyard.serve.batching import BatchPolicy
@@ -42,6 +49,7 @@ ERROR_STATUS: tuple[tuple[type[ShipyardError], int], ...] = (
     (InvalidInputError, 400),
     (NotFoundError, 404),
     (NotReadyError, 503),
+    (InputRejectedError, 422),
     (PredictionError, 500),
 )
 
@@ -166,9 +174,17 @@ def _server_error(request: Request, exc: BaseException, what: str) -> Response:
 
 
 def create_app(
-    source: ModelSource | LoadedModel, config: ServeConfig | None = None, *, name: str = "model"
+    source: ModelSource | LoadedModel,
+    config: ServeConfig | None = None,
+    *,
+    name: str = "model",
+    metrics_dir: Path | None = None,
 ) -> App:
-    """The ASGI app serving ``source`` (a registry/folder source, or a ``LoadedModel``)."""
+    """The ASGI app serving ``source`` (a registry/folder source, or a ``LoadedModel``).
+
+    ``metrics_dir`` (one per server, shared by its workers) makes ``/metrics`` report the totals
+    of every worker writing there (``workermetrics.py``).
+    """
     config = config or ServeConfig()
     if isinstance(source, LoadedModel):
         source = StaticSource(source, name=name)
@@ -197,6 +213,7 @@ def create_app(
         prediction_log,
         follow_alias=config.follow_alias,
         poll_seconds=config.poll_seconds,
+        metrics_dir=metrics_dir,
     )
     return App(
         routes,
