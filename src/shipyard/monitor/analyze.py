@@ -49,6 +49,7 @@ class AnalysisOptions:
     since: float | None = None
     task: Task | None = None
     expected: dict[str, float] = field(default_factory=dict)
+    version: int | None = None  # only rows this version served (and rows with no version)
 
 
 class Analyzer:
@@ -80,8 +81,12 @@ class Analyzer:
             yield int(key), expression if base is None else expression & base
 
     def _since(self) -> pc.Expression | None:
-        since = self.options.since
-        return None if since is None else pc.field("ts") >= since
+        since, version = self.options.since, self.options.version
+        where = None if since is None else pc.field("ts") >= since
+        if version is not None:
+            mine = (pc.field("model_version") == version) | pc.field("model_version").is_null()
+            where = mine if where is None else where & mine
+        return where
 
     def _window(
         self, dataset: ds.Dataset, key: int, where: pc.Expression, feedback: pa.Table | None
