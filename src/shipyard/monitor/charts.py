@@ -47,7 +47,9 @@ def distribution_chart(ref: ReferenceColumn, current: np.ndarray) -> str:
     reference = ref.present()
     if ref.kind == "numeric":
         now = current[np.isfinite(current)]
-        edges = np.unique(np.quantile(reference, np.linspace(0, 1, 11))) if len(reference) else []
+        if not len(reference):
+            return ""
+        edges = np.unique(np.quantile(reference, np.linspace(0, 1, 11)))
         if len(edges) < 2:
             return ""
         inner = np.concatenate([[-np.inf], edges[1:-1], [np.inf]])
