@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shipyard.cli import build, demo, models, serve
+from shipyard.cli import build, demo, models, monitor, serve
 
 __all__ = ["app", "main"]
 
@@ -16,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(models.app, name="models")
+app.add_typer(monitor.app, name="monitor")
 serve.register(app)
 build.register(app)
 demo.register(app)

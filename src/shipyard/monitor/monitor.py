@@ -123,6 +123,13 @@ class Monitor:
         self.results.save_windows(report)
         return report
 
+    def reference(self) -> Reference:
+        """The reference of the last analysis (built from the log's columns)."""
+        if self._analyzer is not None:
+            return self._analyzer.reference
+        dataset = self.logs.dataset()
+        return self._reference(list(dataset.schema.names) if dataset is not None else [])
+
     def _reference(self, columns: list[str]) -> Reference:
         if self.profile is None:
             note = (
