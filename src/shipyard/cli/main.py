@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from shipyard.cli import batch, build, demo, models, pipelines, serve, verify
+from shipyard.cli import batch, build, demo, models, monitor, pipelines, serve, verify
 
 __all__ = ["app", "main"]
 
@@ -48,6 +48,7 @@ def root(
 
 app.add_typer(models.app, name="models")
 app.add_typer(pipelines.app, name="pipeline")
+app.add_typer(monitor.app, name="monitor")
 serve.register(app)
 build.register(app)
 demo.register(app)

@@ -34,6 +34,7 @@ from shipyard.models.lineage import capture_lineage
 from shipyard.models.loading import load_folder
 from shipyard.models.manifest import ModelManifest, Requirements
 from shipyard.models.profile import PROFILE_FILE, profile_reference_data
+from shipyard.models.refpredict import add_reference_predictions
 from shipyard.models.requirements import (
     capture_requirements,
     imported_distributions,
@@ -115,10 +116,8 @@ def package_model(
         pinned = _requirements(requirements, packages, extra_requirements)
         write_requirements_file(pinned, folder)
 
-        profile_path = None
-        if reference_data is not None:
-            profile_reference_data(reference_data).write(folder / PROFILE_FILE)
-            profile_path = PROFILE_FILE
+        profile = None if reference_data is None else profile_reference_data(reference_data)
+        profile_path = None if profile is None else PROFILE_FILE
 
         manifest = ModelManifest(
             flavor=flavor.name,
@@ -136,6 +135,8 @@ def package_model(
         if sample is not None:
             manifest = _with_golden_sample(manifest, folder, sample, explicit)
             manifest.write(folder)
+        if profile is not None:
+            add_reference_predictions(profile, reference_data, folder).write(folder / PROFILE_FILE)
         return manifest
 
 
