@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shipyard.cli import build, demo, models, serve
+from shipyard.cli import build, demo, models, runs, serve
 
 __all__ = ["app", "main"]
 
@@ -19,6 +19,7 @@ app.add_typer(models.app, name="models")
 serve.register(app)
 build.register(app)
 demo.register(app)
+runs.register(app)
 
 
 def main() -> None:

@@ -429,6 +429,17 @@ class TrackingStore(TrackingQueries):
 
         run_write(self.engine, work)
 
+    def delete_artifact_files(self, path: str) -> int:
+        """Forget artifact ``path`` (a file, or every file under a folder); returns how many."""
+        files = t.artifact_files
+
+        def work(conn: Connection) -> int:
+            below = sa.func.substr(files.c.path, 1, len(path) + 1) == path + "/"
+            result = conn.execute(sa.delete(files).where(sa.or_(files.c.path == path, below)))
+            return int(result.rowcount)
+
+        return run_write(self.engine, work)
+
     def get_run(self, run_id: str) -> Run:
         """The run ``run_id`` with its params, tags and latest metrics."""
         found = run_read(self.engine, lambda conn: load_runs(conn, [run_id]))
