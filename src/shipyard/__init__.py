@@ -3,6 +3,8 @@
 >>> import shipyard
 >>> version = shipyard.save_model(clf, "iris", sample_input=X[:5])
 >>> model = shipyard.load_model("iris@production")
+>>> with shipyard.start_run(experiment="iris") as run:
+...     run.log_metric("accuracy", 0.97)
 
 The names below are imported on first use (PEP 562), so ``import shipyard`` and the CLI start
 without numpy, pandas or SQLAlchemy; ``from shipyard import save_model`` works as usual.
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from shipyard.refs import ModelRef
     from shipyard.registry.entities import AliasEvent, ModelVersion
     from shipyard.registry.registry import Registry
+    from shipyard.tracking import ActiveRun, Run, RunStatus, Tracker, start_run
 
 __version__ = "0.1.0"
 
@@ -57,9 +60,15 @@ _LAZY: dict[str, str] = {
     "register_step": "shipyard.pipelines.register",
     "save_model": "shipyard._api",
     "step": "shipyard.pipelines.step",
+    "ActiveRun": "shipyard.tracking",
+    "Run": "shipyard.tracking",
+    "RunStatus": "shipyard.tracking",
+    "Tracker": "shipyard.tracking",
+    "start_run": "shipyard.tracking",
 }
 
 __all__ = [
+    "ActiveRun",
     "AliasEvent",
     "ConfigError",
     "ConflictError",
@@ -75,15 +84,19 @@ __all__ = [
     "PackagingError",
     "PredictionError",
     "Registry",
+    "Run",
+    "RunStatus",
     "Settings",
     "ShipyardError",
     "Signature",
     "StoreError",
+    "Tracker",
     "__version__",
     "load_model",
     "pipeline",
     "register_step",
     "save_model",
+    "start_run",
     "step",
 ]
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from shipyard.cli import batch, build, demo, models, monitor, pipelines, serve, verify
+from shipyard.cli import batch, build, demo, models, monitor, pipelines, runs, serve, verify
 
 __all__ = ["app", "main"]
 
@@ -54,6 +54,7 @@ build.register(app)
 demo.register(app)
 batch.register(app)
 verify.register(app)
+runs.register(app)
 
 
 def main() -> None:
