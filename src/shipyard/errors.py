@@ -15,16 +15,21 @@ the HTTP server) map them.
     ├── InvalidInputError           a payload that does not match the model's signature
     ├── PredictionError             the model itself raised while predicting
     ├── StoreError                  the metadata database or artifact store failed
-    └── BuildError                  an image could not be built, run or pushed
-        └── DockerUnavailableError  no Docker engine could be reached
+    ├── BuildError                  an image could not be built, run or pushed
+    │   └── DockerUnavailableError  no Docker engine could be reached
+    └── DeployError                 a deployment could not be applied (nothing half-applied)
+        ├── RolloutError            a new revision failed readiness and was rolled back
+        └── ClusterUnavailableError no orchestrator (Swarm manager, Kubernetes API) reachable
 """
 
 from __future__ import annotations
 
 __all__ = [
     "BuildError",
+    "ClusterUnavailableError",
     "ConfigError",
     "ConflictError",
+    "DeployError",
     "DockerUnavailableError",
     "IntegrityError",
     "InvalidInputError",
@@ -33,6 +38,7 @@ __all__ = [
     "NotFoundError",
     "PackagingError",
     "PredictionError",
+    "RolloutError",
     "ShipyardError",
     "StoreError",
 ]
@@ -88,3 +94,15 @@ class BuildError(ShipyardError):
 
 class DockerUnavailableError(BuildError):
     """No Docker engine could be reached."""
+
+
+class DeployError(ShipyardError):
+    """A deployment could not be applied, updated or removed."""
+
+
+class RolloutError(DeployError):
+    """A new revision did not become ready; the previous one was put back."""
+
+
+class ClusterUnavailableError(DeployError):
+    """No orchestrator could be reached: not a Swarm manager, or no Kubernetes API."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shipyard.cli import build, demo, models, serve
+from shipyard.cli import build, demo, deploy, models, run, serve
 
 __all__ = ["app", "main"]
 
@@ -19,6 +19,8 @@ app.add_typer(models.app, name="models")
 serve.register(app)
 build.register(app)
 demo.register(app)
+run.register(app)
+deploy.register(app)
 
 
 def main() -> None:

@@ -9,6 +9,9 @@ Errors are mapped to exit codes here, at the edge; domain code only raises ``Shi
     exit 4  conflict with the registry's state
     exit 5  integrity: an artifact failed its digest check
     exit 6  no Docker engine reachable
+    exit 7  a deployment failed to apply
+    exit 8  a rollout failed readiness and was rolled back
+    exit 9  no orchestrator (Swarm, Kubernetes) reachable
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ err_console = Console(stderr=True, highlight=False)
 
 EXIT_CODES: tuple[tuple[type[errors.ShipyardError], int], ...] = (
     (errors.DockerUnavailableError, 6),
+    (errors.ClusterUnavailableError, 9),
+    (errors.RolloutError, 8),
+    (errors.DeployError, 7),
     (errors.IntegrityError, 5),
     (errors.ConflictError, 4),
     (errors.NotFoundError, 3),
