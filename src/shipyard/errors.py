@@ -22,7 +22,10 @@ the HTTP server) map them.
     │   └── SmokeTestError          a built image failed to load its model or reproduce its
     │                               golden sample
     ├── PipelineDefinitionError     a pipeline that cannot run: cycle, missing input, bad type
-    └── PipelineRunError            a pipeline ran and one of its steps failed
+    ├── PipelineRunError            a pipeline ran and one of its steps failed
+    └── DeployError                 a deployment could not be applied (nothing half-applied)
+        ├── RolloutError            a new revision failed readiness and was rolled back
+        └── ClusterUnavailableError no orchestrator (Swarm manager, Kubernetes API) reachable
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ from __future__ import annotations
 __all__ = [
     "AddressInUseError",
     "BuildError",
+    "ClusterUnavailableError",
     "ConfigError",
     "ConflictError",
+    "DeployError",
     "DockerUnavailableError",
     "InputRejectedError",
     "IntegrityError",
@@ -43,6 +48,7 @@ __all__ = [
     "PipelineDefinitionError",
     "PipelineRunError",
     "PredictionError",
+    "RolloutError",
     "ShipyardError",
     "SmokeTestError",
     "StoreError",
@@ -119,3 +125,15 @@ class PipelineDefinitionError(ShipyardError, ValueError):
 
 class PipelineRunError(ShipyardError):
     """A pipeline ran and at least one step failed (its completed outputs are kept)."""
+
+
+class DeployError(ShipyardError):
+    """A deployment could not be applied, updated or removed."""
+
+
+class RolloutError(DeployError):
+    """A new revision did not become ready; the previous one was put back."""
+
+
+class ClusterUnavailableError(DeployError):
+    """No orchestrator could be reached: not a Swarm manager, or no Kubernetes API."""

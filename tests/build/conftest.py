@@ -19,15 +19,15 @@ import numpy as np
 import pytest
 
 import shipyard
-from shipyard.build.container import (
-    RunningContainer,
-    start_container,
-    stop_container,
-    wait_until_healthy,
-)
 from shipyard.build.image import remove_build
 from shipyard.build.pipeline import build_image, plan_build
 from shipyard.config import Settings
+from shipyard.deploy.targets.docker.container import (
+    RunningContainer,
+    start_container,
+    stop_container,
+    wait_until_ready,
+)
 from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.errors import DockerUnavailableError
 from shipyard.registry.entities import ModelVersion
@@ -139,7 +139,7 @@ def running(engine: DockerEngine, built_image: BuiltImage) -> Iterator[RunningCo
     """The built image running, published on a free 127.0.0.1 port, healthy."""
     container = start_container(engine, built_image.id, port=0)
     try:
-        wait_until_healthy(engine, container)
+        wait_until_ready(engine, container)
         yield container
     finally:
         stop_container(engine, container)

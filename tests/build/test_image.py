@@ -15,11 +15,15 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 from shipyard.build.buildlog import BuildLog
-from shipyard.build.container import start_container, stop_container, wait_until_healthy
 from shipyard.build.context import default_service_source
 from shipyard.build.image import build_context_image, remove_build
 from shipyard.build.labels import image_labels
 from shipyard.build.pipeline import build_image, plan_build, write_build_context
+from shipyard.deploy.targets.docker.container import (
+    start_container,
+    stop_container,
+    wait_until_ready,
+)
 from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.errors import BuildError
 from tests.build.conftest import DemoModel, delete_manifest, unique_tag
@@ -70,7 +74,7 @@ def test_prediction_log_goes_to_a_mounted_volume(
         engine, built_image.id, port=0, environment=env, volumes={str(logs): "/var/log/shipyard"}
     )
     try:
-        wait_until_healthy(engine, container)
+        wait_until_ready(engine, container)
         response = httpx.post(f"{container.url}/predict", json=[ROW], timeout=30)
         assert response.status_code == 200
     finally:
@@ -198,7 +202,7 @@ def test_base_digest_is_recorded_and_pins_from_when_known(
 def test_sigterm_drains_and_exits_zero(engine: DockerEngine, built_image: BuiltImage) -> None:
     container = start_container(engine, built_image.id, port=0)
     try:
-        wait_until_healthy(engine, container)
+        wait_until_ready(engine, container)
     finally:
         code = stop_container(engine, container)
     assert code == 0

@@ -1,14 +1,12 @@
-"""``shipyard build | dockerfile | run | push``: a registered model becomes a container image.
+"""``shipyard build | dockerfile | push``: a registered model becomes a container image.
 
 shipyard build cancer@production --base-image python:3.11-slim --tag 127.0.0.1:5000/cancer:1 --push
                                                     # then smoke-tests the image (no network)
 shipyard dockerfile cancer:1 -o ./context          # for CIs that build images themselves
-shipyard run cancer:1 --port 8080 --detach         # published on 127.0.0.1, waits until healthy
 """
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,12 +16,9 @@ import typer
 
 from shipyard.cli.output import err_console, handle_errors, print_json, spinner, stdout
 from shipyard.config import Settings
-from shipyard.errors import InvalidNameError, NotFoundError
-from shipyard.refs import ModelRef
 
 if TYPE_CHECKING:
     from shipyard.build.buildlog import BuildLog
-    from shipyard.build.container import RunningContainer
     from shipyard.build.smoketest import SmokeTest
     from shipyard.build.spec import BuildSpec
     from shipyard.docker_engine import BuiltImage, DockerEngine
@@ -53,10 +48,9 @@ CacheOption = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``build``, ``dockerfile``, ``run`` and ``push`` to the root app."""
+    """Add ``build``, ``dockerfile`` and ``push`` to the root app (``run`` is in ``cli.run``)."""
     app.command("build")(build)
     app.command("dockerfile")(dockerfile)
-    app.command("run")(run)
     app.command("push")(push)
 
 
@@ -149,64 +143,6 @@ def dockerfile(
 
 
 @handle_errors
-def run(
-    target: Annotated[str, typer.Argument(help="A model reference (built image) or an image.")],
-    port: Annotated[int, typer.Option(help="Host port on 127.0.0.1 (0: any free).")] = 8080,
-    host: Annotated[str, typer.Option(help="Host address to publish on.")] = "127.0.0.1",
-    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE")] = None,
-    volume: Annotated[
-        list[str] | None, typer.Option("--volume", "-v", help="HOST_DIR:CONTAINER_DIR")
-    ] = None,
-    detach: Annotated[bool, typer.Option("--detach", "-d", help="Leave it running.")] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Start a model image, wait until it is healthy and print its URL."""
-    from shipyard.build.container import start_container, stop_container, wait_until_healthy
-    from shipyard.docker_engine import DockerEngine
-    from shipyard.serve.ports import ensure_address_free
-
-    ensure_address_free(host, port)
-    image = _image_for(target, Settings.from_env())
-    environment = dict(item.partition("=")[::2] for item in env or ())
-    volumes = {
-        str(Path(host).resolve()): inside
-        for host, _, inside in (item.rpartition(":") for item in volume or ())
-    }
-    with DockerEngine.connect() as engine:
-        running = start_container(
-            engine, image, port=port, host=host, environment=environment, volumes=volumes
-        )
-        try:
-            with spinner(f"waiting for {image} to be healthy", enabled=not as_json):
-                seconds = wait_until_healthy(engine, running)
-        except BaseException:
-            stop_container(engine, running)
-            raise
-        if as_json:
-            print_json({**running.to_dict(), "healthy_after_s": round(seconds, 3)})
-        else:
-            stdout.print(f"{image} is healthy after {seconds:.1f}s at [bold]{running.url}[/]")
-        if not detach:
-            _follow_until_interrupted(engine, running)
-
-
-def _follow_until_interrupted(engine: DockerEngine, running: RunningContainer) -> None:
-    """Stream the container's log until Ctrl-C or SIGTERM, then stop it (the server drains)."""
-    from shipyard.build.container import stop_container
-
-    container = engine.client.containers.get(running.id)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        for chunk in container.logs(stream=True, follow=True):
-            err_console.out(chunk.decode(errors="replace"), end="")
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop_container(engine, running)
-
-
-@handle_errors
 def push(
     image: Annotated[str, typer.Argument(help="REGISTRY/REPOSITORY:TAG")],
     as_json: JsonOption = False,
@@ -232,22 +168,6 @@ def _resolve(ref: str, settings: Settings) -> tuple[Path, ModelVersion | None]:
     with Registry.from_settings(settings) as registry:
         with spinner(f"fetching {ref}"):
             return registry.fetch(ref), registry.get(ref)
-
-
-def _image_for(target: str, settings: Settings) -> str:
-    """``cancer:1`` -> ``shipyard/cancer:1`` when it names a registered version, else as is."""
-    from shipyard.build.spec import default_tags
-    from shipyard.registry import Registry
-
-    try:
-        ref = ModelRef.parse(target)
-    except InvalidNameError:
-        return target
-    try:
-        with Registry.from_settings(settings) as registry:
-            return default_tags(registry.get(ref))[0]
-    except NotFoundError:
-        return target
 
 
 @contextmanager

@@ -10,7 +10,19 @@ from typing import Annotated
 
 import typer
 
-from shipyard.cli import batch, build, demo, models, monitor, pipelines, runs, serve, verify
+from shipyard.cli import (
+    batch,
+    build,
+    demo,
+    deploy,
+    models,
+    monitor,
+    pipelines,
+    run,
+    runs,
+    serve,
+    verify,
+)
 
 __all__ = ["app", "main"]
 
@@ -55,6 +67,8 @@ demo.register(app)
 batch.register(app)
 verify.register(app)
 runs.register(app)
+run.register(app)
+deploy.register(app)
 
 
 def main() -> None:

@@ -15,6 +15,9 @@ Errors are mapped to exit codes here, at the edge; domain code only raises ``Shi
     exit 10   the metadata database or artifact store failed
     exit 11   an image failed its smoke test (model load or golden sample)
     exit 12   a pipeline step failed (completed outputs kept; `--resume RUN` finishes the run)
+    exit 13   a deployment failed to apply (nothing half-applied)
+    exit 14   a rollout failed readiness and was rolled back
+    exit 15   no orchestrator (Swarm manager, Kubernetes API) reachable
 
 With ``--json`` an error is one document on stdout (see docs/guide/cli.md):
 ``{"error": {"type": "NotFoundError", "message": "...", "exit_code": 3}}``.
@@ -79,6 +82,9 @@ err_console = make_console(stderr=True)
 
 EXIT_CODES: tuple[tuple[type[errors.ShipyardError], int], ...] = (
     (errors.DockerUnavailableError, 6),
+    (errors.ClusterUnavailableError, 15),
+    (errors.RolloutError, 14),
+    (errors.DeployError, 13),
     (errors.SmokeTestError, 11),
     (errors.PipelineRunError, 12),
     (errors.PipelineDefinitionError, 2),
