@@ -115,11 +115,11 @@ class ChunkScorer:
         """The outputs for the rows the model can score, and the rows it raised on."""
         model = self._served.model
         try:
-            outputs = model.predict(inputs)
+            outputs = model.predict_named(inputs)
         except PredictionError:
             if self._on_error == "fail":
                 raise
-            outputs, failed = _bisect(model.predict, inputs, rows)
+            outputs, failed = _bisect(model.predict_named, inputs, rows)
             validate_outputs(model.signature, outputs, rows - len(failed))
             return outputs, failed
         validate_outputs(model.signature, outputs, rows)

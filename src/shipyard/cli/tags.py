@@ -6,7 +6,7 @@ shipyard models tag rm iris 3 reviewed --json
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,7 +14,9 @@ from shipyard.cli.output import handle_errors, print_json, stdout
 from shipyard.config import Settings
 from shipyard.errors import InvalidInputError
 from shipyard.refs import ModelRef
-from shipyard.registry import ModelVersion, Registry
+
+if TYPE_CHECKING:
+    from shipyard.registry import ModelVersion
 
 __all__ = ["app"]
 
@@ -48,6 +50,8 @@ def tag_set(
 ) -> None:
     """Add or overwrite tags of NAME:VERSION."""
     assignments = parse_assignments(tags)
+    from shipyard.registry import Registry
+
     with Registry.from_settings(Settings.from_env()) as registry:
         updated = registry.set_tags(ModelRef(name, version=version), assignments)
     _report(updated, f"set {', '.join(assignments)} on", as_json=as_json)
@@ -62,6 +66,8 @@ def tag_rm(
     as_json: AsJson = False,
 ) -> None:
     """Remove tags of NAME:VERSION (every key must exist)."""
+    from shipyard.registry import Registry
+
     with Registry.from_settings(Settings.from_env()) as registry:
         updated = registry.remove_tags(ModelRef(name, version=version), keys)
     _report(updated, f"removed {', '.join(keys)} from", as_json=as_json)

@@ -17,8 +17,8 @@ other Python objects (``None``, mixed types) has no golden sample.
 float output may differ by ``FLOAT_RTOL`` relative (and ``FLOAT_ATOL`` absolute) and is then
 reported as matching but not exact.
 
-    >>> sample = GoldenSample(inputs={"input": x}, outputs=model.predict({"input": x}))
-    >>> compare_outputs(sample.outputs, model.predict(sample.inputs)).exact
+    >>> sample = GoldenSample(inputs={"input": x}, outputs=model.predict_named({"input": x}))
+    >>> compare_outputs(sample.outputs, model.predict_named(sample.inputs)).exact
     True
 """
 
