@@ -58,7 +58,7 @@ class BatchOptions:
 
     input_format: DataFormat | None = None
     output_format: DataFormat | None = None
-    batch_rows: int = 65_536
+    batch_rows: int = 16_384
     columns: tuple[str, ...] = ()
     keep: tuple[str, ...] = ()
     on_error: OnError = "fail"

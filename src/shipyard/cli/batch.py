@@ -48,7 +48,7 @@ def predict(
     input_format: Annotated[
         str | None, typer.Option(help="Input format when its name does not tell.")
     ] = None,
-    batch_rows: Annotated[int, typer.Option(help="Rows scored per model call.")] = 65_536,
+    batch_rows: Annotated[int, typer.Option(help="Rows scored per model call.")] = 16_384,
     columns: Annotated[
         list[str] | None,
         typer.Option(help="Feature columns, in order (tensor models; comma-separated)."),
