@@ -118,7 +118,7 @@ def predict_in_image(
     command = container_command(in_name, out_name, options)
     try:
         watch = _Watcher(
-            staging / f".{output.name}.partial" / "_progress.json", source, on_progress
+            staging / f".{output.name}.partial" / "_progress.jsonl", source, on_progress
         )
         stdout = _run(engine, image, command, user, mount_in, staging, watch)
     finally:
@@ -209,10 +209,15 @@ class _Watcher:
         if self._report is None:
             return
         try:
-            chunks = json.loads(self._manifest.read_bytes()).get("chunks", [])
-        except (OSError, ValueError):
+            lines = self._manifest.read_bytes().split(b"\n")[1:]
+        except OSError:
             return
-        rows = sum(int(c["rows"]) for c in chunks)
+        rows = 0
+        for line in lines:
+            try:
+                rows += int(json.loads(line)["rows"])
+            except (ValueError, KeyError):
+                break
         self._report(rows, rows / self._total if self._total else None)
 
 

@@ -77,7 +77,10 @@ def predict_file(
     fingerprint = _fingerprint(served, plan, options)
     if plan.partial.exists() and not options.resume:
         plan.partial.remove()
-    progress = Progress.load(plan.partial, fingerprint) if options.resume else Progress(fingerprint)
+    if options.resume:
+        progress = Progress.resume(plan.partial, fingerprint)
+    else:
+        progress = Progress.start(plan.partial, fingerprint)
     resumed = len(progress.chunks)
     scorer = ChunkScorer(
         served, plan.partial, plan.keep, plan.output_format, options.on_error, plan.features
@@ -92,7 +95,7 @@ def predict_file(
         text = plan.features if plan.reader.format == "csv" else ()
         columns = list(dict.fromkeys((*plan.features, *plan.keep)))
         for chunk in plan.reader.chunks(options.batch_rows, columns, text, skip_rows=skip):
-            progress.add(scorer.score(chunk, log), plan.partial)
+            progress.add(scorer.score(chunk, log))
             if on_progress is not None:
                 on_progress(progress.rows_done, plan.reader.fraction(progress.rows_done))
     finally:
