@@ -69,6 +69,7 @@ def container_command(input_name: str, output_name: str, options: BatchOptions) 
     """The arguments after the image name: ``predict IN OUT`` and the options."""
     argv = ["predict", f"{_IN}/{input_name}", f"{_OUT}/{output_name}", "--json"]
     argv += ["--batch-rows", str(options.batch_rows), "--on-error", options.on_error]
+    argv += ["--threads", str(options.threads)]
     for flag, values in (("--columns", options.columns), ("--keep", options.keep)):
         if values:
             argv += [flag, ",".join(values)]

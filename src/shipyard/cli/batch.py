@@ -79,6 +79,9 @@ def predict(
     image: Annotated[
         str | None, typer.Option(help="The image for --in-image (implies --in-image).")
     ] = None,
+    threads: Annotated[
+        int, typer.Option(help="Chunks scored at once (models with a thread-safe predict).")
+    ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Score every row of INPUT with MODEL and write the predictions to OUTPUT, in order."""
@@ -96,6 +99,7 @@ def predict(
         overwrite=overwrite,
         rejects=rejects,
         prediction_log=prediction_log,
+        threads=threads,
     )
     settings = Settings.from_env()
     if in_image or image:
