@@ -36,12 +36,13 @@ def read(path: Path) -> pd.DataFrame:
     return pd.read_json(path, lines=True)
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 def test_parquet_predictions_match_model_predict_in_order(
-    forest: Forest, batch_settings: Settings, tmp_path: Path
+    forest: Forest, batch_settings: Settings, tmp_path: Path, threads: int
 ) -> None:
     source, target = tmp_path / "in.parquet", tmp_path / "out.parquet"
     write(forest.frame, source)
-    options = BatchOptions(batch_rows=97, keep=("id",))
+    options = BatchOptions(batch_rows=97, keep=("id",), threads=threads)
     result = predict_file(forest.ref, str(source), str(target), options, settings=batch_settings)
     out = pd.read_parquet(target)
     assert list(out.columns) == ["id", "predictions"]

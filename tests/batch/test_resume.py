@@ -23,6 +23,11 @@ def _frame(rows: int) -> pd.DataFrame:
     return pd.DataFrame({"id": np.arange(rows), "x": np.arange(rows, dtype=float)})
 
 
+def _chunks_done(manifest: Path) -> int:
+    """Complete chunks in a progress manifest: its lines after the fingerprint."""
+    return len(manifest.read_text().splitlines()) - 1
+
+
 def _calls(log: Path) -> list[int]:
     return [int(line) for line in log.read_text().split()]
 
@@ -69,13 +74,13 @@ def test_killed_process_leaves_no_output_and_resumes(
     env["PYTHONPATH"] = str(Path(__file__).parents[2] / "src")
     argv = [sys.executable, "-m", "shipyard", "predict", stepper, str(source), "-o", str(target)]
     argv += ["--batch-rows", "100", "--keep", "id", "--json"]
-    manifest = tmp_path / ".out.csv.partial" / "_progress.json"
+    manifest = tmp_path / ".out.csv.partial" / "_progress.jsonl"
     quiet = subprocess.DEVNULL
     process = subprocess.Popen(argv, env=env, stdout=quiet, stderr=quiet)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if manifest.exists() and len(json.loads(manifest.read_text())["chunks"]) >= 3:
+            if manifest.exists() and _chunks_done(manifest) >= 3:
                 break
             time.sleep(0.05)
         process.send_signal(signal.SIGKILL)
@@ -83,7 +88,7 @@ def test_killed_process_leaves_no_output_and_resumes(
         process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
     assert not target.exists()
-    done = len(json.loads(manifest.read_text())["chunks"])
+    done = _chunks_done(manifest)
     assert 3 <= done < 20
     log.unlink()
     env["STEPPER_SLEEP"] = "0"
@@ -115,3 +120,20 @@ def test_rows_the_model_raises_on_are_rejected_with_skip(
     out = pd.read_json(target, lines=True)
     assert 123 not in out["id"].tolist() and len(out) == 299
     np.testing.assert_array_equal(out["predictions"], 10 * out["id"] + 1)
+
+
+def test_a_manifest_line_torn_by_a_kill_is_done_again(tmp_path: Path) -> None:
+    from shipyard.batch.location import Location
+    from shipyard.batch.progress import MANIFEST, ChunkRecord, Progress
+
+    folder = Location.parse(str(tmp_path / ".out.partial"))
+    progress = Progress.start(folder, {"batch_rows": 10})
+    progress.add(ChunkRecord(0, 0, 10, 10, 0, "part-000000.csv", None, ["p"]))
+    progress.add(ChunkRecord(1, 10, 10, 10, 0, "part-000001.csv", None, ["p"]))
+    manifest = Path(folder.child(MANIFEST).path)
+    manifest.write_bytes(manifest.read_bytes()[:-9])  # the kill hit the second line
+    resumed = Progress.resume(folder, {"batch_rows": 10})
+    assert [c.index for c in resumed.chunks] == [0]
+    assert resumed.rows_done == 10
+    with pytest.raises(ConflictError, match="batch_rows changed"):
+        Progress.resume(folder, {"batch_rows": 20})

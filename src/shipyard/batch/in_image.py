@@ -69,6 +69,7 @@ def container_command(input_name: str, output_name: str, options: BatchOptions) 
     """The arguments after the image name: ``predict IN OUT`` and the options."""
     argv = ["predict", f"{_IN}/{input_name}", f"{_OUT}/{output_name}", "--json"]
     argv += ["--batch-rows", str(options.batch_rows), "--on-error", options.on_error]
+    argv += ["--threads", str(options.threads)]
     for flag, values in (("--columns", options.columns), ("--keep", options.keep)):
         if values:
             argv += [flag, ",".join(values)]
@@ -118,7 +119,7 @@ def predict_in_image(
     command = container_command(in_name, out_name, options)
     try:
         watch = _Watcher(
-            staging / f".{output.name}.partial" / "_progress.json", source, on_progress
+            staging / f".{output.name}.partial" / "_progress.jsonl", source, on_progress
         )
         stdout = _run(engine, image, command, user, mount_in, staging, watch)
     finally:
@@ -209,10 +210,15 @@ class _Watcher:
         if self._report is None:
             return
         try:
-            chunks = json.loads(self._manifest.read_bytes()).get("chunks", [])
-        except (OSError, ValueError):
+            lines = self._manifest.read_bytes().split(b"\n")[1:]
+        except OSError:
             return
-        rows = sum(int(c["rows"]) for c in chunks)
+        rows = 0
+        for line in lines:
+            try:
+                rows += int(json.loads(line)["rows"])
+            except (ValueError, KeyError):
+                break
         self._report(rows, rows / self._total if self._total else None)
 
 

@@ -13,8 +13,11 @@ manifest are written before the next chunk starts, so a killed run keeps every c
 from __future__ import annotations
 
 import io
+import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +25,8 @@ import pyarrow.parquet as pq
 
 from shipyard.batch.location import Location
 from shipyard.batch.options import BatchOptions, BatchResult, DataFormat, format_for
-from shipyard.batch.progress import Progress
-from shipyard.batch.reader import ChunkReader
+from shipyard.batch.progress import ChunkRecord, Progress
+from shipyard.batch.reader import Chunk, ChunkReader
 from shipyard.batch.rejects import rejects_location, write_rejects
 from shipyard.batch.scorer import ChunkScorer
 from shipyard.batch.writer import (
@@ -77,7 +80,10 @@ def predict_file(
     fingerprint = _fingerprint(served, plan, options)
     if plan.partial.exists() and not options.resume:
         plan.partial.remove()
-    progress = Progress.load(plan.partial, fingerprint) if options.resume else Progress(fingerprint)
+    if options.resume:
+        progress = Progress.resume(plan.partial, fingerprint)
+    else:
+        progress = Progress.start(plan.partial, fingerprint)
     resumed = len(progress.chunks)
     scorer = ChunkScorer(
         served, plan.partial, plan.keep, plan.output_format, options.on_error, plan.features
@@ -91,14 +97,52 @@ def predict_file(
             on_progress(skip, plan.reader.fraction(skip))
         text = plan.features if plan.reader.format == "csv" else ()
         columns = list(dict.fromkeys((*plan.features, *plan.keep)))
-        for chunk in plan.reader.chunks(options.batch_rows, columns, text, skip_rows=skip):
-            progress.add(scorer.score(chunk, log), plan.partial)
+        chunks = plan.reader.chunks(options.batch_rows, columns, text, skip_rows=skip)
+        for record in _scored(chunks, scorer, log, options.threads):
+            progress.add(record)
             if on_progress is not None:
                 on_progress(progress.rows_done, plan.reader.fraction(progress.rows_done))
     finally:
         if log is not None:
             log.close()
     return _finish(served, plan, progress, output, options, resumed, started, input_url, settings)
+
+
+def _scored(
+    chunks: Iterator[Chunk], scorer: ChunkScorer, log: PredictionLogger | None, threads: int
+) -> Iterator[ChunkRecord]:
+    """Score chunks on ``threads`` threads, yielding their records in input order. One chunk
+    more than the threads is read ahead, so reading overlaps the model even with one thread
+    (Arrow and most model libraries release the GIL while they compute). After a failure no
+    further chunk starts."""
+    failed = threading.Event()
+
+    def score(chunk: Chunk) -> ChunkRecord | None:
+        if failed.is_set():
+            return None
+        try:
+            return scorer.score(chunk, log)
+        except BaseException:
+            failed.set()
+            raise
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="shipyard-batch") as pool:
+        pending: deque[Future[ChunkRecord | None]] = deque()
+        try:
+            for chunk in chunks:
+                pending.append(pool.submit(score, chunk))
+                if len(pending) > threads:
+                    yield from _done(pending.popleft())
+            while pending:
+                yield from _done(pending.popleft())
+        finally:
+            failed.set()
+
+
+def _done(future: Future[ChunkRecord | None]) -> Iterator[ChunkRecord]:
+    record = future.result()
+    if record is not None:
+        yield record
 
 
 def _plan(

@@ -98,10 +98,8 @@ class Location:
             self.fs.pipe_file(self.path, data)
             return
         temporary = f"{self.path}.tmp-{uuid.uuid4().hex[:8]}"
-        with open(temporary, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
+        with open(temporary, "wb") as stream:  # no fsync: this guards against a killed
+            stream.write(data)  # process (the page cache survives it), not a power cut
         os.replace(temporary, self.path)
 
     def read_bytes(self) -> bytes:

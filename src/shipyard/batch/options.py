@@ -54,11 +54,14 @@ def format_for(path: str, given: str | None = None) -> DataFormat:
 
 @dataclass(frozen=True, slots=True)
 class BatchOptions:
-    """How to score: formats, chunk size, which columns, bad rows, resume."""
+    """How to score: formats, chunk size, which columns, bad rows, resume.
+
+    ``threads`` > 1 calls the model on that many chunks at once: only for models whose predict
+    is thread-safe (scikit-learn, XGBoost, LightGBM, ONNX Runtime are)."""
 
     input_format: DataFormat | None = None
     output_format: DataFormat | None = None
-    batch_rows: int = 65_536
+    batch_rows: int = 16_384
     columns: tuple[str, ...] = ()
     keep: tuple[str, ...] = ()
     on_error: OnError = "fail"
@@ -66,8 +69,11 @@ class BatchOptions:
     overwrite: bool = False
     rejects: str | None = None
     prediction_log: str | None = None
+    threads: int = 1
 
     def __post_init__(self) -> None:
+        if not 1 <= self.threads <= 64:
+            raise ConfigError(f"--threads {self.threads} is out of range: use 1-64")
         if not 1 <= self.batch_rows <= 10_000_000:
             raise ConfigError(f"--batch-rows {self.batch_rows} is out of range: use 1-10000000")
         if self.on_error not in get_args(OnError):

@@ -1,13 +1,16 @@
 """The progress manifest of a run: which chunks are complete, so ``--resume`` can go on.
 
 A run writes into ``.<output name>.partial/`` beside its output: one part file a chunk, a rejects
-part when rows were set aside, and ``_progress.json``, rewritten whole after each chunk's part is
-in place. A chunk counts as done only once it is listed there. The fingerprint (model digest,
-input files and sizes, options that change the parts) must match for a resume: otherwise the old
-parts would be mixed with new ones.
+part when rows were set aside, and ``_progress.jsonl``: the job's fingerprint on the first line,
+then one line per complete chunk, appended once the chunk's part is in place (on object stores,
+which cannot append, the object is rewritten). A chunk counts as done only once its line is
+there; a line torn by a kill is ignored. The fingerprint (model digest, input files and sizes,
+options that change the parts) must match for a resume: otherwise old parts would be mixed with
+new ones.
 
-    {"fingerprint": {...}, "chunks": [{"index": 0, "start": 0, "rows": 65536, "written": 65530,
-      "rejected": 6, "part": "part-000000.parquet", "rejects": "rejects-000000.jsonl"}]}
+    {"fingerprint": {"model": "sha256:…", "batch_rows": 16384, …}}
+    {"index": 0, "start": 0, "rows": 16384, "written": 16380, "rejected": 4,
+     "part": "part-000000.parquet", "rejects": "rejects-000000.jsonl", "columns": ["id", …]}
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from typing import Any
 from shipyard.batch.location import Location
 from shipyard.errors import ConflictError
 
-__all__ = ["ChunkRecord", "Progress"]
+__all__ = ["MANIFEST", "ChunkRecord", "Progress"]
 
-MANIFEST = "_progress.json"
+MANIFEST = "_progress.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,37 +43,66 @@ class ChunkRecord:
 
 @dataclass(slots=True)
 class Progress:
-    """The chunks done so far under one fingerprint."""
+    """The chunks done so far under one fingerprint, kept in ``folder``."""
 
     fingerprint: dict[str, Any]
+    folder: Location
     chunks: list[ChunkRecord] = field(default_factory=list)
+    _lines: list[bytes] = field(default_factory=list)
 
     @property
     def rows_done(self) -> int:
         return sum(c.rows for c in self.chunks)
 
     @classmethod
-    def load(cls, folder: Location, fingerprint: dict[str, Any]) -> Progress:
-        """The saved progress in ``folder`` if it is for the same job, else ``ConflictError``."""
+    def start(cls, folder: Location, fingerprint: dict[str, Any]) -> Progress:
+        """A new manifest in ``folder`` (which is created)."""
+        progress = cls(fingerprint, folder)
+        progress._lines = [_line({"fingerprint": fingerprint})]
+        folder.child(MANIFEST).write_atomic(progress._lines[0])
+        return progress
+
+    @classmethod
+    def resume(cls, folder: Location, fingerprint: dict[str, Any]) -> Progress:
+        """The saved progress in ``folder`` if it is for the same job, else ``ConflictError``;
+        a new manifest when there is none."""
         manifest = folder.child(MANIFEST)
         if not manifest.exists():
-            return cls(fingerprint)
-        data = json.loads(manifest.read_bytes())
-        saved = data.get("fingerprint", {})
+            return cls.start(folder, fingerprint)
+        lines = [line for line in manifest.read_bytes().split(b"\n") if line]
+        saved = json.loads(lines[0]).get("fingerprint", {}) if lines else {}
         if saved != fingerprint:
-            changed = sorted(
-                k for k in {*saved, *fingerprint} if saved.get(k) != fingerprint.get(k)
-            )
+            keys = {*saved, *fingerprint}
+            changed = sorted(k for k in keys if saved.get(k) != fingerprint.get(k))
             raise ConflictError(
                 f"cannot resume: the unfinished run in {folder.url} was for another job "
                 f"({', '.join(changed)} changed). Run without --resume to start over"
             )
-        return cls(fingerprint, [ChunkRecord(**c) for c in data.get("chunks", ())])
+        progress = cls(fingerprint, folder, _lines=[lines[0] + b"\n"])
+        for line in lines[1:]:
+            try:
+                record = ChunkRecord(**json.loads(line))
+            except (ValueError, TypeError):
+                break  # torn by a kill: that chunk is done again
+            if record.index != len(progress.chunks):
+                break
+            progress.chunks.append(record)
+            progress._lines.append(line + b"\n")
+        folder.child(MANIFEST).write_atomic(b"".join(progress._lines))
+        return progress
 
-    def save(self, folder: Location) -> None:
-        data = {"fingerprint": self.fingerprint, "chunks": [asdict(c) for c in self.chunks]}
-        folder.child(MANIFEST).write_atomic(json.dumps(data, indent=1).encode())
-
-    def add(self, record: ChunkRecord, folder: Location) -> None:
+    def add(self, record: ChunkRecord) -> None:
+        """Record a complete chunk (its part is already in place)."""
+        line = _line(asdict(record))
         self.chunks.append(record)
-        self.save(folder)
+        self._lines.append(line)
+        manifest = self.folder.child(MANIFEST)
+        if manifest.is_local:
+            with open(manifest.path, "ab") as stream:
+                stream.write(line)
+        else:
+            manifest.write_atomic(b"".join(self._lines))
+
+
+def _line(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode() + b"\n"

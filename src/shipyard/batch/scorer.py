@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from shipyard.batch.convert import Converter
@@ -25,6 +26,7 @@ from shipyard.batch.reader import Chunk
 from shipyard.batch.rejects import rejected_rows
 from shipyard.batch.writer import encode_part, output_table, part_name
 from shipyard.errors import InvalidInputError, PredictionError
+from shipyard.models.signature import Signature
 from shipyard.serve.predlog import PredictionLogger, PredictionRecord
 from shipyard.serve.runtime import ServedModel
 from shipyard.serve.validation import InputValidator, validate_outputs
@@ -115,7 +117,7 @@ class ChunkScorer:
         """The outputs for the rows the model can score, and the rows it raised on."""
         model = self._served.model
         try:
-            outputs = model.predict_named(inputs)
+            outputs = model.predict_named(_frame(model.signature, inputs))
         except PredictionError:
             if self._on_error == "fail":
                 raise
@@ -137,6 +139,17 @@ class ChunkScorer:
             inputs=inputs,
             outputs=outputs,
         )
+
+
+def _frame(signature: Signature | None, inputs: Tensors) -> Tensors | pd.DataFrame:
+    """Columns of one numeric dtype as a single-block DataFrame: one copy here instead of
+    pandas interleaving 30 blocks and scikit-learn copying again (a fifth of a forest's time)."""
+    if signature is None or signature.input_kind != "columns":
+        return inputs
+    arrays = [inputs[name] for name in signature.input_names]
+    if len({a.dtype for a in arrays}) != 1 or arrays[0].dtype.kind not in "biuf":
+        return inputs
+    return pd.DataFrame(np.column_stack(arrays), columns=list(signature.input_names), copy=False)
 
 
 def _bisect(predict: Any, inputs: Tensors, rows: int) -> tuple[Tensors, dict[int, str]]:

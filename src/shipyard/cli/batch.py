@@ -50,7 +50,7 @@ def predict(
     input_format: Annotated[
         str | None, typer.Option(help="Input format when its name does not tell.")
     ] = None,
-    batch_rows: Annotated[int, typer.Option(help="Rows scored per model call.")] = 65_536,
+    batch_rows: Annotated[int, typer.Option(help="Rows scored per model call.")] = 16_384,
     columns: Annotated[
         list[str] | None,
         typer.Option(help="Feature columns, in order (tensor models; comma-separated)."),
@@ -81,6 +81,9 @@ def predict(
     image: Annotated[
         str | None, typer.Option(help="The image for --in-image (implies --in-image).")
     ] = None,
+    threads: Annotated[
+        int, typer.Option(help="Chunks scored at once (models with a thread-safe predict).")
+    ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Score every row of INPUT with MODEL and write the predictions to OUTPUT, in order."""
@@ -100,6 +103,7 @@ def predict(
         overwrite=overwrite,
         rejects=rejects,
         prediction_log=prediction_log,
+        threads=threads,
     )
     settings = Settings.from_env()
     if in_image or image:
