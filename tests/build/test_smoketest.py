@@ -114,6 +114,29 @@ def lgbm_saved(
     return _save(model, "lgbm-pipe", trust_env, sample_input=features.head(8))
 
 
+_GOMP = Path("/usr/lib/x86_64-linux-gnu/libgomp.so.1")
+
+
+@pytest.fixture(scope="session")
+def gomp_base_image(
+    engine: DockerEngine, base_image: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The base plus libgomp1, which LightGBM's wheel needs from the system (python:X-slim lacks
+    it too). No Debian mirror is reachable from builds here, so the host's copy is used (the host
+    and the test base are both Debian 12)."""
+    if not _GOMP.is_file():
+        pytest.skip(f"{_GOMP} is not on this host: install libgomp1 to build the LightGBM image")
+    context = tmp_path_factory.mktemp("gomp-base")
+    (context / "libgomp.so.1").write_bytes(_GOMP.read_bytes())
+    (context / "Dockerfile").write_text(
+        f"FROM {base_image}\nCOPY libgomp.so.1 /usr/lib/x86_64-linux-gnu/libgomp.so.1\n"
+    )
+    tag = unique_tag("shipyard-test/trust-python-gomp")
+    engine.client.images.build(path=str(context), tag=tag, rm=True, pull=False)
+    yield tag
+    engine.remove_image(tag)
+
+
 def _cli(env: dict[str, str], *args: str) -> Any:
     return CliRunner().invoke(app, list(args), env=env)
 
@@ -132,6 +155,7 @@ def test_xgboost_pipeline_image_reproduces_its_golden_sample_exactly(
     assert result.check is not None
     assert result.check.exact is True
     assert result.check.golden_rows == 8
+    assert result.check.uid == 10001  # the image's own non-root user
     assert result.check.peak_rss_bytes > 50 * 2**20
     assert 0 < (result.check.load_seconds or 0) < 120
     assert not engine.client.containers.list(
@@ -186,16 +210,15 @@ def test_verify_runs_the_smoke_test_and_records_tags(
 
 def test_lightgbm_pipeline_builds_smoke_tested_through_the_cli(
     engine: DockerEngine,
-    base_image: str,
+    gomp_base_image: str,
     lgbm_saved: tuple[ModelVersion, Path],
     trust_env: dict[str, str],
 ) -> None:
     version, _ = lgbm_saved
     assert any(p.startswith("lightgbm==") for p in version.manifest.requirements.to_lines())
     tag = unique_tag("shipyard-test/trust-lgbm")
-    result = _cli(
-        trust_env, "build", "lgbm-pipe:1", "--base-image", base_image, "-t", tag, "--json"
-    )
+    args = ["build", "lgbm-pipe:1", "--base-image", gomp_base_image, "-t", tag, "--json"]
+    result = _cli(trust_env, *args)
     try:
         assert result.exit_code == 0, result.output
         report = json.loads(result.stdout)
