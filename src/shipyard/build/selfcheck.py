@@ -13,6 +13,7 @@ A version saved without ``sample_input`` has no golden sample: only its loading 
 
 from __future__ import annotations
 
+import os
 import platform
 import resource
 import sys
@@ -47,6 +48,8 @@ class SelfCheck:
     max_abs_diff: dict[str, float] = field(default_factory=dict)
     error: str | None = None
     python: str = field(default_factory=platform.python_version)
+    uid: int = field(default_factory=os.getuid)
+    """The user the check ran as (an image runs as a non-root one)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

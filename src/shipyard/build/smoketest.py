@@ -84,6 +84,11 @@ class SmokeTest:
             lines = [f"the image exited with code {self.exit_code} without a self-check result"]
         elif self.check.error:
             lines = [f"the image could not load its model: {self.check.error}"]
+            if "cannot open shared object file" in self.check.error:
+                lines.append(
+                    "a library needs a system package the base image lacks (LightGBM needs "
+                    "libgomp1, for example): build with a --base-image that has it"
+                )
         else:
             lines = ["the image did not reproduce the golden sample saved with the model:"]
             lines += [f"  {problem}" for problem in self.check.problems]
@@ -120,6 +125,7 @@ def run_smoke_test(engine: DockerEngine, image: str, *, timeout_s: float = 300.0
             entrypoint=entrypoint,
             command=command,
             network_mode="none",
+            healthcheck={"test": ["NONE"]},  # it checks itself once and exits
             detach=True,
             name=f"shipyard-smoke-{uuid.uuid4().hex[:12]}",
             labels={SMOKE_TEST_LABEL: "1"},

@@ -20,7 +20,7 @@ import typer
 
 from shipyard.cli.output import handle_errors, print_json, spinner, stdout
 from shipyard.config import Settings
-from shipyard.errors import InvalidNameError, NotFoundError, ShipyardError
+from shipyard.errors import InvalidNameError, NotFoundError, ShipyardError, StoreError
 from shipyard.refs import ModelRef
 from shipyard.registry.registry import Registry
 
@@ -89,7 +89,7 @@ def record_smoke_test(settings: Settings, image: BuiltImage, result: SmokeTest) 
             if version.digest != labels.get("io.shipyard.model.digest"):
                 return None
             registry.set_tags(version.ref, result.tags())
-    except (NotFoundError, InvalidNameError):
+    except (NotFoundError, InvalidNameError, StoreError):  # not registered here: nothing to tag
         return None
     return f"{name}:{number}"
 

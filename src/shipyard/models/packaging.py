@@ -109,7 +109,8 @@ def package_model(
             imported.extend(artifact_imports(options["artifacts"]))
         pickled = _user_modules(imported)  # the user's modules pickle imports by name
         code = copy_code(folder, [*referenced_modules(model), *pickled], code_paths or ())
-        packages.extend(module_distributions(imported))
+        copied = {m.__name__.partition(".")[0] for m in pickled}  # in code/, not a requirement
+        packages.extend(module_distributions(m for m in imported if m not in copied))
         defining = [m for m in defining_modules(model) if m.__name__ == "__main__"]
         defining += [m for m in defining_modules(model) if is_user_module(m)]
         packages.extend(imported_distributions([*defining, *pickled]))
