@@ -77,11 +77,14 @@ class StepOutcome:
     outputs: Mapping[str, StoredArtifact] = field(default_factory=dict)
     error: str | None = None
     log_path: str | None = None
+    resumed: bool = False
+    """Finished by the run being resumed: kept, not run again."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "node": self.node,
             "status": self.status,
+            "resumed": self.resumed,
             "attempts": self.attempts,
             "duration_s": self.duration_s,
             "cache_key": self.cache_key,
@@ -103,7 +106,7 @@ class RunSummary:
 
     @property
     def executed(self) -> int:
-        return sum(1 for s in self.steps if s.status == "succeeded")
+        return sum(1 for s in self.steps if s.status == "succeeded" and not s.resumed)
 
     @property
     def cached(self) -> int:
@@ -484,6 +487,7 @@ def _drive(
                         record.cache_key,
                         outputs,
                         log_path=record.log_path,
+                        resumed=True,
                     )
                     done.add(record.node)
     else:
