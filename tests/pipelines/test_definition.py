@@ -85,7 +85,7 @@ def test_a_cycle_is_reported_with_its_path() -> None:
     b = Node("b", split, {"frame": Binding("output", "c", "output")})
     c = Node("c", split, {"frame": Binding("output", "b", "train")})
     graph = PipelineGraph("loop", {"a": a, "b": b, "c": c})
-    with pytest.raises(PipelineDefinitionError, match="has a cycle: .*b.*c"):
+    with pytest.raises(PipelineDefinitionError, match=r"has a cycle: .*b.*c"):
         graph.order()
 
 

@@ -102,5 +102,5 @@ def test_check_workflow_reports_broken_shapes() -> None:
             "templates": [{"name": "main", "dag": {"tasks": [{"name": "a", "template": "x"}]}}],
         },
     }
-    with pytest.raises(PipelineDefinitionError, match="generateName.*unknown template"):
+    with pytest.raises(PipelineDefinitionError, match=r"generateName.*unknown template"):
         check_workflow(broken)
