@@ -11,7 +11,7 @@ import shipyard
 from shipyard.registry.registry import Registry
 from tests.pipelines.conftest import Workspace, executed, statuses, warm_workspace
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 ALL = {"ingest", "prepare", "train", "evaluate", "register"}
 

@@ -63,6 +63,8 @@ class RunOptions:
     parallel: int = 1
     resume: str | None = None
     base_image: str | None = None
+    build_cache: Path | None = None
+    """Where downloaded wheels are kept (default ``$SHIPYARD_HOME/cache/build``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +136,8 @@ def open_launcher(name: str, settings: Settings, options: RunOptions) -> Launche
     if name == "docker":
         from shipyard.pipelines.executors.docker import DockerLauncher
 
-        return DockerLauncher.connect(
-            base_image=options.base_image, cache_dir=settings.home / "cache" / "build"
-        )
+        cache_dir = options.build_cache or settings.home / "cache" / "build"
+        return DockerLauncher.connect(base_image=options.base_image, cache_dir=cache_dir)
     if name == "kubernetes":
         raise ConfigError("the kubernetes executor has no per-step launcher: use run_on_kubernetes")
     return LocalLauncher()
