@@ -326,7 +326,7 @@ class _Run:
                 except PipelineDefinitionError as exc:
                     error = str(exc)
                 else:
-                    if self.uses_cache(node) or node.step.cache:
+                    if node.step.cache:  # --no-cache skips reading the index, not refreshing it
                         self.records.cache_put(
                             key,
                             node.step.name,
