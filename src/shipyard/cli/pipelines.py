@@ -118,6 +118,13 @@ def run(
     base_image: Annotated[
         str | None, typer.Option(help="Base of the docker step images (python:X.Y-slim).")
     ] = None,
+    build_cache: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="SHIPYARD_BUILD_CACHE",
+            help="Where downloaded wheels are kept (default: $SHIPYARD_HOME/cache/build).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run a pipeline; a step whose code, environment and inputs are unchanged is cached."""
@@ -138,6 +145,7 @@ def run(
         parallel=parallel,
         resume=resume,
         base_image=base_image,
+        build_cache=build_cache,
     )
     settings = Settings.from_env()
     if as_json:

@@ -56,7 +56,9 @@ class StepOutputs:
         self._names = tuple(names)
 
     def __getattr__(self, name: str) -> OutputHandle:
-        if name.startswith("_") or name not in self._names:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._names:
             raise PipelineDefinitionError(
                 f"step {self._node!r} has no output {name!r} (outputs: {list(self._names)})"
             )

@@ -63,6 +63,8 @@ class RunOptions:
     parallel: int = 1
     resume: str | None = None
     base_image: str | None = None
+    build_cache: Path | None = None
+    """Where downloaded wheels are kept (default ``$SHIPYARD_HOME/cache/build``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +79,14 @@ class StepOutcome:
     outputs: Mapping[str, StoredArtifact] = field(default_factory=dict)
     error: str | None = None
     log_path: str | None = None
+    resumed: bool = False
+    """Finished by the run being resumed: kept, not run again."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "node": self.node,
             "status": self.status,
+            "resumed": self.resumed,
             "attempts": self.attempts,
             "duration_s": self.duration_s,
             "cache_key": self.cache_key,
@@ -103,7 +108,7 @@ class RunSummary:
 
     @property
     def executed(self) -> int:
-        return sum(1 for s in self.steps if s.status == "succeeded")
+        return sum(1 for s in self.steps if s.status == "succeeded" and not s.resumed)
 
     @property
     def cached(self) -> int:
@@ -131,9 +136,8 @@ def open_launcher(name: str, settings: Settings, options: RunOptions) -> Launche
     if name == "docker":
         from shipyard.pipelines.executors.docker import DockerLauncher
 
-        return DockerLauncher.connect(
-            base_image=options.base_image, cache_dir=settings.home / "cache" / "build"
-        )
+        cache_dir = options.build_cache or settings.home / "cache" / "build"
+        return DockerLauncher.connect(base_image=options.base_image, cache_dir=cache_dir)
     if name == "kubernetes":
         raise ConfigError("the kubernetes executor has no per-step launcher: use run_on_kubernetes")
     return LocalLauncher()
@@ -322,7 +326,7 @@ class _Run:
                 except PipelineDefinitionError as exc:
                     error = str(exc)
                 else:
-                    if self.uses_cache(node) or node.step.cache:
+                    if node.step.cache:  # --no-cache skips reading the index, not refreshing it
                         self.records.cache_put(
                             key,
                             node.step.name,
@@ -484,6 +488,7 @@ def _drive(
                         record.cache_key,
                         outputs,
                         log_path=record.log_path,
+                        resumed=True,
                     )
                     done.add(record.node)
     else:
