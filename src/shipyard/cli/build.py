@@ -253,7 +253,11 @@ def _report(image: BuiltImage, spec: BuildSpec, pushed: dict[str, str], *, as_js
                 "base_image": spec.base_image,
                 "base_digest": spec.base_digest,
                 "pushed": pushed,
-                "model": {"name": spec.model.name, "version": spec.model.version},
+                "model": {
+                    "name": spec.model.name,
+                    "version": spec.model.version,
+                    "digest": spec.model.digest,
+                },
             }
         )
         return
