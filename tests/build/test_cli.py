@@ -117,7 +117,8 @@ def test_build_push_json_reports_id_tags_size_and_digest(
         report = json.loads(result.stdout)
         assert tag in report["tags"]
         assert report["id"].startswith("sha256:") and report["size"] > 100_000_000
-        assert report["model"] == {"name": "cancer", "version": 1}
+        assert (report["model"]["name"], report["model"]["version"]) == ("cancer", 1)
+        assert len(report["model"]["digest"]) == 64
         assert report["pushed"][tag].startswith("sha256:")
         assert report["digest"] == report["pushed"][tag]
     finally:

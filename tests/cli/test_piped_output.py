@@ -61,3 +61,37 @@ def test_the_server_start_line_is_one_line_with_the_url(iris: Settings, tmp_path
     assert line == f"serving model folder {folder} (version 1) on {server.url} with 1 worker(s)"
     running = f"Uvicorn running on {server.url} (Press CTRL+C to quit)"
     assert any(line.endswith(running) for line in lines)  # uvicorn's log line, whole
+
+
+def test_at_a_narrow_terminal_a_message_is_left_for_the_terminal_to_wrap(
+    iris: Settings, tmp_path: Path
+) -> None:
+    """Rich inserts no line break of its own, so the terminal copies the line whole."""
+    archive = tmp_path / LONG / "iris-1.tar.gz"
+    archive.parent.mkdir(parents=True)
+    controller, terminal = os.openpty()
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "shipyard", "models", "export", "iris:1", "-o", str(archive)],
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "COLUMNS": "40", "TERM": "dumb"},
+            timeout=120,
+            check=False,
+        )
+        os.close(terminal)
+        written = b""
+        while chunk := _read(controller):
+            written += chunk
+    finally:
+        os.close(controller)
+
+    assert completed.returncode == 0, completed.stderr
+    assert f"exported iris:1 to {archive}\r\n".encode() in written
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: the terminal's other end is closed and everything was read
+        return b""

@@ -210,7 +210,11 @@ def _report(
                 "base_image": spec.base_image,
                 "base_digest": spec.base_digest,
                 "pushed": pushed,
-                "model": {"name": spec.model.name, "version": spec.model.version},
+                "model": {
+                    "name": spec.model.name,
+                    "version": spec.model.version,
+                    "digest": spec.model.digest,
+                },
                 "smoke_test": None if smoke is None else smoke.to_dict(),
             }
         )

@@ -119,10 +119,10 @@ def _serve(ref: str, config: ServeConfig, request: Path, *, as_json: bool) -> No
 
     url = f"http://{config.host}:{config.port}"
     if not as_json:
-        # soft_wrap: a long line is left to the terminal, so copying it yields one line
-        stdout.print(f"Serving {ref} on {url} (Ctrl-C stops it). Try:", soft_wrap=True)
+        # the console never breaks a line itself, so each command copies as one line
+        stdout.print(f"Serving {ref} on {url} (Ctrl-C stops it). Try:")
         for line in try_it_lines(ref, url, request):
-            stdout.print(f"  {line}", soft_wrap=True, markup=False)
+            stdout.print(f"  {line}", markup=False)
     run(ref, config)
 
 

@@ -22,8 +22,8 @@ Errors are mapped to exit codes here, at the edge; domain code only raises ``Shi
 With ``--json`` an error is one document on stdout (see docs/guide/cli.md):
 ``{"error": {"type": "NotFoundError", "message": "...", "exit_code": 3}}``.
 
-When stdout (or stderr) is not a terminal, its console is wide and never wraps, so a URL or a
-command in the output stays on one line for copy-paste and for ``grep``.
+Messages are never wrapped by Rich, and when stdout (or stderr) is not a terminal its tables are
+laid out wide too, so a URL, path or command stays on one line for copy-paste and for ``grep``.
 """
 
 from __future__ import annotations
@@ -67,13 +67,17 @@ def _is_terminal(stream: IO[str]) -> bool:
 
 
 def make_console(*, stderr: bool = False) -> Console:
-    """A console for stdout or stderr: sized by the terminal, or wide and unwrapped when piped."""
+    """A console for stdout or stderr: tables sized by the terminal, or wide when piped.
+
+    Printed lines are never broken by Rich (``soft_wrap``): a terminal wraps a long line itself
+    and still copies it as one line, a pipe gets it whole.
+    """
     piped = not _is_terminal(sys.stderr if stderr else sys.stdout)
     return Console(
         stderr=stderr,
         highlight=False,
         width=NOT_A_TERMINAL_WIDTH if piped else None,
-        soft_wrap=piped,
+        soft_wrap=True,
     )
 
 

@@ -70,7 +70,8 @@ def serve(
     ensure_address_free(config.host, config.port)
     err_console.print(
         f"serving {source.describe()} (version {version}) on http://{config.host}:{config.port} "
-        f"with {config.workers} worker(s)"
+        f"with {config.workers} worker(s)",
+        markup=False,
     )
     run(target, config)
 
