@@ -34,7 +34,7 @@ from shipyard.serve.http import json_response as json_response
 from shipyard.serve.lifespan import ServerLifespan
 from shipyard.serve.metrics import Metrics
 from shipyard.serve.middleware import Middleware, ObserveMetrics, RequestId
-from shipyard.serve.predlog import PredictionLogger
+from shipyard.serve.predlog import LogRotation, PredictionLogger
 from shipyard.serve.rest import RestProtocol
 from shipyard.serve.runtime import ModelRuntime
 from shipyard.serve.sources import ModelSource, StaticSource
@@ -192,7 +192,15 @@ def create_app(
     policy = BatchPolicy(config.max_batch_size, config.max_latency_ms / 1000.0, config.batching)
     runtime = ModelRuntime(policy, on_batch=metrics.observe_batch)
     prediction_log = (
-        PredictionLogger(config.prediction_log, config.prediction_log_queue)
+        PredictionLogger(
+            config.prediction_log,
+            config.prediction_log_queue,
+            LogRotation(
+                config.prediction_log_max_bytes,
+                config.prediction_log_rotate_seconds,
+                config.prediction_log_keep,
+            ),
+        )
         if config.prediction_log
         else None
     )

@@ -70,7 +70,15 @@ class DataPlane:
     ) -> InferenceResult:
         """Validate ``tensors`` against the signature, predict (batched) and log."""
         started = time.perf_counter()
-        inputs, rows = live.validator.validate(tensors)
+        try:
+            inputs, rows = live.validator.validate(tensors)
+        except ShipyardError as exc:
+            if self._log is not None:
+                served = live.served
+                self._log.log(
+                    PredictionRecord.rejected(request_id, served.name, served.version, str(exc))
+                )
+            raise
         try:
             outputs = await live.batcher.submit(inputs, rows)
         except BatcherClosedError:

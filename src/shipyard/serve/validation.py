@@ -9,6 +9,7 @@ it probably meant and the one that is then missing. A columns (DataFrame) signat
 
     >>> validator = InputValidator(signature)
     >>> inputs, rows = validator.validate({"input": np.zeros((2, 30))})
+    >>> validate_outputs(signature, model.predict(inputs), rows)
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from shipyard.errors import InvalidInputError
+from shipyard.errors import InvalidInputError, PredictionError
 from shipyard.models.signature import Signature, TensorSpec
 from shipyard.serve.jsonarrays import json_array
 from shipyard.types import DType
 
-__all__ = ["InputValidator", "coerce_column", "name_problems"]
+__all__ = ["InputValidator", "coerce_column", "name_problems", "validate_outputs"]
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
@@ -210,3 +211,46 @@ class InputValidator:
                 "every input needs the same, non-zero number of rows (first dimension)"
             )
         return dict(tensors), rows.pop()
+
+
+def validate_outputs(
+    signature: Signature | None, outputs: Mapping[str, np.ndarray], rows: int
+) -> None:
+    """Check what the model returned: one row per input row and, when the signature names its
+    outputs, those outputs with a compatible dtype and shape. Raises ``PredictionError``."""
+    for name, array in outputs.items():
+        if array.ndim == 0 or array.shape[0] != rows:
+            raise PredictionError(
+                f"output {name!r} has shape {list(array.shape)} for a batch of {rows} rows: "
+                "the first dimension of every output must be the batch"
+            )
+    if signature is None or not signature.outputs:
+        return
+    missing = [s.name for s in signature.outputs if s.name not in outputs]
+    if missing:
+        raise PredictionError(
+            f"the model returned {sorted(outputs)} but its signature promises {missing}: "
+            "save the model again with a signature that matches what it returns"
+        )
+    for spec in signature.outputs:
+        array = outputs[spec.name]
+        if not _fits(spec, array):
+            raise PredictionError(
+                f"output {spec.name!r} is {_given(array)} with shape {_shape_text(array.shape)} "
+                f"but the signature promises {spec.dtype.value} with shape "
+                f"{_shape_text(spec.shape)}"
+            )
+
+
+def _fits(spec: TensorSpec, array: np.ndarray) -> bool:
+    expected = spec.shape
+    if array.ndim != len(expected) or any(
+        e != -1 and e != g for e, g in zip(expected[1:], array.shape[1:], strict=True)
+    ):
+        return False
+    given, target = array.dtype, spec.dtype.numpy_dtype
+    if spec.dtype is DType.BYTES:
+        return given.kind in ("U", "S", "O")
+    if spec.dtype is DType.BOOL:
+        return given.kind == "b"
+    return given.kind in "biuf" and np.can_cast(given, target, casting="same_kind")
