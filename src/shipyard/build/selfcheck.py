@@ -80,7 +80,7 @@ def run_self_check(folder: Path) -> SelfCheck:
             )
         golden = GoldenSample.read(folder, golden_path)
         predicting = time.perf_counter()
-        outputs = model.predict(golden.inputs)
+        outputs = model.predict_named(golden.inputs)
         predict_seconds = time.perf_counter() - predicting
     except Exception as exc:  # a broken model is a result to report, not a crash
         traceback.print_exc(file=sys.stderr)

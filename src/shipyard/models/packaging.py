@@ -178,7 +178,7 @@ def _with_golden_sample(
     manifest = replace(manifest, signature=signature)
     golden_inputs = _named_inputs(native_input, signature)
     try:
-        outputs = replace(loaded, manifest=manifest).predict(golden_inputs)
+        outputs = replace(loaded, manifest=manifest).predict_named(golden_inputs)
         golden = GoldenSample(inputs=golden_inputs, outputs=outputs).write(folder)
     except (ShipyardError, ValueError, TypeError):  # e.g. outputs of Python objects: none stored
         shutil.rmtree(folder / GOLDEN_DIR, ignore_errors=True)

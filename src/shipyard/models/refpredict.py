@@ -40,7 +40,7 @@ def add_reference_predictions(
                 rows = rows[list(signature.input_names)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. sklearn's feature-name notices
-            outputs = loaded.predict(rows)
+            outputs = loaded.predict_named(rows)
         return profile.with_predictions(outputs)
     except (ShipyardError, ValueError, TypeError, KeyError) as exc:
         logger.warning("reference profile saved without predictions: the model raised %s", exc)
