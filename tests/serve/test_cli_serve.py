@@ -131,6 +131,18 @@ def _worker_counts(metrics_dir: Path) -> dict[str, float]:
     return counts
 
 
+def _wait_until_every_worker_is_ready(url: str, timeout: float = 60.0) -> None:
+    """Each fresh connection may reach either worker: ready means many in a row say so."""
+    deadline = time.monotonic() + timeout
+    streak = 0
+    while streak < 12:
+        assert time.monotonic() < deadline, "a worker never became ready"
+        ok = httpx.get(f"{url}/readyz", timeout=10).status_code == 200
+        streak = streak + 1 if ok else 0
+        if not ok:
+            time.sleep(0.2)
+
+
 def _reported_total(url: str) -> float:
     text = httpx.get(f"{url}/metrics", timeout=10).text
     line = 'shipyard_requests_total{route="/predict",status="200"} '
@@ -147,6 +159,7 @@ def test_metrics_under_two_workers_report_the_totals_of_both(
     args = [f"slow:{slow_version}", "--workers", "2"]
     with CliServer(args, env, tmp_path / "log") as server:
         wait_until_ready(server.url)
+        _wait_until_every_worker_is_ready(server.url)
         [metrics_dir] = temp.glob("shipyard-metrics-*")
         sent = 0
 
