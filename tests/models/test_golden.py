@@ -24,7 +24,7 @@ def test_save_stores_sample_and_predictions_that_reload_exactly(
     assert list(golden.inputs) == list(sample.columns)
     np.testing.assert_array_equal(golden.inputs["sepal_length"], sample["sepal_length"])
     model = load_folder(folder)
-    assert compare_outputs(golden.outputs, model.predict(golden.inputs)).exact
+    assert compare_outputs(golden.outputs, model.predict_named(golden.inputs)).exact
     np.testing.assert_array_equal(
         golden.outputs["predictions"],
         sklearn_pipeline.predict(sample),  # type: ignore[attr-defined]

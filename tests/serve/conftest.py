@@ -22,7 +22,7 @@ from shipyard.refs import ModelRef
 from shipyard.registry.entities import ModelVersion
 from shipyard.serve import RegistrySource, ServeConfig, create_app
 from shipyard.types import DType
-from tests.serve.servers import ThreadServer
+from tests.serve.servers import ThreadServer, wait_until_ready
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +62,7 @@ def server(serve_settings: Settings, bc_version: ModelVersion) -> Iterator[Threa
     config = ServeConfig(max_body_bytes=64 * 1024, prediction_log=None)
     app = create_app(RegistrySource(serve_settings, ModelRef.parse("bc:1")), config)
     with ThreadServer(app) as running:
+        wait_until_ready(running.url)  # the model loads in a thread: slow on a busy machine
         yield running
 
 

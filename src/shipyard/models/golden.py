@@ -7,7 +7,7 @@ in the model folder, so they are covered by the version's digest:
                          its name, its key in the .npz and whether it holds Python strings
     golden/input.npz     the inputs as serving hands them to the model: one array per column
                          (``columns`` signatures) or ``input`` (``tensor``), batch first
-    golden/output.npz    the named outputs ``LoadedModel.predict`` returned on them
+    golden/output.npz    the named outputs ``LoadedModel.predict_named`` returned on them
 
 The arrays are plain ``.npz`` members, read with ``allow_pickle=False``; an array of ``str``
 objects is stored as a unicode array and turned back into objects when read. A sample holding

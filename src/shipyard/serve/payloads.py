@@ -22,8 +22,9 @@ from shipyard.errors import InvalidInputError
 from shipyard.models.signature import Signature, TensorSpec
 from shipyard.serve.jsonarrays import json_array
 from shipyard.serve.validation import coerce_column, name_problems
+from shipyard.types import DType
 
-__all__ = ["MLFLOW_KEYS", "decode_payload"]
+__all__ = ["MLFLOW_KEYS", "PayloadDecoder", "decode_payload"]
 
 MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
@@ -32,16 +33,42 @@ def decode_payload(
     signature: Signature | None, payload: Any, *, may_hold_bools: bool = True
 ) -> dict[str, np.ndarray]:
     """Turn a ``/predict`` body into named arrays, or raise ``InvalidInputError``."""
-    if signature is None:
-        if isinstance(payload, dict):
-            return {k: np.asarray(v) for k, v in payload.items()}
-        return {"input": np.asarray(payload)}
-    decoder = _Decoder(signature, may_hold_bools)
-    envelope = _mlflow_envelope(signature, payload)
-    if envelope is not None:
-        key, body = envelope
-        return decoder.mlflow(key, body)
-    return decoder.plain(payload)
+    return PayloadDecoder(signature).decode(payload, may_hold_bools=may_hold_bools)
+
+
+class PayloadDecoder:
+    """Decodes ``/predict`` bodies for one signature (built once per served model)."""
+
+    __slots__ = ("_signature", "_uniform")
+
+    def __init__(self, signature: Signature | None) -> None:
+        self._signature = signature
+        self._uniform = None if signature is None else _uniform_spec(signature)
+
+    def decode(self, payload: Any, *, may_hold_bools: bool = True) -> dict[str, np.ndarray]:
+        """Named arrays for ``payload``, or ``InvalidInputError``."""
+        signature = self._signature
+        if signature is None:
+            if isinstance(payload, dict):
+                return {k: np.asarray(v) for k, v in payload.items()}
+            return {"input": np.asarray(payload)}
+        decoder = _Decoder(signature, self._uniform, may_hold_bools)
+        envelope = _mlflow_envelope(signature, payload)
+        if envelope is not None:
+            key, body = envelope
+            return decoder.mlflow(key, body)
+        return decoder.plain(payload)
+
+
+def _uniform_spec(signature: Signature) -> TensorSpec | None:
+    """The spec every column shares when a table is all one numeric type (and nullability)."""
+    if signature.input_kind != "columns":
+        return None
+    first = signature.inputs[0]
+    if first.dtype is DType.BYTES:
+        return None
+    same = all(s.dtype is first.dtype and s.nullable == first.nullable for s in signature.inputs)
+    return first if same else None
 
 
 def _mlflow_envelope(signature: Signature, payload: Any) -> tuple[str, Any] | None:
@@ -60,11 +87,34 @@ def _mlflow_envelope(signature: Signature, payload: Any) -> tuple[str, Any] | No
 
 
 class _Decoder:
-    __slots__ = ("_bools", "_signature")
+    __slots__ = ("_bools", "_signature", "_uniform")
 
-    def __init__(self, signature: Signature, may_hold_bools: bool) -> None:
+    def __init__(
+        self, signature: Signature, uniform: TensorSpec | None, may_hold_bools: bool
+    ) -> None:
         self._signature = signature
         self._bools = may_hold_bools
+        self._uniform = uniform
+
+    def _matrix(self, nested: list[list[Any]]) -> np.ndarray | None:
+        """All columns of one numeric type: one conversion for the table, not one per column.
+
+        None when they are not, or when a value is refused (the per-column path then names
+        the field).
+        """
+        spec = self._uniform
+        if spec is None or not nested:
+            return None
+        try:
+            matrix = json_array(
+                "", spec.dtype, nested, nullable=spec.nullable, may_hold_bools=self._bools
+            )
+        except InvalidInputError:
+            return None
+        return matrix if matrix.ndim == 2 else None
+
+    def _by_column(self, matrix: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: matrix[:, i] for i, name in enumerate(self._signature.input_names)}
 
     def plain(self, payload: Any) -> dict[str, np.ndarray]:
         signature = self._signature
@@ -132,6 +182,10 @@ class _Decoder:
             if record.keys() != expected:
                 problem = name_problems(record, names, "field")
                 raise InvalidInputError(f"record {index}: {problem}: expected fields {list(names)}")
+        if self._uniform is not None:
+            matrix = self._matrix([[r[n] for n in names] for r in records])
+            if matrix is not None:
+                return self._by_column(matrix)
         return {
             s.name: coerce_column(s, [r[s.name] for r in records], may_hold_bools=self._bools)
             for s in self._signature.inputs
@@ -142,6 +196,10 @@ class _Decoder:
         problem = name_problems(columns, names, "field")
         if problem is not None:
             raise InvalidInputError(f"columns: {problem}: expected fields {list(names)}")
+        if self._uniform is not None:
+            matrix = self._matrix([columns[n] for n in names])  # here one row per column
+            if matrix is not None:
+                return dict(zip(names, matrix, strict=True))
         out = {}
         for spec in self._signature.inputs:
             values = columns[spec.name]
@@ -163,6 +221,10 @@ class _Decoder:
                     f"row {index} has {len(row)} values but the table has {len(names)} "
                     f"columns {names}: send one value per column, in that order"
                 )
+        if columns is None:
+            matrix = self._matrix(rows)
+            if matrix is not None:
+                return self._by_column(matrix)
         by_name = dict(zip(names, zip(*rows, strict=True), strict=True))
         return {
             s.name: coerce_column(s, list(by_name[s.name]), may_hold_bools=self._bools)

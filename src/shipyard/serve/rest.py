@@ -16,7 +16,7 @@ from shipyard.serve.dataplane import DataPlane
 from shipyard.serve.http import Request, Response, Route, json_response
 from shipyard.serve.jsonarrays import body_may_hold_bools
 from shipyard.serve.openapi import docs_page, openapi_document
-from shipyard.serve.payloads import decode_payload
+from shipyard.serve.payloads import PayloadDecoder
 from shipyard.serve.runtime import LiveModel
 from shipyard.serve.v2 import parse_json
 
@@ -42,6 +42,7 @@ class RestProtocol:
     def __init__(self, dataplane: DataPlane) -> None:
         self._dp = dataplane
         self._docs: tuple[LiveModel, bytes, bytes] | None = None
+        self._decoder: tuple[LiveModel, PayloadDecoder] | None = None
 
     def routes(self) -> list[Route]:
         return [
@@ -54,9 +55,10 @@ class RestProtocol:
     async def predict(self, request: Request) -> Response:
         live = self._dp.live()
         body = await request.body()
-        tensors = decode_payload(
-            live.served.model.signature, parse_json(body), may_hold_bools=body_may_hold_bools(body)
-        )
+        cached = self._decoder
+        if cached is None or cached[0] is not live:
+            cached = self._decoder = (live, PayloadDecoder(live.served.model.signature))
+        tensors = cached[1].decode(parse_json(body), may_hold_bools=body_may_hold_bools(body))
         result = await self._dp.infer(live, tensors, request.request_id)
         return json_response(
             {

@@ -9,7 +9,7 @@ it probably meant and the one that is then missing. A columns (DataFrame) signat
 
     >>> validator = InputValidator(signature)
     >>> inputs, rows = validator.validate({"input": np.zeros((2, 30))})
-    >>> validate_outputs(signature, model.predict(inputs), rows)
+    >>> validate_outputs(signature, model.predict_named(inputs), rows)
 """
 
 from __future__ import annotations
