@@ -132,7 +132,11 @@ class RestProtocol:
     async def predict(self, request: Request) -> Response:
         live = self._dp.live()
         payload = parse_json(await request.body())
-        tensors = decode_payload(live.served.model.signature, payload)
+        try:
+            tensors = decode_payload(live.served.model.signature, payload)
+        except InvalidInputError as exc:
+            self._dp.log_rejected(live, request.request_id, exc)
+            raise
         result = await self._dp.infer(live, tensors, request.request_id)
         return json_response(
             {
