@@ -20,8 +20,8 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import shipyard
 from shipyard.config import Settings
-from shipyard.serve import RegistrySource, ServeConfig, create_app
 from shipyard.refs import ModelRef
+from shipyard.serve import RegistrySource, ServeConfig, create_app
 from tests.serve.servers import CliServer, ThreadServer, wait_until_ready
 
 FEATURES = [f"x{i}" for i in range(6)]
@@ -65,7 +65,7 @@ def send_phases(url: str, rng: np.random.Generator, label: object, prefix: str) 
         chunks = range(0, PHASE_ROWS, ROWS_PER_REQUEST)
 
         def call(
-            start: int, frame: pd.DataFrame = frame, phase: str = phase
+            start: int, frame: pd.DataFrame = frame, phase: str = phase, labels: np.ndarray = labels
         ) -> list[dict[str, object]]:
             request_id = f"{prefix}-{phase}-{start}"
             part = frame.iloc[start : start + ROWS_PER_REQUEST]
