@@ -69,13 +69,14 @@ class Analyzer:
 
     def _windows(self, dataset: ds.Dataset) -> Iterator[tuple[int, pc.Expression]]:
         base = self._since()
-        index = dataset.to_table(columns=["ts", "seq"], filter=base)
+        spec = self.options.window
+        column = "seq" if spec.kind == "count" else "ts"
+        index = dataset.to_table(columns=[column], filter=base)[column].to_numpy()
         if not len(index):
             return
-        spec = self.options.window
-        keys = spec.keys(index["ts"].to_numpy(), index["seq"].to_numpy())
-        column = "seq" if spec.kind == "count" else "ts"
-        for key in np.unique(keys):
+        found = np.unique(spec.keys(index, index))
+        del index  # only the window numbers are kept while the windows are analysed
+        for key in found:
             lo, hi = key * spec.size, (key + 1) * spec.size
             expression = (pc.field(column) >= lo) & (pc.field(column) < hi)
             yield int(key), expression if base is None else expression & base
