@@ -1,6 +1,6 @@
 """Evidently 0.7's DataDriftPreset on the benchmark's reference and current rows (peer venv).
 
-    /work/peers/evidently/bin/python bench/monitor/evidently_run.py reference.npy current.npy
+/work/peers/evidently/bin/python bench/monitor/evidently_run.py reference.npy current.npy
 """
 
 from __future__ import annotations

@@ -70,7 +70,8 @@ def generate(work: Path, rows: int) -> dict[str, float]:
                 lines.append(orjson.dumps({
                     "v": 1, "request_id": f"r{first + i}", "ts": START + (first + i) * step,
                     "model_name": "bench", "model_version": 1, "status": "ok", "latency_ms": 0.4,
-                    "inputs": {"input": block[rows_i]}, "outputs": {"predictions": predictions[rows_i]},
+                    "inputs": {"input": block[rows_i]},
+                    "outputs": {"predictions": predictions[rows_i]},
                 }, option=orjson.OPT_SERIALIZE_NUMPY))  # fmt: skip
             if first == 0:
                 lines.insert(5, b'{"v":1,"request_id":"torn","ts":17')  # a torn line: counted
@@ -83,7 +84,9 @@ def generate(work: Path, rows: int) -> dict[str, float]:
 def _reference(work: Path):  # type: ignore[no-untyped-def]
     from shipyard.models.profile import profile_reference_data, sample_rows
 
-    reference = pd.DataFrame(np.load(work / "reference.npy"), columns=[str(i) for i in range(FEATURES)])
+    reference = pd.DataFrame(
+        np.load(work / "reference.npy"), columns=[str(i) for i in range(FEATURES)]
+    )
     weights = np.load(work / "weights.npy")
     profile = profile_reference_data(reference)
     sampled = reference.to_numpy(dtype=np.float32)[sample_rows(REFERENCE_ROWS)]
@@ -155,7 +158,9 @@ def shipyard_on(work: Path, rows: int) -> dict[str, object]:
 
 def _child(*args: str, python: str = sys.executable) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run([python, __file__, *args], env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [python, __file__, *args], env=env, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise SystemExit(f"{args[0]} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -163,7 +168,9 @@ def _child(*args: str, python: str = sys.executable) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("phase", choices=["all", "generate", "ingest", "analyze", "peer-rows", "shipyard-peer"])
+    parser.add_argument(
+        "phase", choices=["all", "generate", "ingest", "analyze", "peer-rows", "shipyard-peer"]
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/shipyard-bench-monitor"))
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--peer-rows", type=int, default=100_000)
@@ -182,7 +189,14 @@ def main() -> None:
     else:
         results: dict[str, object] = {"rows": args.rows, "features": FEATURES}
         for phase in ("generate", "ingest", "analyze", "peer-rows", "shipyard-peer"):
-            extra = ["--rows", str(args.rows), "--peer-rows", str(args.peer_rows), "--work", str(work)]
+            extra = [
+                "--rows",
+                str(args.rows),
+                "--peer-rows",
+                str(args.peer_rows),
+                "--work",
+                str(work),
+            ]
             results[phase] = _child(phase, *extra)
             print(phase, json.dumps(results[phase])[:300], file=sys.stderr)
         peer_rows = results["peer-rows"]["path"]  # type: ignore[index]
