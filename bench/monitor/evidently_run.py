@@ -20,6 +20,8 @@ def main() -> None:
     reference = np.load(sys.argv[1])
     current = np.load(sys.argv[2])
     names = [str(i) for i in range(reference.shape[1])]
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     definition = DataDefinition(numerical_columns=names)
     ref = Dataset.from_pandas(pd.DataFrame(reference, columns=names), data_definition=definition)
@@ -27,6 +29,8 @@ def main() -> None:
     snapshot = Report([DataDriftPreset()]).run(cur, ref)
     result = snapshot.dict()
     seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_seconds = usage.ru_utime + usage.ru_stime - cpu
     scores: dict[str, float] = {}
     methods: dict[str, str] = {}
     thresholds: dict[str, float] = {}
@@ -44,6 +48,7 @@ def main() -> None:
     }
     print(json.dumps({
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rows": len(current),
         "scores": scores,

@@ -45,6 +45,12 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process (user + system): less sensitive to a busy machine than wall."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _names() -> list[str]:
     return [f"f{i}" for i in range(FEATURES)]
 
@@ -96,9 +102,11 @@ def _reference(work: Path):  # type: ignore[no-untyped-def]
 def ingest(work: Path, store: str) -> dict[str, float]:
     from shipyard.monitor.compact import LogStore
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     stats = LogStore(work / store).compact(str(work / "predictions.jsonl"))
-    return {"seconds": time.perf_counter() - started, "rss_mib": _rss_mib(), **stats.to_dict()}
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "cpu_seconds": _cpu_seconds() - cpu, "rss_mib": _rss_mib(),
+            **stats.to_dict()}  # fmt: skip
 
 
 def analyze(work: Path, store: str, window: str, method: str) -> dict[str, object]:
@@ -108,7 +116,7 @@ def analyze(work: Path, store: str, window: str, method: str) -> dict[str, objec
     from shipyard.monitor.windows import WindowSpec
 
     profile = _reference(work)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     dataset = LogStore(work / store).dataset()
     reference = build_reference(profile, dataset.schema.names)
     analyzer = Analyzer(reference, AnalysisOptions(WindowSpec.parse(window), method))  # type: ignore[arg-type]
@@ -117,6 +125,7 @@ def analyze(work: Path, store: str, window: str, method: str) -> dict[str, objec
     first = windows[0]
     return {
         "seconds": seconds,
+        "cpu_seconds": _cpu_seconds() - cpu,
         "rss_mib": _rss_mib(),
         "windows": len(windows),
         "rows": sum(w.rows for w in windows),
