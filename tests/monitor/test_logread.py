@@ -91,3 +91,40 @@ def test_stdout_captures_with_prefixes_and_foreign_lines_are_counted_not_fatal()
 def test_missing_log_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="--logs"):
         list_log_files(str(tmp_path / "nowhere.jsonl"))
+
+
+def test_an_s3_prefix_is_read_through_fsspec(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto's S3 server on loopback; the endpoint comes from fsspec's config (FSSPEC_S3_*)."""
+    import boto3
+    import fsspec
+    from moto.server import ThreadedMotoServer
+
+    from tests.serve.servers import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        for key, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y",
+                           "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
+            monkeypatch.setenv(key, value)
+        monkeypatch.setitem(fsspec.config.conf, "s3", {"endpoint_url": endpoint})
+        client = boto3.client("s3", endpoint_url=endpoint)
+        client.create_bucket(Bucket="logs")
+        for name, ids in (
+            ("p.20260101T000000.000000Z-1.jsonl", range(2)),
+            ("p.jsonl", range(2, 5)),
+        ):
+            body = b"".join(
+                orjson.dumps(_record(i).to_dict(), option=orjson.OPT_SERIALIZE_NUMPY) + b"\n"
+                for i in ids
+            )
+            client.put_object(Bucket="logs", Key=f"serve/{name}", Body=body)
+        fsspec.filesystem("s3").invalidate_cache()
+        table = _rows("s3://logs/serve/", ReadStats())
+        assert table["request_id"].to_pylist() == [f"r{i}" for i in range(5)]
+    finally:
+        server.stop()
