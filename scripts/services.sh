@@ -16,6 +16,7 @@ command -v dockerd >/dev/null || _need_apt+=(docker.io)
 command -v debootstrap >/dev/null || _need_apt+=(debootstrap)
 command -v docker-registry >/dev/null || _need_apt+=(docker-registry)
 command -v wrk >/dev/null || _need_apt+=(wrk)
+command -v chromium >/dev/null || _need_apt+=(chromium)  # monitor: the report renders in it
 if [ ${#_need_apt[@]} -gt 0 ]; then
   _log "installing ${_need_apt[*]}"
   apt-get update -qq

@@ -231,7 +231,7 @@ def run(
     with _open(ref) as monitor:
 
         def tell(result: Any, events: list[Any]) -> None:
-            latest = max(result.windows, key=lambda w: w.key) if result.windows else None
+            latest = result.latest
             drift = "no rows yet"
             if latest is not None:
                 drift = f"{latest.rows} rows, {len(latest.drifting)} drifting features"

@@ -57,9 +57,9 @@ class AlertState:
         self.active: dict[str, str] = {}
 
     def evaluate(self, report: DriftReport, policy: AlertPolicy) -> list[AlertEvent]:
-        if not report.windows:
+        latest = report.latest
+        if latest is None:
             return []
-        latest = max(report.windows, key=lambda w: w.key)
         now = _conditions(latest, policy)
         events = [
             AlertEvent(name, "firing", report.model, report.version, detail)

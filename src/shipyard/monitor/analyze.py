@@ -58,7 +58,7 @@ class Analyzer:
     def __init__(self, reference: Reference, options: AnalysisOptions) -> None:
         self.reference = reference
         self.options = options
-        self._calibrations: dict[tuple[str, int], Calibration] = {}
+        self._calibrations: dict[int, Calibration] = {}
 
     def run(
         self, dataset: ds.Dataset | None, feedback: pa.Table | None = None
@@ -69,13 +69,14 @@ class Analyzer:
 
     def _windows(self, dataset: ds.Dataset) -> Iterator[tuple[int, pc.Expression]]:
         base = self._since()
-        index = dataset.to_table(columns=["ts", "seq"], filter=base)
+        spec = self.options.window
+        column = "seq" if spec.kind == "count" else "ts"
+        index = dataset.to_table(columns=[column], filter=base)[column].to_numpy()
         if not len(index):
             return
-        spec = self.options.window
-        keys = spec.keys(index["ts"].to_numpy(), index["seq"].to_numpy())
-        column = "seq" if spec.kind == "count" else "ts"
-        for key in np.unique(keys):
+        found = np.unique(spec.keys(index, index))
+        del index  # only the window numbers are kept while the windows are analysed
+        for key in found:
             lo, hi = key * spec.size, (key + 1) * spec.size
             expression = (pc.field(column) >= lo) & (pc.field(column) < hi)
             yield int(key), expression if base is None else expression & base
@@ -105,7 +106,7 @@ class Analyzer:
         share = sum(d.drifted for d in tested) / len(tested) if tested else 0.0
         dataset_drift = bool(tested) and (
             any(d.drifted for d in tested) if self.options.method == "calibrated" else share >= 0.5
-        )
+        )  # calibrated: any drifting feature, at a false-alarm level of alpha per window
         return WindowResult(
             key=key,
             start=start,
@@ -131,7 +132,7 @@ class Analyzer:
         refs = [r for r in refs if r.log_column in names]
         if not refs or not rows:
             return [], []
-        calibration = self._calibration(refs, rows) if self.options.method == "calibrated" else None
+        calibration = self._calibration(rows) if self.options.method == "calibrated" else None
         per_read = max(1, _VALUES_PER_READ // rows)
         drifts: list[ColumnDrift | None] = []
         quality: list[ColumnQuality] = []
@@ -153,15 +154,16 @@ class Analyzer:
                 del table
         return drifts, quality
 
-    def _calibration(self, refs: Sequence[ReferenceColumn], rows: int) -> Calibration:
-        """Calibrated at the window size rounded down to a half octave (a little stricter)."""
+    def _calibration(self, rows: int) -> Calibration:
+        """One family for features and predictions (a window alarms at most ``alpha`` of the
+        time), calibrated at the window size rounded down to a half octave."""
         bucket = int(2 ** (math.floor(2 * math.log2(max(rows, 2))) / 2))
-        family = "predictions" if refs[0].log_column.startswith("out.") else "features"
-        cached = self._calibrations.get((family, bucket))
+        cached = self._calibrations.get(bucket)
         if cached is None:
+            refs = [*self.reference.features, *self.reference.predictions]
             samples = {r.log_column: r.sample for r in refs}
             cached = calibrate(samples, self.options.alpha, window_rows=bucket)
-            self._calibrations[(family, bucket)] = cached
+            self._calibrations[bucket] = cached
         return cached
 
     def _performance(

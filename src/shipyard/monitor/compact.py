@@ -80,7 +80,7 @@ class LogStore:
         table = table.append_column("seq", pa.array(np.arange(seq, seq + len(table))))
         path = self.segments / f"seg-{seq:012d}.parquet"
         partial = path.with_suffix(".parquet.partial")
-        pq.write_table(table, partial, row_group_size=_ROW_GROUP, compression="zstd")
+        pq.write_table(table, partial, row_group_size=_ROW_GROUP, compression="lz4")
         os.replace(partial, path)  # a segment appears whole or not at all
         return seq + len(table)
 

@@ -60,9 +60,9 @@ class MonitorGauges:
             report.read.get("bad_lines", 0) + report.read.get("foreign_lines", 0)
         )
         self.last.labels(*labels).set(time.time())
-        if not report.windows:
+        latest = report.latest
+        if latest is None:
             return
-        latest = max(report.windows, key=lambda w: w.key)
         for drift in latest.features:
             self.score.labels(*labels, drift.column).set(drift.score)
             self.feature.labels(*labels, drift.column).set(int(drift.drifted))

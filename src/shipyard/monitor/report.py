@@ -35,7 +35,7 @@ def render_report(report: DriftReport, reference: Reference, dataset: ds.Dataset
         loader=jinja2.PackageLoader("shipyard.monitor", "templates"), autoescape=True
     )
     windows = sorted(report.windows, key=lambda w: w.key)
-    latest = windows[-1] if windows else None
+    latest = report.latest
     starts = [w.start for w in windows]
     scores: dict[str, list[float | None]] = {}
     for w in windows:
@@ -44,7 +44,7 @@ def render_report(report: DriftReport, reference: Reference, dataset: ds.Dataset
     for i, w in enumerate(windows):
         for drift in w.features:
             scores[drift.column][i] = round(drift.score, 4)
-    shown = _most_drifting(windows, _FEATURES_SHOWN)
+    shown = _most_drifting(latest, _FEATURES_SHOWN)
     metrics: dict[str, list[float | None]] = {}
     for i, w in enumerate(windows):
         for name, value in (w.performance.metrics if w.performance else {}).items():
@@ -66,10 +66,9 @@ def render_report(report: DriftReport, reference: Reference, dataset: ds.Dataset
     )  # fmt: skip
 
 
-def _most_drifting(windows: list[WindowResult], count: int) -> set[str]:
-    if not windows:
+def _most_drifting(latest: WindowResult | None, count: int) -> set[str]:
+    if latest is None:
         return set()
-    latest = windows[-1]
     ranked = sorted(latest.features, key=lambda d: (not d.drifted, d.column))
     return {d.column for d in ranked[:count]}
 

@@ -97,6 +97,12 @@ class DriftReport:
     notes: tuple[str, ...]
     read: dict[str, int]
 
+    @property
+    def latest(self) -> WindowResult | None:
+        """The newest window that holds predictions (rejections alone do not make one)."""
+        served = [w for w in self.windows if w.rows]
+        return max(served, key=lambda w: w.key) if served else None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,

@@ -48,7 +48,7 @@ class WindowSpec:
         return f"{int(self.size)}rows" if self.kind == "count" else f"{int(self.size)}s"
 
     def keys(self, ts: np.ndarray, seq: np.ndarray) -> np.ndarray:
-        """The window number of every row."""
+        """The window number of every row (``ts``: seconds; ``seq``: the row's number)."""
         if self.kind == "count":
             return (seq // int(self.size)).astype(np.int64)
         return np.floor(ts / self.size).astype(np.int64)

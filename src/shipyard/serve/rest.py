@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from shipyard.errors import InvalidInputError
 from shipyard.serve.dataplane import DataPlane
 from shipyard.serve.http import Request, Response, Route, json_response
 from shipyard.serve.jsonarrays import body_may_hold_bools
@@ -58,7 +59,11 @@ class RestProtocol:
         cached = self._decoder
         if cached is None or cached[0] is not live:
             cached = self._decoder = (live, PayloadDecoder(live.served.model.signature))
-        tensors = cached[1].decode(parse_json(body), may_hold_bools=body_may_hold_bools(body))
+        try:
+            tensors = cached[1].decode(parse_json(body), may_hold_bools=body_may_hold_bools(body))
+        except InvalidInputError as exc:
+            self._dp.log_rejected(live, request.request_id, exc)
+            raise
         result = await self._dp.infer(live, tensors, request.request_id)
         return json_response(
             {
