@@ -265,3 +265,32 @@ def test_shipyard_api_lists_runs_with_filter_and_order(
     assert [point["value"] for point in history["history"]] == [0.8]
     bad = httpx.get(f"{tracking_server.url}/api/shipyard/v1/runs", params={"filter": "x"})
     assert bad.status_code == 400 and "error" in bad.json()
+
+
+@pytest.mark.slow
+def test_processes_logging_at_once_lose_nothing(
+    mlflow_client: Any, tracking_server: RunningServer
+) -> None:
+    import subprocess
+
+    _experiment("concurrent")
+    with mlflow.start_run() as run:
+        worker = Path(__file__).with_name("mlflow_worker.py")
+        processes = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    str(worker),
+                    tracking_server.url,
+                    run.info.run_id,
+                    str(n),
+                    "3",
+                    "200",
+                ]
+            )
+            for n in range(4)
+        ]
+        assert [p.wait(timeout=300) for p in processes] == [0] * 4
+    for n in range(4):
+        history = mlflow_client.get_metric_history(run.info.run_id, f"w{n}")
+        assert sorted(m.step for m in history) == list(range(600))
