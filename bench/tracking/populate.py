@@ -22,8 +22,11 @@ def _runs(count: int, seed: int = 7) -> Iterator[tuple[str, int, float, str]]:
     rng = random.Random(seed)
     start = 1_700_000_000_000
     for index in range(count):
-        yield uuid.UUID(int=rng.getrandbits(128)).hex, start + index * 1000, rng.random(), str(
-            rng.randint(2, 9)
+        yield (
+            uuid.UUID(int=rng.getrandbits(128)).hex,
+            start + index * 1000,
+            rng.random(),
+            str(rng.randint(2, 9)),
         )
 
 

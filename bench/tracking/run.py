@@ -44,10 +44,12 @@ def bench_log_batch(server: Server, values: int, raw_batches: int) -> dict[str, 
     now = int(time.time() * 1000)
     started = time.perf_counter()
     for first in range(0, values, 1000):
-        client.log_batch(run_id, metrics=[Metric("loss", s / values, now, s) for s in range(first, first + 1000)])
+        client.log_batch(
+            run_id, metrics=[Metric("loss", s / values, now, s) for s in range(first, first + 1000)]
+        )
     elapsed = time.perf_counter() - started
     round_trips, app_times = [], []
-    with httpx.Client(base_url=server.url) as http:
+    with httpx.Client(base_url=server.url, timeout=120) as http:
         for batch in range(raw_batches):
             first = values + batch * 1000
             body = json.dumps(
@@ -60,7 +62,7 @@ def bench_log_batch(server: Server, values: int, raw_batches: int) -> dict[str, 
                 }
             ).encode()
             began = time.perf_counter()
-            response = http.post(
+            response = http.post(  # a generous timeout: MLflow can take seconds per batch
                 "/api/2.0/mlflow/runs/log-batch",
                 content=body,
                 headers={"content-type": "application/json"},
@@ -89,7 +91,15 @@ def bench_writers(server: Server, writers: int, batches: int, size: int) -> dict
     started = time.perf_counter()
     processes = [
         subprocess.Popen(
-            [sys.executable, str(HERE / "writer.py"), server.url, run_id, f"w{n}", str(batches), str(size)]
+            [
+                sys.executable,
+                str(HERE / "writer.py"),
+                server.url,
+                run_id,
+                f"w{n}",
+                str(batches),
+                str(size),
+            ]
         )
         for n in range(writers)
     ]
@@ -121,7 +131,9 @@ def bench_search(server: Server, runs: int, repeat: int) -> tuple[dict[str, Any]
         times = []
         for _ in range(repeat):
             began = time.perf_counter()
-            found = client.search_runs([experiment], order_by=["metrics.auc DESC"], max_results=page)
+            found = client.search_runs(
+                [experiment], order_by=["metrics.auc DESC"], max_results=page
+            )
             times.append(time.perf_counter() - began)
         assert len(found) == page
         if page == 100:
@@ -175,14 +187,21 @@ def main() -> None:
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     s, m = results["shipyard"], results["mlflow"]
     print(f"\nsame first page of search results: {same}")
-    print(f"log-batch values/s: shipyard {s['log_batch']['values_per_s']:.0f}, "
-          f"mlflow {m['log_batch']['values_per_s']:.0f}, "
-          f"ratio {s['log_batch']['values_per_s'] / m['log_batch']['values_per_s']:.1f}x")
-    print(f"server ms per batch (round trip p50): shipyard {s['log_batch']['server_round_trip_ms_p50']:.1f}"
-          f" (in app {s['log_batch']['server_app_ms_p50']:.1f}), mlflow {m['log_batch']['server_round_trip_ms_p50']:.1f}")
+    print(
+        f"log-batch values/s: shipyard {s['log_batch']['values_per_s']:.0f}, "
+        f"mlflow {m['log_batch']['values_per_s']:.0f}, "
+        f"ratio {s['log_batch']['values_per_s'] / m['log_batch']['values_per_s']:.1f}x"
+    )
+    sb, mb = s["log_batch"], m["log_batch"]
+    print(
+        f"server ms per batch (round trip p50): shipyard {sb['server_round_trip_ms_p50']:.1f}"
+        f" (in app {sb['server_app_ms_p50']:.1f}), mlflow {mb['server_round_trip_ms_p50']:.1f}"
+    )
     print(f"writers lost: shipyard {s['writers']['lost']}, mlflow {m['writers']['lost']}")
-    print(f"search page 100 p50 s: shipyard {s['search']['page100_p50_s']:.3f}, "
-          f"mlflow {m['search']['page100_p50_s']:.3f}")
+    print(
+        f"search page 100 p50 s: shipyard {s['search']['page100_p50_s']:.3f}, "
+        f"mlflow {m['search']['page100_p50_s']:.3f}"
+    )
 
 
 if __name__ == "__main__":

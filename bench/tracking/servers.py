@@ -86,11 +86,19 @@ def start_mlflow(workdir: Path) -> Server:
     log = workdir / "mlflow.log"
     process = subprocess.Popen(
         [
-            str(MLFLOW), "server",
-            "--backend-store-uri", f"sqlite:///{db}",
-            "--artifacts-destination", str(workdir / "mlflow-artifacts"),
-            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        ],  # fmt: skip
+            str(MLFLOW),
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{db}",
+            "--artifacts-destination",
+            str(workdir / "mlflow-artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         env={k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
