@@ -294,3 +294,32 @@ def test_processes_logging_at_once_lose_nothing(
     for n in range(4):
         history = mlflow_client.get_metric_history(run.info.run_id, f"w{n}")
         assert sorted(m.step for m in history) == list(range(600))
+
+
+def test_unknown_endpoint_and_artifact_delete(
+    mlflow_client: Any, tracking_server: RunningServer, tmp_path: Path
+) -> None:
+    missing = httpx.post(f"{tracking_server.url}/api/2.0/mlflow/runs/no-such-call", json={})
+    assert missing.status_code == 404 and missing.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+    (tmp_path / "a.txt").write_text("a")
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(tmp_path / "a.txt"))
+    root = run.info.artifact_uri.removeprefix("mlflow-artifacts:/")
+    artifacts = f"{tracking_server.url}/api/2.0/mlflow-artifacts/artifacts"
+    assert httpx.delete(f"{artifacts}/{root}/a.txt").status_code == 200
+    assert mlflow_client.list_artifacts(run.info.run_id) == []
+    gone = httpx.get(f"{artifacts}/{root}/a.txt")
+    assert gone.status_code == 404 and gone.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    escape = httpx.put(f"{artifacts}/{root}/..%2F..%2Fescape.txt", content=b"x")
+    assert escape.status_code in (400, 404)
+
+
+def test_log_batch_of_1000_values_reports_its_server_time(
+    mlflow_client: Any, tracking_server: RunningServer
+) -> None:
+    with mlflow.start_run() as run:
+        metrics = [{"key": "loss", "value": i / 3, "timestamp": 1, "step": i} for i in range(1000)]
+        response = _batch(tracking_server.url, run.info.run_id, metrics=metrics)
+    assert response.status_code == 200
+    assert response.headers["server-timing"].startswith("app;dur=")
+    assert len(mlflow_client.get_metric_history(run.info.run_id, "loss")) == 1000
