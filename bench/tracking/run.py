@@ -48,7 +48,7 @@ def bench_log_batch(server: Server, values: int, raw_batches: int) -> dict[str, 
             run_id, metrics=[Metric("loss", s / values, now, s) for s in range(first, first + 1000)]
         )
     elapsed = time.perf_counter() - started
-    round_trips, app_times = [], []
+    round_trips, app_times, cpu_times = [], [], []
     with httpx.Client(base_url=server.url, timeout=120) as http:
         for batch in range(raw_batches):
             first = values + batch * 1000
@@ -72,6 +72,8 @@ def bench_log_batch(server: Server, values: int, raw_batches: int) -> dict[str, 
             timing = response.headers.get("server-timing", "")
             if "dur=" in timing:
                 app_times.append(float(timing.split("dur=")[1]))
+            if "x-shipyard-handler-cpu-ms" in response.headers:
+                cpu_times.append(float(response.headers["x-shipyard-handler-cpu-ms"]))
     stored = len(client.get_metric_history(run_id, "loss"))
     assert stored == values, f"{server.name} stored {stored} of {values} values"
     return {
@@ -81,6 +83,7 @@ def bench_log_batch(server: Server, values: int, raw_batches: int) -> dict[str, 
         "client_ms_per_batch": elapsed * 1000 / (values / 1000),
         "server_round_trip_ms_p50": statistics.median(round_trips),
         "server_app_ms_p50": statistics.median(app_times) if app_times else None,
+        "server_cpu_ms_p50": statistics.median(cpu_times) if cpu_times else None,
     }
 
 
@@ -197,6 +200,7 @@ def main() -> None:
         f"server ms per batch (round trip p50): shipyard {sb['server_round_trip_ms_p50']:.1f}"
         f" (in app {sb['server_app_ms_p50']:.1f}), mlflow {mb['server_round_trip_ms_p50']:.1f}"
     )
+    print(f"shipyard store CPU ms per batch p50: {sb['server_cpu_ms_p50']:.1f}")
     print(f"writers lost: shipyard {s['writers']['lost']}, mlflow {m['writers']['lost']}")
     print(
         f"search page 100 p50 s: shipyard {s['search']['page100_p50_s']:.3f}, "

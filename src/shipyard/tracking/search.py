@@ -118,13 +118,17 @@ def _filtered(
         if clause.kind == "attribute":
             where.append(_compare(_RUN_COLUMNS[clause.key], clause.op, clause.value, dialect))
             continue
-        table = _TABLES[clause.kind]
-        alias = table.alias(f"f{number}")
-        on = sa.and_(alias.c.run_id == runs.c.run_id, alias.c.key == clause.key)
-        from_ = from_.join(alias, on)
-        where.append(_compare(alias.c.value, clause.op, clause.value, dialect))
+        # A correlated EXISTS (a primary-key probe per candidate run) rather than a join: the
+        # planner cannot start from a big params or tags scan, whatever its statistics say.
+        alias = _TABLES[clause.kind].alias(f"f{number}")
+        conditions = [
+            alias.c.run_id == runs.c.run_id,
+            alias.c.key == clause.key,
+            _compare(alias.c.value, clause.op, clause.value, dialect),
+        ]
         if clause.kind == "metric":
-            where.append(alias.c.is_nan.is_(False))
+            conditions.append(alias.c.is_nan.is_(False))
+        where.append(sa.exists().where(*conditions))
     return from_, where
 
 
@@ -186,10 +190,15 @@ def metric_order_queries(
     dialect: str,
 ) -> MetricOrderQueries:
     runs = t.runs
-    from_, where = _filtered(experiment_ids, clauses, stages, dialect)
+    # Conditions on the ordered metric itself go on the one join the order walks, so the
+    # (key, value) index serves both the range and the order (no second join, no sort).
+    same = [c for c in clauses if c.kind == "metric" and c.key == term.key]
+    others = [c for c in clauses if not (c.kind == "metric" and c.key == term.key)]
+    from_, where = _filtered(experiment_ids, others, stages, dialect)
     metric = t.latest_metrics.alias("o0")
     on = sa.and_(metric.c.run_id == runs.c.run_id, metric.c.key == term.key)
     value = metric.c.value.asc() if term.ascending else metric.c.value.desc()
+    where += [_compare(metric.c.value, c.op, c.value, dialect) for c in same]
     valued_where = [*where, metric.c.is_nan.is_(False)]
     valued_from = from_.join(metric, on)
     rest_where = [*where, sa.or_(metric.c.run_id.is_(None), metric.c.is_nan.is_(True))]

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -59,9 +60,17 @@ class TrackingStore(TrackingQueries):
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str) -> TrackingStore:
-        """Connect to ``url`` and bring its schema up to date."""
+    def open(cls, url: str, *, fast_commits: bool = False) -> TrackingStore:
+        """Connect to ``url`` and bring its schema up to date.
+
+        ``fast_commits`` (what ``Tracker`` uses) sets SQLite's ``synchronous = NORMAL`` on this
+        store's own connections: in WAL mode a commit then waits for no fsync; the database stays
+        consistent through any crash, and a power cut can lose only the last commits. The
+        registry's connections keep full sync. No effect on PostgreSQL.
+        """
         engine = create_metadata_engine(url)
+        if fast_commits and engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _normal_sync)
         try:
             upgrade_to_head(engine)
         except BaseException:
@@ -445,6 +454,12 @@ class TrackingStore(TrackingQueries):
                 f"run {run_id!r} does not exist: list runs with `shipyard runs list`"
             )
         return found[0]
+
+
+def _normal_sync(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
 
 
 _METRIC_COLUMNS = ("run_id", "key", "value", "is_nan", "timestamp", "step")
