@@ -3,7 +3,8 @@
     python bench/tracking/run.py                      # the published figures (~10 min)
     python bench/tracking/run.py --runs 10000 --values 20000     # a quick look
 
-Both servers use SQLite on the same machine and are driven by the same ``mlflow`` client:
+Both servers run at once on the same machine, use SQLite and are driven by the same ``mlflow``
+client; each phase runs for one server, then the other:
 
 1. log-batch: ``--values`` metric values in batches of 1000 through ``MlflowClient.log_batch``
    (client-side throughput), then the server's own time per 1000-value batch: the same JSON body,
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -168,24 +170,40 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
     args = parser.parse_args()
     results: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}}
+    results["load_average_at_start"] = os.getloadavg()
+    first_ids: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-tracking-") as tmp:
-        for start in (start_shipyard, start_mlflow):
-            workdir = Path(tmp) / start.__name__
-            workdir.mkdir()
-            server = start(workdir)
-            try:
-                print(f"== {server.name} at {server.url}", flush=True)
-                batch = bench_log_batch(server, args.values, args.raw_batches)
-                print("log-batch", batch, flush=True)
-                writers = bench_writers(server, args.writers, args.writer_batches, args.writer_size)
-                print("writers", writers, flush=True)
-                search, first_ids = bench_search(server, args.runs, args.repeat)
-                print("search", search, flush=True)
-                results[server.name] = {"log_batch": batch, "writers": writers, "search": search}
-                results[server.name]["first_ids"] = first_ids
-            finally:
+        servers: list[Server] = []
+        try:
+            for start in (start_shipyard, start_mlflow):
+                workdir = Path(tmp) / start.__name__
+                workdir.mkdir()
+                servers.append(start(workdir))
+                results[servers[-1].name] = {}
+            # Phase by phase, the two servers back to back: on a shared machine a noisy
+            # neighbour then hits both alike.
+            for server in servers:
+                print(f"== {server.name} log-batch", flush=True)
+                results[server.name]["log_batch"] = bench_log_batch(
+                    server, args.values, args.raw_batches
+                )
+                print(results[server.name]["log_batch"], flush=True)
+            for server in servers:
+                print(f"== {server.name} writers", flush=True)
+                results[server.name]["writers"] = bench_writers(
+                    server, args.writers, args.writer_batches, args.writer_size
+                )
+                print(results[server.name]["writers"], flush=True)
+            for server in servers:
+                print(f"== {server.name} search", flush=True)
+                search, first_ids[server.name] = bench_search(server, args.runs, args.repeat)
+                results[server.name]["search"] = search
+                print(search, flush=True)
+        finally:
+            for server in servers:
                 server.stop()
-    same = results["shipyard"].pop("first_ids") == results["mlflow"].pop("first_ids")
+    same = first_ids["shipyard"] == first_ids["mlflow"]
+    results["load_average_at_end"] = os.getloadavg()
     results["same_first_page"] = same
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     s, m = results["shipyard"], results["mlflow"]
