@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 __all__ = [
     "Experiment",
@@ -81,9 +82,11 @@ class Experiment:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Metric:
-    """One logged value of a metric; NaN is kept as NaN, infinities as +-DBL_MAX (as MLflow)."""
+class Metric(NamedTuple):
+    """One logged value of a metric; NaN is kept as NaN, infinities as +-DBL_MAX (as MLflow).
+
+    A named tuple rather than a frozen dataclass: a 1000-value batch builds 1000 of them, and a
+    tuple is built about five times faster."""
 
     key: str
     value: float

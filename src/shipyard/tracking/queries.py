@@ -24,7 +24,13 @@ from shipyard.tracking.rows import (
     metric_from_row,
     require_run_row,
 )
-from shipyard.tracking.search import decode_page_token, encode_page_token, run_id_query
+from shipyard.tracking.search import (
+    MetricOrderQueries,
+    decode_page_token,
+    encode_page_token,
+    metric_order_queries,
+    run_id_query,
+)
 
 __all__ = ["ArtifactFile", "LinkedModel", "TrackingQueries"]
 
@@ -105,16 +111,21 @@ class TrackingQueries:
         offset = decode_page_token(page_token)
 
         def work(conn: Connection) -> tuple[list[Run], str | None]:
-            query = run_id_query(
-                ids,
-                clauses,
-                ordering,
-                view_type.stages,
-                limit=max_results + 1,
-                offset=offset,
-                dialect=conn.dialect.name,
-            )
-            run_ids = list(conn.execute(query).scalars())
+            dialect = conn.dialect.name
+            if len(ordering) == 1 and ordering[0].kind == "metric":
+                plan = metric_order_queries(ids, clauses, ordering[0], view_type.stages, dialect)
+                run_ids = _metric_ordered_ids(conn, plan, max_results + 1, offset)
+            else:
+                query = run_id_query(
+                    ids,
+                    clauses,
+                    ordering,
+                    view_type.stages,
+                    limit=max_results + 1,
+                    offset=offset,
+                    dialect=dialect,
+                )
+                run_ids = list(conn.execute(query).scalars())
             token = None
             if len(run_ids) > max_results:
                 run_ids = run_ids[:max_results]
@@ -187,3 +198,16 @@ class TrackingQueries:
             return ArtifactFile(row.path, row.sha256, row.size)
 
         return run_read(self.engine, work)
+
+
+def _metric_ordered_ids(
+    conn: Connection, plan: MetricOrderQueries, limit: int, offset: int
+) -> list[str]:
+    """One page in metric order: runs with a value first, then NaN, then none."""
+    ids = list(conn.execute(plan.valued.limit(limit).offset(offset)).scalars())
+    if len(ids) == limit:
+        return ids
+    valued = offset + len(ids) if ids or offset == 0 else conn.execute(plan.valued_count).scalar()
+    rest_offset = max(0, offset - int(valued or 0))
+    ids += conn.execute(plan.rest.limit(limit - len(ids)).offset(rest_offset)).scalars()
+    return ids

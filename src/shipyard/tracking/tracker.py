@@ -31,7 +31,7 @@ class Tracker:
     @classmethod
     def from_settings(cls, settings: Settings) -> Tracker:
         blobs = open_artifact_store(settings.registry)
-        store = TrackingStore.open(settings.registry.db_url)
+        store = TrackingStore.open(settings.registry.db_url, fast_commits=True)
         return cls(store, RunArtifacts(store, blobs), settings)
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ as NaN and +-inf as +-DBL_MAX, as MLflow's SQL store does.
 
 from __future__ import annotations
 
+import functools
 import math
 import posixpath
 import re
@@ -50,6 +51,22 @@ _DOUBLE_MAX = sys.float_info.max
 
 def validate_key(key: object, kind: str) -> str:
     """``key`` if it is a valid metric, param or tag key; else ``InvalidNameError``."""
+    if isinstance(key, str) and _is_valid_key(key):
+        return key
+    return _check_key(key, kind)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_valid_key(key: str) -> bool:
+    """Keys repeat in every batch: the verdict on a valid one is cached."""
+    try:
+        _check_key(key, "metric")
+    except InvalidNameError:
+        return False
+    return True
+
+
+def _check_key(key: object, kind: str) -> str:
     if not isinstance(key, str) or not key:
         raise InvalidNameError(f"{kind} key {key!r} is missing or empty: give a non-empty string")
     if len(key) > MAX_ENTITY_KEY_LENGTH:
@@ -119,6 +136,8 @@ def validate_tag_value(key: str, value: object) -> str:
 def validate_metric(key: object, value: object, timestamp: object, step: object) -> Metric:
     """A ``Metric`` from loosely typed input (JSON or Python); numbers only, NaN/inf allowed."""
     name = validate_key(key, "metric")
+    if type(value) is float and type(timestamp) is int and type(step) is int:
+        return Metric(name, value, timestamp, step)  # the common case, checked at once
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInputError(
             f"metric {name!r} has value {value!r}: metric values must be numbers"
@@ -133,6 +152,8 @@ def validate_metric(key: object, value: object, timestamp: object, step: object)
 
 def stored_value(value: float) -> tuple[float, bool]:
     """``(value, is_nan)`` as stored: NaN -> (0.0, True), +-inf -> +-DBL_MAX (MLflow's rule)."""
+    if math.isfinite(value):
+        return value, False
     if math.isnan(value):
         return 0.0, True
     if math.isinf(value):

@@ -12,7 +12,7 @@ from typing import Any
 
 from shipyard.errors import InvalidInputError
 from shipyard.tracking.entities import Experiment, Metric, Run, RunInfo
-from shipyard.tracking.validation import validate_metric
+from shipyard.tracking.validation import validate_key, validate_metric
 
 __all__ = [
     "experiment_json",
@@ -112,6 +112,10 @@ def _double(value: Any, key: Any) -> Any:
 
 
 def metric_from_json(item: Any) -> Metric:
+    if type(item) is dict:  # the common case first: a float value, int timestamp and step
+        value, timestamp, step = item.get("value"), item.get("timestamp"), item.get("step", 0)
+        if type(value) is float and type(timestamp) is int and type(step) is int:
+            return Metric(validate_key(item.get("key"), "metric"), value, timestamp, step)
     if not isinstance(item, dict):
         raise InvalidInputError(f"a metric must be an object with key and value, got {item!r}")
     return validate_metric(
