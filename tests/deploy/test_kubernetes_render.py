@@ -22,7 +22,7 @@ def _spec(**changes: object) -> DeploymentSpec:
         model_version=2,
         load_seconds=4.0,
         peak_rss_bytes=300 * 2**20,
-        api_key_secret="cancer-api-keys",
+        api_key_secret="cancer-api-keys",  # noqa: S106 - a Secret name
         autoscale=parse_autoscale("2:10@60"),
         namespace="models",
     )
