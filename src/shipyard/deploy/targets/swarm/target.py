@@ -117,7 +117,8 @@ class SwarmTarget:
         self._stack_deploy(spec, revision)
         service = f"{spec.name}_{MODEL_SERVICE}"
         template_changed = previous is not None and _template(previous[0]) != _template(spec)
-        budget = start_budget_seconds(spec.load_seconds) + 60 + 30 * max(spec.replicas, 1)
+        per_task = start_budget_seconds(spec.load_seconds) + 30
+        budget = 120 + per_task * max(spec.replicas, 1)
         if template_changed:
             progress("rolling update (start-first, one replica at a time)")
             state, message = self._wait_update(service, started, budget)
