@@ -175,3 +175,66 @@ def test_rm_leaves_nothing_behind(
     label = {"label": f"{DEPLOYMENT_LABEL}={name}"}
     assert engine.client.containers.list(all=True, filters=label) == []
     assert engine.client.networks.list(filters=label) == []
+
+
+def test_canary_takes_its_share_and_is_promoted_without_failed_requests(
+    deployed: Deployed, second_image: BuiltImage
+) -> None:
+    revision, status = deployed.deployments.canary(
+        deployed.name,
+        deployed.target,
+        weight=30,
+        progress=lambda _m: None,
+        image=second_image.tags[0],
+        model_version=2,
+    )
+    canaries = [r for r in status.replicas if r.role == "canary"]
+    assert len(canaries) == 1 and canaries[0].ready
+    with httpx.Client(timeout=30) as client:
+        for _ in range(60):
+            assert client.post(f"{deployed.url}/predict", json=[ROW]).status_code == 200
+    served = _served_requests(canaries[0].url or "")
+    assert 5 <= served <= 40, served  # about 30 % of 60
+    load = Load(deployed.url).start()
+    try:
+        _, status = deployed.deployments.promote(
+            deployed.name, deployed.target, progress=lambda _m: None
+        )
+    finally:
+        load.stop()
+    assert load.failed == [], load.failed[:5]
+    assert [r.role for r in status.replicas] == ["stable"] * 3
+    assert {r.image for r in status.replicas} == {second_image.tags[0]}
+    outcomes = {r.revision: r.outcome for r in deployed.deployments.records.history(deployed.name)}
+    assert outcomes[revision] == "promoted"
+
+
+def test_a_worse_canary_is_aborted_automatically(deployed: Deployed) -> None:
+    from shipyard.deploy.canary import CanaryPolicy
+
+    live = deployed.deployments.records.live(deployed.name)
+    # Same image, but it demands an API key nobody sends: every prediction it gets is a 401.
+    env = (*live.spec.env, ("SHIPYARD_SERVE_API_KEY_FILE", "/etc/hostname"))
+    revision, _ = deployed.deployments.canary(
+        deployed.name, deployed.target, weight=30, progress=lambda _m: None, env=env
+    )
+    load = Load(deployed.url).start()
+    try:
+        verdict = deployed.deployments.watch_canary(
+            deployed.name,
+            deployed.target,
+            seconds=60,
+            policy=CanaryPolicy(min_requests=10),
+            progress=lambda _m: None,
+        )
+    finally:
+        load.stop()
+    assert verdict.healthy is False and "error rate" in verdict.reason
+    status = deployed.target.status(deployed.name)
+    assert [r.role for r in status.replicas] == ["stable"] * 3
+    record = deployed.deployments.records.revision(deployed.name, revision)
+    assert record.outcome == "aborted" and "error rate" in (record.detail or "")
+    with httpx.Client(timeout=30) as client:  # stable takes everything again
+        assert all(
+            client.post(f"{deployed.url}/predict", json=[ROW]).status_code == 200 for _ in range(20)
+        )

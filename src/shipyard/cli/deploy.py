@@ -66,7 +66,6 @@ def deploy(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the manifests to a new folder.")
     ] = None,
-    wait: Annotated[bool, typer.Option(help="Wait until every replica is ready.")] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Deploy a model version (or an image) with N replicas behind a load balancer."""
@@ -250,6 +249,112 @@ def rollback(
         with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
             revision, current = deployments.rollback(name, connected, to=to, progress=progress)
     _print_status(current, revision, as_json=as_json)
+
+
+@app.command("canary")
+@handle_errors
+def canary(
+    name: NameArg,
+    ref: Annotated[str, typer.Argument(help="The canary's NAME:VERSION, NAME@ALIAS or image.")],
+    weight: Annotated[int, typer.Option(help="Percent of the requests it gets (1-99).")] = 10,
+    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE")] = None,
+    analyse: Annotated[
+        float, typer.Option(help="Seconds to compare it with stable; aborts it when worse.")
+    ] = 0.0,
+    max_error_rate_increase: Annotated[
+        float, typer.Option(help="Abort when its error rate exceeds stable's by this much.")
+    ] = 0.01,
+    max_p99_ratio: Annotated[
+        float, typer.Option(help="Abort when its p99 exceeds stable's by this factor.")
+    ] = 1.5,
+    as_json: JsonOption = False,
+) -> None:
+    """Start a canary next to the stable replicas; with --analyse, abort it automatically when
+    its error rate or p99 (from /metrics) is worse than stable's by the margins."""
+    from shipyard.deploy.canary import CanaryPolicy
+    from shipyard.deploy.images import resolve_image
+    from shipyard.deploy.records import DeploymentRecords
+    from shipyard.deploy.service import Deployments
+    from shipyard.deploy.spec import parse_env
+    from shipyard.deploy.targets import connect_target
+
+    settings = Settings.from_env()
+    source = resolve_image(ref, settings)
+    with DeploymentRecords.open(settings) as records:
+        live = records.live(name)
+    changes: dict[str, Any] = {
+        "image": source.image,
+        "model_name": source.model.name if source.model else live.spec.model_name,
+        "model_version": source.model.version if source.model else None,
+    }
+    if env:
+        changes["env"] = tuple(sorted({**live.spec.environment, **parse_env(env)}.items()))
+    policy = CanaryPolicy(max_error_rate_increase, max_p99_ratio)
+    with _target(connect_target(live.spec.target)) as connected:
+        with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
+            revision, current = deployments.canary(
+                name, connected, weight=weight, progress=progress, **changes
+            )
+            verdict = None
+            if analyse > 0:
+                verdict = deployments.watch_canary(
+                    name, connected, seconds=analyse, policy=policy, progress=progress
+                )
+                current = connected.status(name)
+    if as_json:
+        print_json(
+            {
+                **current.to_dict(),
+                "canary_revision": revision,
+                "verdict": None
+                if verdict is None
+                else {"healthy": verdict.healthy, "reason": verdict.reason, **verdict.figures},
+            }
+        )
+        return
+    _print_status(current, revision, as_json=False)
+    if verdict is not None:
+        stdout.print(f"canary verdict: {verdict.reason}")
+
+
+@app.command("promote")
+@handle_errors
+def promote(name: NameArg, as_json: JsonOption = False) -> None:
+    """Roll every stable replica to the canary's version, then retire the canary."""
+    from shipyard.deploy.records import DeploymentRecords
+    from shipyard.deploy.service import Deployments
+    from shipyard.deploy.targets import connect_target
+
+    settings = Settings.from_env()
+    with DeploymentRecords.open(settings) as records:
+        record = records.get(name)
+    with _target(connect_target(record.target)) as connected:
+        with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
+            revision, current = deployments.promote(name, connected, progress=progress)
+    _print_status(current, revision, as_json=as_json)
+
+
+@app.command("abort")
+@handle_errors
+def abort(name: NameArg, as_json: JsonOption = False) -> None:
+    """Retire the canary; the stable replicas take every request again."""
+    from shipyard.deploy.records import DeploymentRecords
+    from shipyard.deploy.service import Deployments
+    from shipyard.deploy.targets import connect_target
+
+    settings = Settings.from_env()
+    with DeploymentRecords.open(settings) as records:
+        record = records.get(name)
+    with _target(connect_target(record.target)) as connected:
+        with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
+            revision = deployments.abort(
+                name, connected, reason="aborted by hand", progress=progress
+            )
+            current = connected.status(name)
+    if as_json:
+        print_json({**current.to_dict(), "aborted_revision": revision})
+    else:
+        stdout.print(f"aborted canary revision {revision}")
 
 
 @app.command("rm")

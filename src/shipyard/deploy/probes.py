@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 
 from shipyard import contract
-from shipyard.contract import READY_PATH, SERVE_ENV_PREFIX, VENV_DIR
+from shipyard.contract import HEALTH_PATH, READY_PATH, SERVE_ENV_PREFIX, VENV_DIR
 
 __all__ = [
     "DEFAULT_LOAD_SECONDS",
@@ -27,11 +27,21 @@ DEFAULT_LOAD_SECONDS = 10.0
 """Assumed when the version has no measured load time (built before the smoke test existed)."""
 _LOAD_TAG = getattr(contract, "SMOKE_LOAD_SECONDS_TAG", "shipyard.smoke.load_seconds")
 _RSS_TAG = getattr(contract, "SMOKE_PEAK_RSS_TAG", "shipyard.smoke.peak_rss_bytes")
-_HEALTH_SCRIPT = (
-    "import os, urllib.request; "
-    f"urllib.request.urlopen('http://127.0.0.1:%s{READY_PATH}' % "
-    f"os.environ.get('{SERVE_ENV_PREFIX}PORT', '8080'), timeout=2)"
-)
+_HEALTH_SCRIPT = f"""\
+import json, os, signal, urllib.error, urllib.request
+base = "http://127.0.0.1:" + os.environ.get("{SERVE_ENV_PREFIX}PORT", "8080")
+try:
+    urllib.request.urlopen(base + "{READY_PATH}", timeout=2)
+except Exception:
+    try:
+        urllib.request.urlopen(base + "{HEALTH_PATH}", timeout=2)
+    except urllib.error.HTTPError as exc:
+        if json.loads(exc.read() or b"{{}}").get("status") == "failed":
+            os.kill(1, signal.SIGTERM)  # the model cannot load: end now, not after the start period
+    except Exception:
+        pass
+    raise SystemExit(1)
+"""
 
 
 def load_figures(tags: Mapping[str, str]) -> tuple[float | None, int | None]:
@@ -62,5 +72,7 @@ def memory_request_bytes(peak_rss_bytes: int | None) -> int | None:
 
 
 def healthcheck_test() -> list[str]:
-    """A container healthcheck in exec form: the image's own Python asks ``/readyz``."""
+    """A container healthcheck in exec form: the image's own Python asks ``/readyz``; when
+    ``/healthz`` reports a failed model load it stops the server, so an orchestrator sees a
+    failed task at once instead of waiting out the start period."""
     return [f"{VENV_DIR}/bin/python", "-c", _HEALTH_SCRIPT]

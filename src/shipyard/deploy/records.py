@@ -25,7 +25,9 @@ from shipyard.registry.metadata.engine import run_read, run_write
 
 __all__ = ["DeploymentRecord", "DeploymentRecords", "Outcome", "RevisionRecord"]
 
-Outcome = Literal["pending", "applied", "rolled-back", "failed", "removed"]
+Outcome = Literal[
+    "pending", "applied", "rolled-back", "failed", "removed", "canary", "promoted", "aborted"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +231,13 @@ class DeploymentRecords:
             if record.revision == number:
                 return record
         raise NotFoundError(f"deployment {name!r} has no revision {number}: see `history {name}`")
+
+    def canary(self, name: str) -> RevisionRecord:
+        """The revision running as a canary now; ``NotFoundError`` when there is none."""
+        for record in reversed(self.history(name)):
+            if record.outcome == "canary":
+                return record
+        raise NotFoundError(f"deployment {name!r} has no canary: start one with `canary`")
 
     def live(self, name: str) -> RevisionRecord:
         """The live revision of ``name``."""

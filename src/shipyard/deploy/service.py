@@ -10,10 +10,14 @@ Everything is rendered and validated before anything is applied; a revision is r
 
 from __future__ import annotations
 
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 from shipyard.config import Settings
+from shipyard.contract import METRICS_PATH
+from shipyard.deploy.canary import CanaryPolicy, RouteStats, Verdict, combine, judge, parse_metrics
 from shipyard.deploy.records import DeploymentRecords, RevisionRecord
 from shipyard.deploy.spec import DeploymentSpec
 from shipyard.deploy.targets.base import DeploymentStatus, Progress, Target
@@ -135,6 +139,82 @@ class Deployments:
             spec=chosen.spec,
         )
 
+    # -- canaries (the docker target) -----------------------------------------------------
+
+    def canary(
+        self,
+        name: str,
+        target: Target,
+        *,
+        weight: int,
+        progress: Progress,
+        **changes: Any,
+    ) -> tuple[int, DeploymentStatus]:
+        """Start a canary of the live spec with ``changes`` taking ``weight`` % of requests."""
+        if not 1 <= weight <= 99:
+            raise ConfigError(f"--weight {weight} is not 1-99 (percent of the requests)")
+        start = getattr(target, "start_canary", None)
+        if start is None:
+            raise ConfigError(f"canaries are not available on {target.name} yet: use docker")
+        live = self.records.live(name)
+        wanted = live.spec.with_changes(**changes)
+        target.render(wanted)
+        _check(target, wanted)
+        revision = self.records.begin(wanted, action=f"canary {weight}%", user=self.user)
+        try:
+            status: DeploymentStatus = start(wanted, revision, weight, progress)
+        except BaseException as exc:
+            self.records.finish(name, revision, "failed", str(exc) or type(exc).__name__)
+            raise
+        self.records.finish(name, revision, "canary")
+        return revision, status
+
+    def promote(
+        self, name: str, target: Target, *, progress: Progress
+    ) -> tuple[int, DeploymentStatus]:
+        """Roll the stable replicas to the canary's spec, then retire the canary."""
+        canary = self.records.canary(name)
+        revision, _ = self.change(
+            name, target, action=f"promote {canary.revision}", progress=progress, spec=canary.spec
+        )
+        target.stop_canary(name, progress)  # type: ignore[attr-defined]
+        self.records.finish(name, canary.revision, "promoted")
+        return revision, target.status(name)
+
+    def abort(self, name: str, target: Target, *, reason: str, progress: Progress) -> int:
+        """Retire the canary; stable keeps serving every request."""
+        canary = self.records.canary(name)
+        target.stop_canary(name, progress)  # type: ignore[attr-defined]
+        self.records.finish(name, canary.revision, "aborted", reason)
+        return canary.revision
+
+    def watch_canary(
+        self,
+        name: str,
+        target: Target,
+        *,
+        seconds: float,
+        policy: CanaryPolicy,
+        progress: Progress,
+        interval: float = 2.0,
+    ) -> Verdict:
+        """Compare canary and stable ``/metrics`` for ``seconds``; abort on a bad verdict."""
+        urls = target.replica_urls(name)  # type: ignore[attr-defined]
+        start = {role: _scrape(found) for role, found in urls.items()}
+        verdict = Verdict(None, "no traffic yet")
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            time.sleep(interval)
+            now = {role: _scrape(found) for role, found in urls.items()}
+            verdict = judge(
+                now["stable"] - start["stable"], now["canary"] - start["canary"], policy
+            )
+            progress(f"canary: {verdict.reason}")
+            if verdict.healthy is False:
+                self.abort(name, target, reason=verdict.reason, progress=progress)
+                return verdict
+        return verdict
+
     def remove(self, name: str, target: Target) -> list[str]:
         self.records.get(name)
         removed = target.remove(name)
@@ -165,3 +245,12 @@ def _check(target: Target, spec: DeploymentSpec) -> None:
     check = getattr(target, "check", None)
     if check is not None:
         check(spec)
+
+
+def _scrape(urls: list[str]) -> RouteStats:
+    """The summed prediction metrics of the replicas at ``urls``."""
+    found = []
+    for url in urls:
+        with urllib.request.urlopen(f"{url}{METRICS_PATH}", timeout=5) as response:  # noqa: S310
+            found.append(parse_metrics(response.read().decode()))
+    return combine(found)

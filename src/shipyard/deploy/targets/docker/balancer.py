@@ -80,9 +80,14 @@ def wait_balancer(engine: DockerEngine, lb: RunningContainer, timeout: float = 3
     raise DeployError(f"the load balancer {lb.name} did not answer in {timeout:.0f}s:\n{tail}")
 
 
-def point_balancer(engine: DockerEngine, lb_id: str, servers: Sequence[str]) -> None:
+def point_balancer(
+    engine: DockerEngine,
+    lb_id: str,
+    servers: Sequence[str],
+    weights: Mapping[str, int] | None = None,
+) -> None:
     """Balance over ``servers`` from now on: write, check and reload the configuration."""
-    text = render_nginx_conf(servers)
+    text = render_nginx_conf(servers, weights=weights)
     with engine_errors("reconfiguring the load balancer"):
         container = engine.client.containers.get(lb_id)
         container.put_archive(_CONFIG_DIR, _tar(f"{_CONFIG_NAME}.new", text))

@@ -48,6 +48,7 @@ from shipyard.errors import BuildError, ConflictError, NotFoundError, RolloutErr
 __all__ = ["DockerTarget"]
 
 _API_KEYS_IN_CONTAINER = "/run/secrets/shipyard-api-keys"
+WEIGHT_LABEL = "io.shipyard.weight"
 
 
 class DockerTarget:
@@ -126,17 +127,44 @@ class DockerTarget:
         if lb is None:
             raise NotFoundError(f"deployment {spec.name!r} is not running on docker")
         current = self._replicas(spec.name)
-        serving = {c.name: c for c in current}
-        while len(serving) < spec.replicas:
-            new = self._start_replica(spec, revision, progress)
-            serving[new.name] = new
-            point_balancer(self.engine, lb, _servers(serving.values()))
+        for _ in range(spec.replicas - len(current)):
+            self._start_replica(spec, revision, progress)
+            self._point(lb, spec.name)
         for extra in current[spec.replicas :]:
-            progress(f"taking {extra.name} out of the balancer")
-            del serving[extra.name]
-            point_balancer(self.engine, lb, _servers(serving.values()))
-            stop_container(self.engine, extra.id, grace_seconds=DRAIN_SECONDS + 5)
+            self._retire(lb, spec.name, extra, progress)
         return self.status(spec.name)
+
+    def start_canary(
+        self, spec: DeploymentSpec, revision: int, weight: int, progress: Progress
+    ) -> DeploymentStatus:
+        """One canary replica of ``spec`` taking ``weight`` percent of the traffic."""
+        lb = self._balancer(spec.name)
+        if lb is None:
+            raise NotFoundError(f"deployment {spec.name!r} is not running on docker")
+        if self._replicas(spec.name, role="canary"):
+            raise ConflictError(
+                f"{spec.name!r} has a canary already: `deployments promote` or `abort` it first"
+            )
+        self._start_replica(spec, revision, progress, role="canary", weight=weight)
+        self._point(lb, spec.name)
+        return self.status(spec.name)
+
+    def stop_canary(self, name: str, progress: Progress) -> None:
+        """Take the canary out of the balancer and stop it (promote has rolled stable first)."""
+        lb = self._balancer(name)
+        for canary in self._replicas(name, role="canary"):
+            if lb is not None:
+                self._retire(lb, name, canary, progress)
+            else:
+                stop_container(self.engine, canary.id, grace_seconds=DRAIN_SECONDS + 5)
+
+    def replica_urls(self, name: str) -> dict[str, list[str]]:
+        """``{"stable": [...], "canary": [...]}``: where each replica's /metrics is."""
+        urls: dict[str, list[str]] = {"stable": [], "canary": []}
+        for replica in self._replicas(name, role=None):
+            if replica.url is not None:
+                urls[replica.role].append(replica.url)
+        return urls
 
     def status(self, name: str) -> DeploymentStatus:
         lb_id = self._balancer(name)
@@ -200,27 +228,53 @@ class DockerTarget:
         return self.status(spec.name)
 
     def _roll(self, spec: DeploymentSpec, revision: int, lb: str, progress: Progress) -> None:
-        old = [r for r in self._replicas(spec.name) if r.revision != revision]
-        kept = [r for r in self._replicas(spec.name) if r.revision == revision]
-        serving = {r.name: r for r in (*old, *kept)}
-        wanted = max(spec.replicas - len(kept), 0)
+        stable = self._replicas(spec.name)
+        old = [r for r in stable if r.revision != revision]
+        kept = len(stable) - len(old)
+        wanted = max(spec.replicas - kept, 0)
         for step in range(max(wanted, len(old))):
             if step < wanted:
                 try:
-                    new = self._start_replica(spec, revision, progress)
+                    self._start_replica(spec, revision, progress)
                 except BuildError as exc:
                     raise RolloutError(f"revision {revision} failed readiness: {exc}") from None
-                serving[new.name] = new
-                point_balancer(self.engine, lb, _servers(serving.values()))
+                self._point(lb, spec.name)
             if step < len(old):
-                gone = old[step]
-                progress(f"draining {gone.name}")
-                del serving[gone.name]
-                point_balancer(self.engine, lb, _servers(serving.values()))
-                stop_container(self.engine, gone.id, grace_seconds=DRAIN_SECONDS + 5)
+                self._retire(lb, spec.name, old[step], progress)
 
-    def _start_replica(self, spec: DeploymentSpec, revision: int, progress: Progress) -> _Replica:
+    def _retire(self, lb: str, name: str, replica: _Replica, progress: Progress) -> None:
+        """Out of the balancer first, then SIGTERM: the replica drains what it still has."""
+        progress(f"draining {replica.name}")
+        self._point(lb, name, exclude={replica.name})
+        stop_container(self.engine, replica.id, grace_seconds=DRAIN_SECONDS + 5)
+
+    def _point(self, lb: str, name: str, exclude: set[str] | frozenset[str] = frozenset()) -> None:
+        """Balance over every running replica but ``exclude``; a canary gets its share."""
+        replicas = [r for r in self._replicas(name, role=None) if r.name not in exclude]
+        stable = [r for r in replicas if r.role == "stable"]
+        canaries = [r for r in replicas if r.role == "canary"]
+        weights: dict[str, int] = {}
+        if canaries and stable:
+            share = canaries[0].weight
+            for replica in stable:
+                weights[_server(replica)] = 100 - share
+            for replica in canaries:
+                weights[_server(replica)] = round(share * len(stable) / len(canaries))
+        point_balancer(self.engine, lb, [_server(r) for r in replicas], weights)
+
+    def _start_replica(
+        self,
+        spec: DeploymentSpec,
+        revision: int,
+        progress: Progress,
+        *,
+        role: str = "stable",
+        weight: int = 0,
+    ) -> _Replica:
         name = f"{spec.name}-{revision}-{secrets.token_hex(3)}"
+        labels = self._labels(spec.name, "replica" if role == "stable" else "canary", revision)
+        if role == "canary":
+            labels[WEIGHT_LABEL] = str(weight)
         progress(f"starting {name}")
         environment, volumes, read_only = self._runtime(spec, name)
         running = start_container(
@@ -232,7 +286,7 @@ class DockerTarget:
             volumes=volumes,
             read_only=read_only,
             name=name,
-            labels=self._labels(spec.name, "replica", revision),
+            labels=labels,
             network=self._network(spec.name),
             nano_cpus=None if spec.cpu is None else int(spec.cpu * 1e9),
             mem_limit=spec.memory_bytes,
@@ -243,7 +297,7 @@ class DockerTarget:
             stop_container(self.engine, running, grace_seconds=2)
             raise
         progress(f"{name} is ready")
-        return _Replica.of(running, revision, "stable")
+        return _Replica.of(running, revision, role, weight)
 
     def _runtime(
         self, spec: DeploymentSpec, name: str
@@ -294,6 +348,8 @@ class DockerTarget:
             kind = "canary" if labels.get(ROLE_LABEL) == "canary" else "stable"
             if role is not None and kind != role:
                 continue
+            if container.status not in ("running", "created", "restarting"):
+                continue
             found.append(_Replica.from_container(container, kind))
         return sorted(found, key=lambda r: (r.revision, r.name))
 
@@ -309,17 +365,24 @@ class DockerTarget:
 class _Replica:
     """A replica container as the target tracks it."""
 
-    __slots__ = ("id", "image", "name", "revision", "role", "url")
+    __slots__ = ("id", "image", "name", "revision", "role", "url", "weight")
 
     def __init__(
-        self, ident: str, name: str, image: str, revision: int, role: str, url: str | None
+        self,
+        ident: str,
+        name: str,
+        image: str,
+        revision: int,
+        role: str,
+        url: str | None,
+        weight: int = 0,
     ) -> None:
         self.id, self.name, self.image = ident, name, image
-        self.revision, self.role, self.url = revision, role, url
+        self.revision, self.role, self.url, self.weight = revision, role, url, weight
 
     @classmethod
-    def of(cls, running: RunningContainer, revision: int, role: str) -> _Replica:
-        return cls(running.id, running.name, running.image, revision, role, running.url)
+    def of(cls, running: RunningContainer, revision: int, role: str, weight: int) -> _Replica:
+        return cls(running.id, running.name, running.image, revision, role, running.url, weight)
 
     @classmethod
     def from_container(cls, container: Any, role: str) -> _Replica:
@@ -328,8 +391,13 @@ class _Replica:
         url = f"http://127.0.0.1:{bindings[0]['HostPort']}" if bindings else None
         image = (container.attrs.get("Config") or {}).get("Image") or ""
         revision = int(container.labels.get(REVISION_LABEL, "0"))
-        return cls(str(container.id), container.name, image, revision, role, url)
+        weight = int(container.labels.get(WEIGHT_LABEL, "0"))
+        return cls(str(container.id), container.name, image, revision, role, url, weight)
 
 
 def _servers(replicas: Any) -> list[str]:
-    return [f"{replica.name}:{CONTAINER_PORT}" for replica in replicas]
+    return [_server(replica) for replica in replicas]
+
+
+def _server(replica: _Replica) -> str:
+    return f"{replica.name}:{CONTAINER_PORT}"
