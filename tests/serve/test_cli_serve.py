@@ -150,6 +150,7 @@ def _reported_total(url: str) -> float:
     return float(found[0].split()[-1]) if found else 0.0
 
 
+@pytest.mark.slow
 def test_metrics_under_two_workers_report_the_totals_of_both(
     slow_version: int, shipyard_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -60,6 +60,7 @@ def _fuzz(url: str) -> list[str]:
 # Large finite floats make numpy warn inside scikit-learn's input checks (overflow in the float32
 # cast, inf - inf in its finiteness sum) before those checks refuse them with a 422; a served
 # model runs without warnings-as-errors, so let these be warnings here too.
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
 @pytest.mark.filterwarnings("ignore:invalid value encountered in reduce:RuntimeWarning")
 def test_forest_api_never_answers_5xx(server: ThreadServer) -> None:
@@ -67,5 +68,6 @@ def test_forest_api_never_answers_5xx(server: ThreadServer) -> None:
     assert "POST /predict" in _fuzz(server.url)
 
 
+@pytest.mark.slow
 def test_table_api_never_answers_5xx(table_server: ThreadServer) -> None:
     assert "POST /predict" in _fuzz(table_server.url)
