@@ -86,7 +86,7 @@ def _is_alias_move(value: Any) -> bool:
 
 
 def test_model_commands_follow_the_convention(
-    runner: CliRunner, iris: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runner: CliRunner, iris: Settings, tmp_path: Path
 ) -> None:
     for listing in (
         ("models", "list"),

@@ -6,7 +6,9 @@ non-zero (see ``cli/output.py``).
     shipyard models list
     shipyard models alias set iris production 3
     shipyard models tag set iris 3 team=risk
-    shipyard models export iris@production -o iris.tar.gz
+    shipyard models delete iris:1                 # one version; a bare name deletes nothing
+    shipyard models delete iris --all --yes       # every version (asks first without --yes)
+    shipyard models export iris@production -o iris.tar.gz   # refuses to overwrite unless --force
 """
 
 from __future__ import annotations
