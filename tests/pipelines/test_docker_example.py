@@ -50,11 +50,19 @@ def docker_options(
     wheels = Path(cache.mkdir("shipyard-build-cache")) if cache else tmp_path_factory.mktemp("w")
     tag = plan_step_image(("pyarrow>=14", "scikit-learn>=1.3"), base_image=base).tag
     existed = _exists(engine, tag)
+    builders = _builder_images(engine)
     yield {"executor": "docker", "base_image": base, "build_cache": wheels}
     if not existed:
         engine.remove_image(tag, force=False)
+        for image in _builder_images(engine) - builders:  # the stage image this module built
+            engine.remove_image(image, force=False)
     leftover = engine.client.containers.list(all=True, filters={"name": "shipyard-step-"})
     assert not [c for c in leftover if c.labels.get("io.shipyard.pipeline-step")], "containers"
+
+
+def _builder_images(engine: DockerEngine) -> set[str]:
+    labelled = engine.client.images.list(filters={"label": "io.shipyard.stage=step-builder"})
+    return {image.id for image in labelled}
 
 
 def _exists(engine: DockerEngine, tag: str) -> bool:
