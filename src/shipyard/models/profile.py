@@ -5,7 +5,8 @@ edges and one with quantile bin edges (so later data can be binned the same way)
 get their category frequencies (the top 50, the rest summed as ``other``). Booleans are
 categories. NaN, None and infinities count as missing. Array features are named by column index
 (``"0"``, ``"1"``, ...). Profile version 2 adds a bounded sample of rows (the same rows for every
-feature, at most ``SAMPLE_ROWS``) and the same profile of the model's predictions on those rows,
+feature, at most ``SAMPLE_ROWS``), a ``SKETCH_POINTS``-point quantile sketch of each numeric
+feature, and the same profile of the model's predictions on those rows,
 so monitoring never needs the training data again; version 1 profiles read back without them.
 
     >>> profile = profile_reference_data(df)
@@ -42,6 +43,7 @@ PROFILE_FILE = "profile.json"
 PROFILE_VERSION = 2
 SAMPLE_ROWS = 5000
 QUANTILE_BINS = 20
+SKETCH_POINTS = 2000
 QUANTILES = (1, 5, 25, 50, 75, 95, 99)
 HISTOGRAM_BINS = 20
 TOP_CATEGORIES = 50
@@ -77,6 +79,7 @@ class NumericProfile:
     histogram: Histogram | None
     quantile_bins: Histogram | None = None
     sample: tuple[float | None, ...] = ()
+    quantile_sketch: tuple[float, ...] = ()
     kind: Literal["numeric"] = "numeric"
 
     def to_dict(self) -> JSON:
@@ -93,6 +96,7 @@ class NumericProfile:
             "histogram": None if self.histogram is None else self.histogram.to_dict(),
             "quantile_bins": None if self.quantile_bins is None else self.quantile_bins.to_dict(),
             "sample": list(self.sample),
+            "quantile_sketch": list(self.quantile_sketch),
         }
 
     @classmethod
@@ -111,6 +115,7 @@ class NumericProfile:
             histogram=None if histogram is None else Histogram.from_dict(histogram),
             quantile_bins=None if bins is None else Histogram.from_dict(bins),
             sample=tuple(None if v is None else float(v) for v in data.get("sample") or ()),
+            quantile_sketch=tuple(float(v) for v in data.get("quantile_sketch") or ()),
         )
 
 
@@ -295,7 +300,17 @@ def _numeric(name: str, column: pd.Series[Any], rows: np.ndarray) -> NumericProf
         histogram=Histogram(tuple(float(e) for e in edges), tuple(int(c) for c in counts)),
         quantile_bins=_quantile_bins(finite),
         sample=sample,
+        quantile_sketch=_sketch(finite),
     )
+
+
+def _sketch(finite: np.ndarray) -> tuple[float, ...]:
+    """The whole reference's quantile function at ``SKETCH_POINTS`` equally spaced levels (the
+    values themselves when fewer): distances to it need no sample, so no sampling noise."""
+    if len(finite) <= SKETCH_POINTS:
+        return tuple(float(v) for v in np.sort(finite))
+    levels = (np.arange(SKETCH_POINTS) + 0.5) / SKETCH_POINTS
+    return tuple(float(v) for v in np.quantile(finite, levels))
 
 
 def _quantile_bins(finite: np.ndarray) -> Histogram:

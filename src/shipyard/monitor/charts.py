@@ -42,10 +42,17 @@ def line_chart(
 
 
 def distribution_chart(ref: ReferenceColumn, current: np.ndarray) -> str:
-    """Reference against current shares: numbers over the reference's deciles, categories top 12."""
+    """Reference against current shares: numbers over the reference's deciles; categories (and
+    numbers with at most 10 values, such as class numbers) by value, the 12 most common."""
     chart = pygal.Bar(title=f"{ref.name}: reference vs current", x_label_rotation=30, **_options())
     reference = ref.present()
-    if ref.kind == "numeric":
+    few = ref.kind == "numeric" and len(np.unique(reference)) <= 10  # e.g. class numbers
+    if few:
+        reference = np.array([f"{v:g}" for v in reference], dtype=str)
+        current = np.array(
+            [None if not np.isfinite(v) else f"{v:g}" for v in current], dtype=object
+        )
+    if ref.kind == "numeric" and not few:
         now = current[np.isfinite(current)]
         if not len(reference):
             return ""

@@ -18,6 +18,7 @@ from shipyard.monitor.drift import (
     choose_test,
     is_drift,
     run_test,
+    wasserstein_normed,
 )
 from shipyard.monitor.reference import ReferenceColumn
 from shipyard.monitor.results import ColumnQuality
@@ -75,7 +76,10 @@ def column_drift(
         reference = ref.categorical_reference()
     elif test in ("chisquare", "z", "jensenshannon"):
         reference, current = reference.astype(str), current.astype(str)
-    score = run_test(test, reference, current)
+    if test == "wasserstein" and ref.sketch is not None and ref.std is not None:
+        score = wasserstein_normed(ref.sketch, current, ref.std)  # the whole reference
+    else:
+        score = run_test(test, reference, current)
     if math.isnan(score):
         return None
     threshold = DEFAULT_THRESHOLD[test]

@@ -96,13 +96,17 @@ def is_drift(test: TestName, score: float, threshold: float) -> bool:
     return score < threshold if test in P_VALUE_TESTS else score >= threshold
 
 
-def wasserstein_normed(reference: np.ndarray, current: np.ndarray) -> float:
+def wasserstein_normed(
+    reference: np.ndarray, current: np.ndarray, std: float | None = None
+) -> float:
     """Wasserstein-1 distance in units of the reference's standard deviation (at least 0.001).
+
+    ``reference`` may be the reference's quantile sketch, with its ``std`` given.
 
     A current sample larger than 8192 values is summarized by 8192 evenly spaced order
     statistics first (one sort instead of scipy's three; the distance moves by < 1e-3 std).
     """
-    norm = max(float(np.std(reference)), 0.001)
+    norm = max(float(np.std(reference)) if std is None else std, 0.001)
     return float(stats.wasserstein_distance(reference, sketch(current))) / norm
 
 

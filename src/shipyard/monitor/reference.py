@@ -36,6 +36,8 @@ class ReferenceColumn:
     row_count: int
     minimum: float | None = None
     maximum: float | None = None
+    sketch: np.ndarray | None = None  # the whole reference's quantile function (numbers)
+    std: float | None = None  # the whole reference's population standard deviation
     categories: frozenset[str] | None = None  # None: too many to know them all
     frequencies: dict[str, int] | None = None
 
@@ -115,8 +117,12 @@ def _column(
         sample = np.array([np.nan if v is None else v for v in profile.sample], dtype=np.float64)
         if not len(sample) and profile.histogram is not None:
             sample = _from_histogram(profile)
+        sketch = np.asarray(profile.quantile_sketch) if profile.quantile_sketch else None
+        std = None
+        if profile.std is not None and profile.count > 1:
+            std = profile.std * float(np.sqrt((profile.count - 1) / profile.count))
         return ReferenceColumn(profile.name, log_column, "numeric", sample,
-                               row_count, profile.min, profile.max)  # fmt: skip
+                               row_count, profile.min, profile.max, sketch, std)  # fmt: skip
     complete = profile.other == 0
     sample = np.array(list(profile.sample), dtype=object)
     if not len(sample):
