@@ -22,8 +22,9 @@ from typer.testing import CliRunner
 from shipyard.cli.main import app
 from shipyard.config import Settings
 
-# Commands that run a server in the foreground print logs, not a result.
-NO_JSON = {"serve"}
+# Commands that run a server or a job in the foreground print logs, not a result; ``verify-self``
+# runs inside an image and always prints its JSON result; ``monitor rules`` prints Prometheus's YAML.
+NO_JSON = {"serve", "server", "monitor run", "verify-self", "monitor rules"}
 # Maps of the user's own data (or Docker's), whose keys are not ours to name.
 USER_MAPS = {"tags", "metadata", "aliases", "labels", "pushed", "flavor_options"}
 SNAKE = re.compile(r"[a-z][a-z0-9_]*")
@@ -140,6 +141,39 @@ ERRORS: list[tuple[tuple[str, ...], str, int]] = [
     (("build", "wine:1"), "NotFoundError", 3),
     (("dockerfile", "wine:1", "-o", "ctx"), "NotFoundError", 3),
     (("push", "127.0.0.1:1/none:1"), "DockerUnavailableError", 6),
+    (("models", "tag", "set", "wine", "1", "team=risk"), "NotFoundError", 3),
+    (("models", "tag", "rm", "wine", "1", "team"), "NotFoundError", 3),
+    (("verify", "wine:1"), "DockerUnavailableError", 6),
+    (("stop", "nope"), "DockerUnavailableError", 6),
+    (("predict", "wine:1", "in.parquet", "-o", "out.parquet"), "NotFoundError", 3),
+    (("deploy", "wine:1"), "DockerUnavailableError", 6),
+    *(
+        (("deployments", command, "nope", *extra), "NotFoundError", 3)
+        for command, extra in (
+            ("status", ()),
+            ("history", ()),
+            ("scale", ("2",)),
+            ("update", ("wine:1",)),
+            ("rollback", ()),
+            ("rm", ()),
+            ("canary", ("wine:1",)),
+            ("promote", ()),
+            ("abort", ()),
+        )
+    ),
+    (("runs", "show", "nope"), "NotFoundError", 3),
+    (("runs", "compare", "nope", "nope2"), "NotFoundError", 3),
+    (("runs", "rm", "nope"), "NotFoundError", 3),
+    (("runs", "list", "--experiment", "nope"), "NotFoundError", 3),
+    (("experiments", "create", "Default"), "ConflictError", 4),
+    (("experiments", "rm", "nope"), "NotFoundError", 3),
+    (("monitor", "show", "wine:1"), "NotFoundError", 3),
+    (("monitor", "report", "wine:1", "-o", "report.html"), "NotFoundError", 3),
+    (("monitor", "feedback", "missing.csv", "--model", "wine"), "InvalidInputError", 2),
+    (("pipeline", "show", "missing.py"), "NotFoundError", 3),
+    (("pipeline", "run", "missing.py"), "NotFoundError", 3),
+    (("pipeline", "export", "missing.py", "--to", "kubernetes", "-o", "out"), "NotFoundError", 3),
+    (("pipeline", "runs", "show", "nope"), "NotFoundError", 3),
 ]
 
 
@@ -172,14 +206,23 @@ def test_run_error_is_json_too(runner: CliRunner, iris: Settings, busy_port: int
     assert json.loads(result.stdout)["error"]["type"] == "AddressInUseError"
 
 
+LISTINGS = [
+    ("models", "list"),
+    ("deployments", "list"),
+    ("experiments", "list"),
+    ("pipeline", "runs", "list"),
+]
+
+
+@pytest.mark.parametrize("listing", LISTINGS, ids=" ".join)
 def test_list_error_is_json_too(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listing: tuple[str, ...]
 ) -> None:
     (tmp_path / "a-file").write_text("not a folder")
     monkeypatch.setenv("SHIPYARD_HOME", str(tmp_path / "a-file" / "home"))
     monkeypatch.delenv("SHIPYARD_DB_URL", raising=False)
 
-    result = runner.invoke(app, ["models", "list", "--json"])
+    result = runner.invoke(app, [*listing, "--json"])
 
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["type"] == "ConfigError"
@@ -188,5 +231,5 @@ def test_list_error_is_json_too(
 def test_the_error_cases_cover_every_json_command() -> None:
     tried = {path for path in COMMANDS for args, _, _ in ERRORS if args[: len(path)] == path}
     wanted = {path for path in COMMANDS if " ".join(path) not in NO_JSON}
-    # the two others have a test of their own just above
-    assert wanted - tried == {("run",), ("models", "list")}
+    # the others have a test of their own just above
+    assert wanted - tried == {("run",), *LISTINGS}
