@@ -16,6 +16,7 @@ command -v dockerd >/dev/null || _need_apt+=(docker.io)
 command -v debootstrap >/dev/null || _need_apt+=(debootstrap)
 command -v docker-registry >/dev/null || _need_apt+=(docker-registry)
 command -v wrk >/dev/null || _need_apt+=(wrk)
+command -v chromium >/dev/null || _need_apt+=(chromium)  # monitor: the report renders in it
 if [ ${#_need_apt[@]} -gt 0 ]; then
   _log "installing ${_need_apt[*]}"
   apt-get update -qq
@@ -55,6 +56,27 @@ if ! docker image inspect "$SHIPYARD_TEST_BASE_IMAGE" >/dev/null 2>&1; then
   rm -rf "$_rootfs"
 fi
 
+# --- An nginx image for deployment load balancers ----------------------------------------------
+# Users get the official nginx image; nothing can be pulled here, so tests use Debian's nginx
+# package installed on top of the local base image.
+export SHIPYARD_TEST_LB_IMAGE="shipyard-test/nginx:bookworm"
+if ! docker image inspect "$SHIPYARD_TEST_LB_IMAGE" >/dev/null 2>&1; then
+  _log "building $SHIPYARD_TEST_LB_IMAGE from Debian's nginx package"
+  _nginx_ctx=$(mktemp -d /tmp/shipyard-nginx.XXXXXX)
+  (cd "$_nginx_ctx" && apt-get download -qq nginx nginx-common >/dev/null 2>&1)
+  printf '%s\n' "FROM $SHIPYARD_TEST_BASE_IMAGE" "COPY *.deb /tmp/debs/" \
+    "RUN dpkg -i --force-depends /tmp/debs/*.deb && rm -rf /tmp/debs && nginx -v" \
+    "STOPSIGNAL SIGQUIT" 'CMD ["nginx", "-g", "daemon off;"]' >"$_nginx_ctx/Dockerfile"
+  docker build -q -t "$SHIPYARD_TEST_LB_IMAGE" "$_nginx_ctx" >/dev/null
+  rm -rf "$_nginx_ctx"
+fi
+
+# --- A single-node Swarm on loopback (deploy tests) ------------------------------------------
+if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != "active" ]; then
+  _log "initialising a single-node swarm on 127.0.0.1"
+  docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+fi
+
 # --- An OCI registry on loopback ------------------------------------------------------------
 export SHIPYARD_TEST_OCI_REGISTRY="127.0.0.1:5000"
 if ! python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/v2/', timeout=2)" \
@@ -79,6 +101,6 @@ EOF
     sleep 1
   done
 fi
-_log "ready: PostgreSQL, Docker engine, $SHIPYARD_TEST_BASE_IMAGE, registry $SHIPYARD_TEST_OCI_REGISTRY"
+_log "ready: PostgreSQL, Docker engine, $SHIPYARD_TEST_BASE_IMAGE, $SHIPYARD_TEST_LB_IMAGE, swarm, registry $SHIPYARD_TEST_OCI_REGISTRY"
 eval "$_services_saved_opts"
 unset _services_saved_opts

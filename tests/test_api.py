@@ -56,9 +56,22 @@ def test_save_then_load_predicts_like_the_original(
     assert second.tags == {"team": "ml"}
     assert second.manifest.lineage.run_id == "run-42"
     assert second.manifest.flavor == "sklearn"
-    predicted = next(iter(loaded.predict(frame[:10]).values()))
+    predicted = loaded.predict(frame[:10])
+    assert type(predicted) is np.ndarray
     np.testing.assert_array_equal(predicted, classifier.predict(frame[:10]))
     assert list((settings.home / "tmp").iterdir()) == []
+
+
+def test_load_model_predict_returns_what_the_native_model_returns(
+    settings: Settings, classifier: LogisticRegression, iris_data: tuple[pd.DataFrame, np.ndarray]
+) -> None:
+    frame, _ = iris_data
+    shipyard.save_model(classifier, "native", sample_input=frame[:5], settings=settings)
+    loaded = shipyard.load_model("native", settings=settings)
+    np.testing.assert_array_equal(loaded.predict(frame[:7]), classifier.predict(frame[:7]))
+    named = loaded.predict_named(frame[:7])
+    assert list(named) == ["predictions"]
+    np.testing.assert_array_equal(named["predictions"], classifier.predict(frame[:7]))
 
 
 def test_load_model_reads_settings_from_the_environment(
@@ -158,5 +171,5 @@ def test_eight_processes_saving_the_same_model_get_versions_one_to_eight(
     assert sorted(r["version"] for r in results) == list(range(1, 9))
     for result in results:
         loaded = shipyard.load_model(f"iris:{result['version']}", settings=settings)
-        [predicted] = loaded.predict(np.array([[3.0]])).values()
+        [predicted] = loaded.predict_named(np.array([[3.0]])).values()
         assert predicted.tolist() == [result["label"]]

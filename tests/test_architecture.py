@@ -89,3 +89,42 @@ def test_the_cli_starts_without_the_docker_client() -> None:
     code = "import sys, shipyard.cli.main; print(sorted({'docker', 'requests'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+HEAVY = ("numpy", "pandas", "sqlalchemy", "docker")
+_LOADED_HEAVY = f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
+
+
+def _heavy_modules_after(code: str) -> list[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", f"import sys\n{code}\n{_LOADED_HEAVY}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return list(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("module", ["shipyard", "shipyard.cli.main", "shipyard.registry"])
+def test_importing_the_facades_loads_no_numpy_pandas_sqlalchemy_or_docker(module: str) -> None:
+    """Facades import lazily (PEP 562), so ``--help`` and ``import shipyard`` start fast."""
+    assert _heavy_modules_after(f"import {module}") == []
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["models", "--help"]])
+def test_help_and_version_load_no_numpy_pandas_sqlalchemy_or_docker(argv: list[str]) -> None:
+    code = (
+        f"from shipyard.cli.main import app\ntry:\n    app({argv!r})\nexcept SystemExit:\n    pass"
+    )
+    assert _heavy_modules_after(code) == []
+
+
+def test_lazy_facades_resolve_every_public_name() -> None:
+    import shipyard.registry
+    import shipyard.serve
+
+    for package in (shipyard, shipyard.registry, shipyard.serve):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, f"{package.__name__}.{name}"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = shipyard.nope  # type: ignore[attr-defined]

@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import shipyard
-from shipyard.build.container import start_container, stop_container, wait_until_healthy
 from shipyard.build.context import default_service_source
-from shipyard.build.image import BuiltImage, DockerEngine
+from shipyard.build.image import remove_build
 from shipyard.build.pipeline import build_image, plan_build
 from shipyard.build.spec import BuildSpec
 from shipyard.build.wheelhouse import (
@@ -34,6 +33,12 @@ from shipyard.build.wheelhouse import (
     service_requirements,
 )
 from shipyard.config import Settings
+from shipyard.deploy.targets.docker.container import (
+    start_container,
+    stop_container,
+    wait_until_ready,
+)
+from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.registry.registry import Registry
 
 
@@ -76,7 +81,7 @@ def start_to_healthy(engine: DockerEngine, image: str) -> tuple[float, float]:
                         ready = time.perf_counter() - started
             except OSError:
                 time.sleep(0.02)
-        wait_until_healthy(engine, running)
+        wait_until_ready(engine, running)
         return ready, time.perf_counter() - started
     finally:
         stop_container(engine, running)
@@ -163,7 +168,7 @@ def main() -> None:
             args.json_out.write_text(json.dumps(figures, indent=2) + "\n")
     finally:
         for image, tags in reversed(images):
-            engine.remove_build(image, tags)
+            remove_build(engine, image, tags)
         engine.close()
         shutil.rmtree(work, ignore_errors=True)
 

@@ -78,17 +78,21 @@ def venv_python(server: Server, venvs: Path) -> Path:
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 240.0) -> None:
+    """Ready when 12 fresh connections in a row say so: with --workers N each may reach any."""
     deadline = time.monotonic() + timeout
+    streak = 0
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode} before it was ready")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
-                if response.status == 200:
-                    return
+                streak = streak + 1 if response.status == 200 else 0
         except OSError:
-            pass
-        time.sleep(0.25)
+            streak = 0
+        if streak >= 12:
+            return
+        if streak == 0:
+            time.sleep(0.25)
     raise TimeoutError(f"{url} not ready after {timeout} s")
 
 

@@ -3,10 +3,18 @@
 >>> import shipyard
 >>> version = shipyard.save_model(clf, "iris", sample_input=X[:5])
 >>> model = shipyard.load_model("iris@production")
+>>> with shipyard.start_run(experiment="iris") as run:
+...     run.log_metric("accuracy", 0.97)
+
+The names below are imported on first use (PEP 562), so ``import shipyard`` and the CLI start
+without numpy, pandas or SQLAlchemy; ``from shipyard import save_model`` works as usual.
 """
 
-from shipyard._api import load_model, save_model
-from shipyard.config import Settings
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from shipyard.errors import (
     ConfigError,
     ConflictError,
@@ -20,16 +28,47 @@ from shipyard.errors import (
     ShipyardError,
     StoreError,
 )
-from shipyard.models.loaded import LoadedModel
-from shipyard.models.manifest import ModelManifest
-from shipyard.models.signature import Signature
-from shipyard.refs import ModelRef
-from shipyard.registry.entities import AliasEvent, ModelVersion
-from shipyard.registry.registry import Registry
+
+if TYPE_CHECKING:
+    from shipyard._api import load_model, save_model
+    from shipyard.config import Settings
+    from shipyard.models.loaded import LoadedModel
+    from shipyard.models.manifest import ModelManifest
+    from shipyard.models.signature import Signature
+    from shipyard.pipelines.pipeline import pipeline
+    from shipyard.pipelines.register import register_step
+    from shipyard.pipelines.step import step
+    from shipyard.refs import ModelRef
+    from shipyard.registry.entities import AliasEvent, ModelVersion
+    from shipyard.registry.registry import Registry
+    from shipyard.tracking import ActiveRun, Run, RunStatus, Tracker, start_run
 
 __version__ = "0.1.0"
 
+# name -> the module that defines it, imported when the name is first read.
+_LAZY: dict[str, str] = {
+    "AliasEvent": "shipyard.registry.entities",
+    "LoadedModel": "shipyard.models.loaded",
+    "ModelManifest": "shipyard.models.manifest",
+    "ModelRef": "shipyard.refs",
+    "ModelVersion": "shipyard.registry.entities",
+    "Registry": "shipyard.registry.registry",
+    "Settings": "shipyard.config",
+    "Signature": "shipyard.models.signature",
+    "load_model": "shipyard._api",
+    "pipeline": "shipyard.pipelines.pipeline",
+    "register_step": "shipyard.pipelines.register",
+    "save_model": "shipyard._api",
+    "step": "shipyard.pipelines.step",
+    "ActiveRun": "shipyard.tracking",
+    "Run": "shipyard.tracking",
+    "RunStatus": "shipyard.tracking",
+    "Tracker": "shipyard.tracking",
+    "start_run": "shipyard.tracking",
+}
+
 __all__ = [
+    "ActiveRun",
     "AliasEvent",
     "ConfigError",
     "ConflictError",
@@ -45,11 +84,32 @@ __all__ = [
     "PackagingError",
     "PredictionError",
     "Registry",
+    "Run",
+    "RunStatus",
     "Settings",
     "ShipyardError",
     "Signature",
     "StoreError",
+    "Tracker",
     "__version__",
     "load_model",
+    "pipeline",
+    "register_step",
     "save_model",
+    "start_run",
+    "step",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name on first use (PEP 562) and keep it."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shipyard' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -22,6 +22,8 @@ from shipyard.refs import ModelRef, validate_name
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.folder import read_verified_folder
 from shipyard.registry.registry import Registry
+from shipyard.tracking.run import ActiveRun, active_run
+from shipyard.tracking.store import TrackingStore
 from shipyard.types import JSON
 
 __all__ = ["load_model", "save_model"]
@@ -34,11 +36,13 @@ def save_model(
     sample_input: Any = None,
     signature: Signature | JSON | None = None,
     requirements: Sequence[str] | str | Path | None = None,
+    extra_requirements: Sequence[str] | None = None,
     reference_data: Any = None,
     metadata: JSON | None = None,
     tags: dict[str, str] | None = None,
     run_id: str | None = None,
     dataset_digest: str | None = None,
+    run: ActiveRun | str | None = None,
     code_paths: Sequence[str | Path] | None = None,
     artifacts: Mapping[str, Any] | None = None,
     settings: Settings | None = None,
@@ -46,10 +50,21 @@ def save_model(
     """Package ``model`` and register it as the next version of ``name``.
 
     The model is packaged into a scratch folder under ``SHIPYARD_HOME/tmp`` and published from
-    there; the returned ``ModelVersion`` says which number it got.
+    there; the returned ``ModelVersion`` says which number it got. Requirements are inferred from
+    what the model imports; ``extra_requirements`` adds to them, ``requirements`` replaces them.
+
+    Inside ``shipyard.start_run`` (or given ``run=``, a run or a run id) the version is linked to
+    the run: its lineage records the run id and the run's dataset digest, and the run lists it.
     """
     validate_name(name)
     settings = settings or Settings.from_env()
+    linked = run if run is not None else (active_run() if run_id is None else None)
+    if isinstance(linked, ActiveRun):
+        run_id = linked.run_id
+        dataset_digest = dataset_digest or linked.dataset_digest
+    elif isinstance(linked, str):
+        run_id = linked
+        _check_run_exists(linked, settings)
     with (
         Registry.from_settings(settings) as registry,
         registry.scratch_folder(f"save-{name}-") as workdir,
@@ -61,6 +76,7 @@ def save_model(
             sample_input=sample_input,
             signature=signature,
             requirements=requirements,
+            extra_requirements=extra_requirements,
             reference_data=reference_data,
             metadata=metadata,
             run_id=run_id,
@@ -69,7 +85,27 @@ def save_model(
             created_by=settings.user,
             artifacts=artifacts,
         )
-        return registry.publish(name, folder, manifest, tags=tags)
+        version = registry.publish(name, folder, manifest, tags=tags)
+    if linked is not None and run_id is not None:
+        _link(run_id, version, settings)
+    return version
+
+
+def _check_run_exists(run_id: str, settings: Settings) -> None:
+    store = TrackingStore.open(settings.registry.db_url)
+    try:
+        store.get_run(run_id)
+    finally:
+        store.close()
+
+
+def _link(run_id: str, version: ModelVersion, settings: Settings) -> None:
+    store = TrackingStore.open(settings.registry.db_url)
+    try:
+        lineage = version.manifest.lineage
+        store.link_model(run_id, version.name, version.version, lineage.dataset_digest)
+    finally:
+        store.close()
 
 
 def load_model(

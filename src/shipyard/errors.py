@@ -14,26 +14,43 @@ the HTTP server) map them.
     ├── ModelLoadError              a saved model that cannot be loaded (missing extra, broken code)
     ├── InvalidInputError           a payload that does not match the model's signature
     ├── PredictionError             the model itself raised while predicting
+    │   └── InputRejectedError      ... because its own input checks refused the input
     ├── StoreError                  the metadata database or artifact store failed
-    └── BuildError                  an image could not be built, run or pushed
-        └── DockerUnavailableError  no Docker engine could be reached
+    ├── AddressInUseError           the host and port to listen on are taken
+    ├── BuildError                  an image could not be built, run or pushed
+    │   ├── DockerUnavailableError  no Docker engine could be reached
+    │   └── SmokeTestError          a built image failed to load its model or reproduce its
+    │                               golden sample
+    ├── PipelineDefinitionError     a pipeline that cannot run: cycle, missing input, bad type
+    ├── PipelineRunError            a pipeline ran and one of its steps failed
+    └── DeployError                 a deployment could not be applied (nothing half-applied)
+        ├── RolloutError            a new revision failed readiness and was rolled back
+        └── ClusterUnavailableError no orchestrator (Swarm manager, Kubernetes API) reachable
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AddressInUseError",
     "BuildError",
+    "ClusterUnavailableError",
     "ConfigError",
     "ConflictError",
+    "DeployError",
     "DockerUnavailableError",
+    "InputRejectedError",
     "IntegrityError",
     "InvalidInputError",
     "InvalidNameError",
     "ModelLoadError",
     "NotFoundError",
     "PackagingError",
+    "PipelineDefinitionError",
+    "PipelineRunError",
     "PredictionError",
+    "RolloutError",
     "ShipyardError",
+    "SmokeTestError",
     "StoreError",
 ]
 
@@ -78,8 +95,16 @@ class PredictionError(ShipyardError):
     """The model raised an exception while predicting."""
 
 
+class InputRejectedError(PredictionError):
+    """The model's own input checks refused an input that fits its signature."""
+
+
 class StoreError(ShipyardError):
     """The metadata database or the artifact store failed."""
+
+
+class AddressInUseError(ShipyardError):
+    """The address a server should listen on is already taken by another process."""
 
 
 class BuildError(ShipyardError):
@@ -88,3 +113,27 @@ class BuildError(ShipyardError):
 
 class DockerUnavailableError(BuildError):
     """No Docker engine could be reached."""
+
+
+class SmokeTestError(BuildError):
+    """A built image could not load its model or did not reproduce its golden sample."""
+
+
+class PipelineDefinitionError(ShipyardError, ValueError):
+    """A pipeline cannot run as defined: a cycle, a missing input, mismatched types."""
+
+
+class PipelineRunError(ShipyardError):
+    """A pipeline ran and at least one step failed (its completed outputs are kept)."""
+
+
+class DeployError(ShipyardError):
+    """A deployment could not be applied, updated or removed."""
+
+
+class RolloutError(DeployError):
+    """A new revision did not become ready; the previous one was put back."""
+
+
+class ClusterUnavailableError(DeployError):
+    """No orchestrator could be reached: not a Swarm manager, or no Kubernetes API."""

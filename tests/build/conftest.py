@@ -19,15 +19,16 @@ import numpy as np
 import pytest
 
 import shipyard
-from shipyard.build.container import (
+from shipyard.build.image import remove_build
+from shipyard.build.pipeline import build_image, plan_build
+from shipyard.config import Settings
+from shipyard.deploy.targets.docker.container import (
     RunningContainer,
     start_container,
     stop_container,
-    wait_until_healthy,
+    wait_until_ready,
 )
-from shipyard.build.image import BuiltImage, DockerEngine
-from shipyard.build.pipeline import build_image, plan_build
-from shipyard.config import Settings
+from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.errors import DockerUnavailableError
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.registry import Registry
@@ -130,7 +131,7 @@ def built_image(
     spec = plan_build(demo_model.folder, base_image=base_image, tags=(unique_tag(),))
     image = build_image(engine, spec, demo_model.folder, cache_dir=wheel_cache)
     yield image
-    engine.remove_build(image, spec.tags)
+    remove_build(engine, image, spec.tags)
 
 
 @pytest.fixture(scope="session")
@@ -138,7 +139,7 @@ def running(engine: DockerEngine, built_image: BuiltImage) -> Iterator[RunningCo
     """The built image running, published on a free 127.0.0.1 port, healthy."""
     container = start_container(engine, built_image.id, port=0)
     try:
-        wait_until_healthy(engine, container)
+        wait_until_ready(engine, container)
         yield container
     finally:
         stop_container(engine, container)

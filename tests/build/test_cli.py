@@ -10,10 +10,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from shipyard.build.container import RunningContainer, stop_container
 from shipyard.build.dockerfile import STAGE_LABEL
-from shipyard.build.image import BuiltImage, DockerEngine
 from shipyard.cli.main import app
+from shipyard.deploy.targets.docker.container import RunningContainer, stop_container
+from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.registry.folder import read_verified_folder
 from tests.build.conftest import DemoModel, delete_manifest, unique_tag
 
@@ -41,8 +41,8 @@ def test_build_without_engine_suggests_dockerfile(
 def test_build_unknown_ref_reports_the_registry_error(cli_env: dict[str, str]) -> None:
     result = CliRunner().invoke(app, ["build", "no-such-model:1", "--json"], env=cli_env)
     assert result.exit_code == 3, result.output
-    error = json.loads(result.stdout)
-    assert error["type"] == "NotFoundError" and "no-such-model" in error["error"]
+    error = json.loads(result.stdout)["error"]
+    assert error["type"] == "NotFoundError" and "no-such-model" in error["message"]
 
 
 def test_dockerfile_writes_a_complete_context_without_an_engine(
@@ -95,7 +95,7 @@ def test_same_version_gives_a_byte_identical_context(
 def test_dockerfile_refuses_a_non_empty_folder(cli_env: dict[str, str], tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     result = CliRunner().invoke(app, ["dockerfile", "cancer:1", "-o", str(tmp_path)], env=cli_env)
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "not empty" in result.stderr
 
 
@@ -117,7 +117,8 @@ def test_build_push_json_reports_id_tags_size_and_digest(
         report = json.loads(result.stdout)
         assert tag in report["tags"]
         assert report["id"].startswith("sha256:") and report["size"] > 100_000_000
-        assert report["model"] == {"name": "cancer", "version": 1}
+        assert (report["model"]["name"], report["model"]["version"]) == ("cancer", 1)
+        assert len(report["model"]["digest"]) == 64
         assert report["pushed"][tag].startswith("sha256:")
         assert report["digest"] == report["pushed"][tag]
     finally:

@@ -140,7 +140,7 @@ def test_labels_are_oci_and_derived_from_the_model_not_the_clock(spec: BuildSpec
     assert labels["org.opencontainers.image.version"] == "3"
     assert labels["org.opencontainers.image.revision"] == "0123abc"
     assert labels["org.opencontainers.image.title"] == "shipyard/cancer"
-    assert "org.opencontainers.image.source" in labels
+    assert "org.opencontainers.image.source" not in labels  # no remote: no source, no path
     assert labels["io.shipyard.model.digest"] == "sha256:" + "ab" * 32
     assert labels["io.shipyard.model.flavor"] == "sklearn"
     assert "org.opencontainers.image.base.digest" not in labels
@@ -166,10 +166,31 @@ def test_labels_come_after_dependency_layers(spec: BuildSpec) -> None:
 
 
 def test_label_values_are_escaped() -> None:
-    lineage = replace(make_version().manifest.lineage, source='a "quoted" $HOME')
+    lineage = replace(make_version().manifest.lineage, repository='https://h/a"q"$HOME')
     version = make_version(manifest=replace(make_version().manifest, lineage=lineage))
     text = render_dockerfile(BuildSpec.for_model(version))
-    assert 'org.opencontainers.image.source="a \\"quoted\\" \\$HOME"' in text
+    assert 'org.opencontainers.image.source="https://h/a\\"q\\"\\$HOME"' in text
+
+
+def test_source_label_is_the_repository_url_and_revision_the_commit() -> None:
+    lineage = replace(
+        make_version().manifest.lineage,
+        source="/home/ana/train.py",
+        repository="https://github.com/org/churn",
+    )
+    version = make_version(manifest=replace(make_version().manifest, lineage=lineage))
+    labels = image_labels(BuildSpec.for_model(version))
+    assert labels["org.opencontainers.image.source"] == "https://github.com/org/churn"
+    assert labels["org.opencontainers.image.revision"] == "0123abc"
+    assert "/home/ana" not in "".join(labels.values())
+
+
+def test_without_git_there_is_no_revision_or_source() -> None:
+    lineage = replace(make_version().manifest.lineage, git_commit=None, source="/tmp/x.py")
+    version = make_version(manifest=replace(make_version().manifest, lineage=lineage))
+    labels = image_labels(BuildSpec.for_model(version))
+    assert "org.opencontainers.image.revision" not in labels
+    assert "org.opencontainers.image.source" not in labels
 
 
 def test_unpinned_system_package_is_refused() -> None:

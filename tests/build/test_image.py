@@ -15,11 +15,16 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 from shipyard.build.buildlog import BuildLog
-from shipyard.build.container import start_container, stop_container, wait_until_healthy
 from shipyard.build.context import default_service_source
-from shipyard.build.image import BuiltImage, DockerEngine
+from shipyard.build.image import build_context_image, remove_build
 from shipyard.build.labels import image_labels
 from shipyard.build.pipeline import build_image, plan_build, write_build_context
+from shipyard.deploy.targets.docker.container import (
+    start_container,
+    stop_container,
+    wait_until_ready,
+)
+from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.errors import BuildError
 from tests.build.conftest import DemoModel, delete_manifest, unique_tag
 
@@ -69,7 +74,7 @@ def test_prediction_log_goes_to_a_mounted_volume(
         engine, built_image.id, port=0, environment=env, volumes={str(logs): "/var/log/shipyard"}
     )
     try:
-        wait_until_healthy(engine, container)
+        wait_until_ready(engine, container)
         response = httpx.post(f"{container.url}/predict", json=[ROW], timeout=30)
         assert response.status_code == 200
     finally:
@@ -146,7 +151,7 @@ def test_code_only_change_reuses_dependency_layers(
         assert rebuilt.history[service] != built_image.history[service]
         assert rebuilt.cached_steps  # the builder's install step came from cache
     finally:
-        engine.remove_build(rebuilt, spec.tags)
+        remove_build(engine, rebuilt, spec.tags)
 
 
 def test_push_to_registry_and_pull_back(
@@ -197,7 +202,7 @@ def test_base_digest_is_recorded_and_pins_from_when_known(
 def test_sigterm_drains_and_exits_zero(engine: DockerEngine, built_image: BuiltImage) -> None:
     container = start_container(engine, built_image.id, port=0)
     try:
-        wait_until_healthy(engine, container)
+        wait_until_ready(engine, container)
     finally:
         code = stop_container(engine, container)
     assert code == 0
@@ -218,7 +223,7 @@ def test_failed_build_names_the_step_and_shows_its_log(
     wheel.write_bytes(data + b"tampered")
     log = BuildLog()
     with pytest.raises(BuildError) as failure:
-        engine.build(context, log=log)
+        build_context_image(engine, context, log=log)
     for step_image in reversed(log.step_images):
         engine.remove_image(step_image, force=False)
     message = str(failure.value)

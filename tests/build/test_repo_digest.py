@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shipyard.build.image import repo_digest_for
+from shipyard.docker_engine import repo_digest_for
 
 DIGEST = "sha256:" + "a" * 64
 

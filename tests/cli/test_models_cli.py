@@ -16,25 +16,6 @@ from typer.testing import CliRunner, Result
 import shipyard
 from shipyard.cli.main import app
 from shipyard.config import Settings
-from shipyard.registry import Registry
-
-from ..registry.handmade import write_model_folder
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def iris(settings: Settings, tmp_path: Path) -> Settings:
-    """An embedded registry holding iris:1..3 with production→2."""
-    with Registry.from_settings(settings) as registry:
-        for i in range(3):
-            folder = tmp_path / f"iris-{i}"
-            registry.publish("iris", folder, write_model_folder(folder, f"w{i}".encode()))
-        registry.set_alias("iris", "production", 2)
-    return settings
 
 
 def run(runner: CliRunner, *args: str) -> Result:
@@ -78,7 +59,8 @@ def test_alias_set_rollback_rm_and_history(runner: CliRunner, iris: Settings) ->
     assert "already points at version 3" in unchanged.stdout
 
     rolled = run_json(runner, "rollback", "iris", "production")
-    assert (rolled["from_version"], rolled["to_version"]) == (3, 2)
+    assert rolled["changed"] is True
+    assert (rolled["event"]["from_version"], rolled["event"]["to_version"]) == (3, 2)
 
     removed = run(runner, "alias", "rm", "iris", "production")
     assert removed.exit_code == 0 and "was version 2" in removed.stdout
@@ -92,10 +74,10 @@ def test_alias_set_rollback_rm_and_history(runner: CliRunner, iris: Settings) ->
 def test_delete_is_refused_behind_alias_and_forced(runner: CliRunner, iris: Settings) -> None:
     refused = run(runner, "delete", "iris:2", "--json")
     assert refused.exit_code == 4
-    assert json.loads(refused.stdout)["type"] == "ConflictError"
+    assert json.loads(refused.stdout)["error"]["type"] == "ConflictError"
 
     forced = run_json(runner, "delete", "iris:2", "--force")
-    assert forced["deleted"] == "iris:2"
+    assert [(v["name"], v["version"]) for v in forced["deleted"]] == [("iris", 2)]
     assert [v["version"] for v in run_json(runner, "versions", "iris")] == [1, 3]
 
 
@@ -104,7 +86,8 @@ def test_export_then_import_into_another_home(
 ) -> None:
     archive = tmp_path / "iris-2.tar.gz"
     exported = run_json(runner, "export", "iris@production", "-o", str(archive))
-    assert exported == {"model": "iris:2", "path": str(archive)}
+    assert exported["path"] == str(archive)
+    assert (exported["model"]["name"], exported["model"]["version"]) == ("iris", 2)
 
     monkeypatch.setenv("SHIPYARD_HOME", str(tmp_path / "air-gapped"))
     imported = run_json(runner, "import", str(archive))
@@ -161,8 +144,11 @@ def test_console_command_exits_with_the_error_code(shipyard_env: dict[str, str])
 
     assert completed.returncode == 3
     assert json.loads(completed.stdout) == {
-        "error": "no model named 'missing': the registry is empty (save one first)",
-        "type": "NotFoundError",
+        "error": {
+            "type": "NotFoundError",
+            "message": "no model named 'missing': the registry is empty (save one first)",
+            "exit_code": 3,
+        }
     }
 
 
@@ -171,7 +157,7 @@ def test_error_messages_keep_their_square_brackets(
 ) -> None:
     result = run(runner, "export", "iris:1", "-o", str(tmp_path / "missing" / "[x].tar.gz"))
 
-    assert result.exit_code == 1
+    assert result.exit_code == 10
     assert "[x].tar.gz" in result.stderr and "[Errno 2]" in result.stderr
 
 
@@ -192,7 +178,7 @@ def test_show_prints_brackets_in_requirements_and_tags_verbatim(
 
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
-    assert "uvicorn[standard]==0.30.0" in text and "note=[bold]raw[/bold]" in text
+    assert "uvicorn[standard]==0.30.0" in text and "note │ [bold]raw[/bold]" in text
 
 
 def test_show_prints_the_whole_digest_in_a_narrow_terminal(
@@ -217,3 +203,39 @@ def test_unusable_home_exits_2_saying_how_to_fix_it(
 
     assert result.exit_code == 2
     assert "set SHIPYARD_HOME" in " ".join(result.stderr.split())
+
+
+def test_show_lists_lineage_requirements_metadata_and_tags(
+    runner: CliRunner, settings: Settings
+) -> None:
+    features = np.arange(8, dtype=np.float64).reshape(-1, 1)
+    model = DummyClassifier(strategy="most_frequent").fit(features, np.arange(8) % 2)
+    shipyard.save_model(
+        model,
+        "dummy",
+        sample_input=features[:2],
+        metadata={"metrics": {"accuracy": 0.5}, "owner": "ml"},
+        tags={"team": "fraud"},
+        run_id="run-42",
+        dataset_digest="sha256:abc",
+        settings=settings,
+    )
+    shown = run_json(runner, "show", "dummy")
+
+    text = " ".join(run(runner, "show", "dummy").stdout.split())
+
+    for expected in (
+        "Lineage",
+        "run id │ run-42",
+        "dataset digest │ sha256:abc",
+        f"sha256:{shown['digest']}",
+        "Requirements",
+        "inferred at save time",
+        f"python │ {shown['manifest']['requirements']['python_version']}",
+        *shown["manifest"]["requirements"]["packages"],
+        'metadata │ metrics │ {"accuracy": 0.5}',
+        "tag │ team │ fraud",
+        "by tester",
+        "Signature (tensor)",
+    ):
+        assert expected in text, expected

@@ -85,7 +85,7 @@ def test_custom_model_runs_saved_code_with_its_artifacts(
     assert (folder / "code" / "churn_v1.py").read_text() == source
     assert manifest.flavor_options["artifacts"]["clf"]["flavor"] == "sklearn"
     assert loaded.native.note == "threshold 0.5"
-    outputs = loaded.predict(frame)
+    outputs = loaded.predict_named(frame)
     np.testing.assert_array_equal(outputs["label"], sklearn_pipeline.predict(frame))
     assert manifest.signature is not None
     assert manifest.signature.output_names == ("label", "version")
@@ -106,7 +106,7 @@ def test_loading_uses_the_saved_code_not_the_edited_module(
 
     loaded = load_folder(folder)
 
-    assert loaded.predict(frame.head(2))["version"].tolist() == [1, 1]
+    assert loaded.predict_named(frame.head(2))["version"].tolist() == [1, 1]
     assert sys.modules["churn_edit"] is v2
     assert v2.Churn().predict.__module__ == "churn_edit"
 
@@ -117,7 +117,7 @@ def test_async_load_and_predict_run_on_one_private_loop(
     _, folder = package(slow_echo, sample_input=np.ones((2, 2)))
     loaded = load_folder(folder)
     np.testing.assert_array_equal(
-        loaded.predict({"input": np.ones((1, 2))})["predictions"], [[10, 10]]
+        loaded.predict_named({"input": np.ones((1, 2))})["predictions"], [[10, 10]]
     )
 
 
@@ -158,7 +158,7 @@ def test_class_defined_in_main_is_saved_by_value(tmp_path: Path) -> None:
     loaded = load_folder(folder)
 
     assert loaded.manifest.code_paths == ()
-    assert loaded.predict({"input": np.zeros((1, 2))})["predictions"].tolist() == [[1.0, 1.0]]
+    assert loaded.predict_named({"input": np.zeros((1, 2))})["predictions"].tolist() == [[1.0, 1.0]]
     assert any(r.name == "numpy" for r in loaded.manifest.requirements.packages)
 
 

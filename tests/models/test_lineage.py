@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.models.lineage import calling_source, capture_lineage, git_state
+from shipyard.models.lineage import (
+    calling_source,
+    capture_lineage,
+    git_remote,
+    git_state,
+    repository_url,
+)
 from shipyard.models.packaging import package_model
 
 
@@ -81,3 +87,36 @@ def test_package_model_records_lineage_of_its_caller(
     assert lineage.source == str(Path(__file__).resolve())
     assert lineage.created_at.tzinfo is UTC
     assert datetime.now(UTC) - lineage.created_at < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    ("remote", "url"),
+    [
+        ("git@github.com:org/repo.git", "https://github.com/org/repo"),
+        (
+            "https://ci:s3cret@gitlab.example.com/ml/churn.git",
+            "https://gitlab.example.com/ml/churn",
+        ),
+        ("ssh://git@host.example:2222/org/repo.git", "https://host.example/org/repo"),
+        ("http://10.0.0.1:3000/a/b", "http://10.0.0.1:3000/a/b"),
+        ("/srv/git/repo.git", None),
+        ("../repo", None),
+        ("file:///srv/git/repo", None),
+        ("C:/work/repo", None),
+    ],
+)
+def test_remote_becomes_a_url_without_credentials_or_none(remote: str, url: str | None) -> None:
+    assert repository_url(remote) == url
+
+
+def test_lineage_records_the_origin_remote_as_a_url(repo: Path) -> None:
+    _git(repo, "remote", "add", "backup", "/srv/backup.git")
+    _git(repo, "remote", "add", "origin", "https://tok:x@github.com/org/churn.git")
+    assert git_remote(repo) == "https://github.com/org/churn"
+    lineage = capture_lineage(created_by="ana", source=repo / "train.py")
+    assert lineage.repository == "https://github.com/org/churn"
+
+
+def test_lineage_of_a_repo_with_only_a_local_remote_has_no_repository(repo: Path) -> None:
+    _git(repo, "remote", "add", "origin", str(repo.parent / "elsewhere.git"))
+    assert capture_lineage(created_by="ana", source=repo / "train.py").repository is None

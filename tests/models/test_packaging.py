@@ -24,6 +24,7 @@ def test_manifest_on_disk_equals_the_returned_manifest(
     assert ModelManifest.read(folder) == manifest
     assert manifest.metadata == {"team": "x"}
     assert sorted(p.name for p in folder.iterdir()) == [
+        "golden",
         "model.pkl",
         "requirements.txt",
         "shipyard.json",

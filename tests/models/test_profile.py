@@ -96,3 +96,35 @@ def test_package_model_writes_profile_json(
     profile = ReferenceProfile.read(folder / "profile.json")
     assert profile.row_count == 150
     assert [f.name for f in profile.features] == list(iris[0].columns)
+
+
+def test_profile_keeps_a_bounded_row_aligned_sample_and_quantile_bins() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=12_000), "c": rng.choice(["a", "b"], 12_000)})
+    profile = profile_reference_data(frame)
+    x, c = profile.feature("x"), profile.feature("c")
+    assert isinstance(x, NumericProfile) and isinstance(c, CategoricalProfile)
+    assert profile.version == 2
+    assert len(x.sample) == len(c.sample) == 5000
+    assert x.quantile_bins is not None and sum(x.quantile_bins.counts) == 12_000
+    assert max(x.quantile_bins.counts) - min(x.quantile_bins.counts) <= 2  # equal-mass bins
+
+
+def test_version_1_profile_reads_back_without_sample_or_predictions() -> None:
+    old = {"row_count": 3, "features": [{"kind": "numeric", "name": "x", "count": 3,
+           "missing": 0, "mean": 1.0, "std": 1.0, "min": 0.0, "max": 2.0, "quantiles": {},
+           "histogram": None}]}  # fmt: skip
+    profile = ReferenceProfile.from_dict(old)
+    assert profile.version == 1 and profile.predictions is None
+    assert profile.features[0].sample == ()
+
+
+def test_saved_profile_holds_the_models_predictions_on_the_sample(
+    package: Package, sklearn_pipeline: object, iris: tuple[pd.DataFrame, np.ndarray]
+) -> None:
+    _, folder = package(sklearn_pipeline, sample_input=iris[0][:3], reference_data=iris[0])
+    profile = ReferenceProfile.read(folder / "profile.json")
+    assert profile.predictions is not None
+    (prediction,) = profile.predictions
+    assert prediction.count == 150
+    assert len(prediction.sample) == 150

@@ -93,3 +93,80 @@ def test_unpinned_requirement_is_refused_with_how_to_pin(line: str) -> None:
 def test_missing_requirements_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PackagingError, match=r"requirements file .* not found"):
         parse_requirements(tmp_path / "nope.txt")
+
+
+def test_pipeline_wrapping_xgboost_pins_xgboost(package: Package) -> None:
+    import numpy as np
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    features = np.random.default_rng(1).random((30, 2))
+    model = Pipeline(
+        [("scale", StandardScaler()), ("boost", xgboost.XGBClassifier(n_estimators=2))]
+    ).fit(features, features[:, 0] > 0.5)
+    manifest, _ = package(model)
+    lines = manifest.requirements.to_lines()
+    assert f"xgboost=={xgboost.__version__}" in lines
+    assert f"scikit-learn=={sklearn.__version__}" in lines
+    assert "xgboost" in manifest.flavor_options["imports"]
+
+
+def test_pipeline_wrapping_lightgbm_pins_lightgbm(package: Package) -> None:
+    import lightgbm
+    import numpy as np
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    features = np.random.default_rng(1).random((30, 2))
+    booster = lightgbm.LGBMClassifier(n_estimators=2, verbose=-1)
+    model = Pipeline([("scale", StandardScaler()), ("boost", booster)]).fit(
+        features, features[:, 0] > 0.5
+    )
+    manifest, _ = package(model)
+    assert f"lightgbm=={lightgbm.__version__}" in manifest.requirements.to_lines()
+
+
+def test_python_model_holding_a_booster_pins_its_library(package: Package) -> None:
+    import numpy as np
+
+    booster = xgboost.XGBRegressor(n_estimators=2).fit(np.eye(3), [0.0, 1.0, 2.0])
+
+    class Holder:
+        def __init__(self) -> None:
+            self.booster = booster
+
+        def predict(self, batch: np.ndarray) -> np.ndarray:
+            return np.asarray(self.booster.predict(batch))
+
+    manifest, _ = package(Holder())
+    assert manifest.flavor == "python"
+    assert f"xgboost=={xgboost.__version__}" in manifest.requirements.to_lines()
+
+
+def test_extra_requirements_add_to_the_inferred_pins(
+    package: Package, sklearn_pipeline: object
+) -> None:
+    import packaging
+
+    manifest, _ = package(sklearn_pipeline, extra_requirements=["packaging", "xgboost==2.0.3"])
+    lines = manifest.requirements.to_lines()
+    assert f"packaging=={packaging.__version__}" in lines
+    assert "xgboost==2.0.3" in lines
+    assert f"scikit-learn=={sklearn.__version__}" in lines
+    assert not manifest.requirements.overridden
+
+
+def test_extra_requirements_also_add_to_an_override(
+    package: Package, sklearn_pipeline: object
+) -> None:
+    manifest, _ = package(
+        sklearn_pipeline, requirements=["scikit-learn==1.5.2"], extra_requirements=["numpy==2.0"]
+    )
+    assert manifest.requirements.to_lines() == ["numpy==2.0", "scikit-learn==1.5.2"]
+
+
+def test_extra_requirement_not_installed_and_unpinned_is_refused(
+    package: Package, sklearn_pipeline: object
+) -> None:
+    with pytest.raises(PackagingError, match="not installed here"):
+        package(sklearn_pipeline, extra_requirements=["not-a-real-distribution-xyz"])

@@ -109,3 +109,12 @@ def test_explicit_columns_signature_names_missing_sample_columns() -> None:
         check_sample_fits(signature, pd.DataFrame({"age": [1]}))
     with pytest.raises(PackagingError, match="takes columns but sample_input is an array"):
         check_sample_fits(signature, np.zeros((1, 2)))
+
+
+def test_sample_with_missing_values_makes_those_fields_nullable() -> None:
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": [1.0, None], "c": ["x", None], "d": [1, 2]})
+    nullable = {s.name: s.nullable for s in infer_input_signature(as_sample(frame)).inputs}
+    assert nullable == {"a": False, "b": True, "c": True, "d": False}
+    array = np.array([[1.0, np.nan]])
+    assert infer_input_signature(as_sample(array)).inputs[0].nullable
+    assert not infer_input_signature(as_sample(np.ones((2, 2)))).inputs[0].nullable

@@ -54,3 +54,18 @@ def test_duplicate_names_are_refused() -> None:
 def test_unknown_input_kind_is_refused() -> None:
     with pytest.raises(PackagingError, match="input_kind"):
         Signature.from_dict({**TENSOR, "input_kind": "image"})
+
+
+def test_nullable_round_trips_and_is_left_out_when_false() -> None:
+    spec = TensorSpec("b", DType.FP64, nullable=True)
+    assert spec.to_dict() == {"name": "b", "dtype": "FP64", "shape": [-1], "nullable": True}
+    assert TensorSpec.from_dict(spec.to_dict()) == spec
+    assert "nullable" not in TensorSpec("a", DType.FP64).to_dict()
+
+
+def test_only_float_and_text_fields_can_be_nullable() -> None:
+    assert TensorSpec("t", DType.BYTES, nullable=True).nullable
+    with pytest.raises(PackagingError, match="INT64 and cannot be nullable"):
+        TensorSpec("n", DType.INT64, nullable=True)
+    with pytest.raises(PackagingError, match="invalid signature field"):
+        TensorSpec.from_dict({"name": "x", "dtype": "FP64", "nullable": "yes"})

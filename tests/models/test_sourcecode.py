@@ -39,7 +39,9 @@ def test_code_paths_are_copied_and_importable_at_load(
 
     assert manifest.code_paths == ("code/text_helpers", "code/uses_helpers.py")
     assert not (folder / "code" / "text_helpers" / "notes.md").exists()
-    np.testing.assert_array_equal(loaded.predict({"input": np.ones(2)})["predictions"], [3, 3])
+    np.testing.assert_array_equal(
+        loaded.predict_named({"input": np.ones(2)})["predictions"], [3, 3]
+    )
     sys.modules.pop("text_helpers", None)
     sys.modules.pop("text_helpers.clean", None)
 

@@ -22,7 +22,7 @@ from shipyard.refs import ModelRef
 from shipyard.registry.entities import ModelVersion
 from shipyard.serve import RegistrySource, ServeConfig, create_app
 from shipyard.types import DType
-from tests.serve.servers import ThreadServer
+from tests.serve.servers import ThreadServer, wait_until_ready
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +62,7 @@ def server(serve_settings: Settings, bc_version: ModelVersion) -> Iterator[Threa
     config = ServeConfig(max_body_bytes=64 * 1024, prediction_log=None)
     app = create_app(RegistrySource(serve_settings, ModelRef.parse("bc:1")), config)
     with ThreadServer(app) as running:
+        wait_until_ready(running.url)  # the model loads in a thread: slow on a busy machine
         yield running
 
 
@@ -71,20 +72,36 @@ def client(server: ThreadServer) -> Iterator[httpx.Client]:
         yield http
 
 
-def tabular_model(predict: object, columns: tuple[str, ...] = ("a", "b")) -> LoadedModel:
-    """A hand-built columns-signature LoadedModel around any predict function."""
+def tabular_model(
+    predict: object,
+    columns: tuple[str, ...] = ("a", "b"),
+    *,
+    nullable: tuple[str, ...] = (),
+    python: str = "3.11",
+) -> LoadedModel:
+    """A hand-built columns-signature LoadedModel (FP64 columns) around any predict function."""
     signature = Signature(
-        inputs=tuple(TensorSpec(c, DType.FP64) for c in columns),
+        inputs=tuple(TensorSpec(c, DType.FP64, nullable=c in nullable) for c in columns),
         outputs=(TensorSpec("predictions", DType.FP64),),
         input_kind="columns",
     )
     manifest = ModelManifest(
         flavor="python",
         signature=signature,
-        requirements=Requirements("3.11", ()),
+        requirements=Requirements(python, ()),
         lineage=Lineage(datetime.now(UTC), "tester"),
     )
     return LoadedModel(manifest, native=predict, native_predict=predict)  # type: ignore[arg-type]
+
+
+def sum_with_missing_as_zero(frame: pd.DataFrame) -> np.ndarray:
+    """``a + b``, a missing ``b`` counting as 0: the model behind ``table_model``."""
+    return np.asarray(frame["a"] + frame["b"].fillna(0.0), dtype=float)
+
+
+def table_model(predict: object = sum_with_missing_as_zero, python: str = "3.11") -> LoadedModel:
+    """Columns ``a`` and ``b`` (FP64, ``b`` nullable)."""
+    return tabular_model(predict, nullable=("b",), python=python)
 
 
 def home_of(settings: Settings) -> Path:

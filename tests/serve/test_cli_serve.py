@@ -116,3 +116,77 @@ def test_unknown_reference_exits_3_with_a_message(
         assert server.process is not None
         assert server.process.wait(timeout=60) == 3
     assert "missing" in server.log()
+
+
+def _worker_counts(metrics_dir: Path) -> dict[str, float]:
+    """Successful /predict calls per worker, read from each worker's own counter file."""
+    from prometheus_client.mmap_dict import MmapedDict
+
+    counts = {}
+    for path in metrics_dir.glob("counter_*.db"):
+        values = MmapedDict.read_all_values_from_file(str(path))
+        counts[path.stem] = sum(
+            v for key, v, _, _ in values if "shipyard_requests_total" in key and '"200"' in key
+        )
+    return counts
+
+
+def _wait_until_every_worker_is_ready(url: str, timeout: float = 60.0) -> None:
+    """Each fresh connection may reach either worker: ready means many in a row say so."""
+    deadline = time.monotonic() + timeout
+    streak = 0
+    while streak < 12:
+        assert time.monotonic() < deadline, "a worker never became ready"
+        ok = httpx.get(f"{url}/readyz", timeout=10).status_code == 200
+        streak = streak + 1 if ok else 0
+        if not ok:
+            time.sleep(0.2)
+
+
+def _reported_total(url: str) -> float:
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    line = 'shipyard_requests_total{route="/predict",status="200"} '
+    found = [ln for ln in text.splitlines() if ln.startswith(line)]
+    return float(found[0].split()[-1]) if found else 0.0
+
+
+def test_metrics_under_two_workers_report_the_totals_of_both(
+    slow_version: int, shipyard_env: dict[str, str], tmp_path: Path
+) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**shipyard_env, "TMPDIR": str(temp)}
+    args = [f"slow:{slow_version}", "--workers", "2"]
+    with CliServer(args, env, tmp_path / "log") as server:
+        wait_until_ready(server.url)
+        _wait_until_every_worker_is_ready(server.url)
+        [metrics_dir] = temp.glob("shipyard-metrics-*")
+        sent = 0
+
+        def call(i: int) -> int:
+            # A fresh connection each time, so the kernel hands them to both workers.
+            return httpx.post(f"{server.url}/predict", json=[[float(i), 0.0, 0.0]]).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            for _ in range(20):
+                statuses = list(pool.map(call, range(24)))
+                assert statuses == [200] * 24
+                sent += 24
+                time.sleep(1.2)  # each worker copies its numbers out once a second
+                counts = _worker_counts(metrics_dir)
+                if len(counts) == 2 and all(n > 0 for n in counts.values()):
+                    break
+        counts = _worker_counts(metrics_dir)
+        assert len(counts) == 2 and all(n > 0 for n in counts.values()), counts
+        # Each scrape is answered by one worker and still reports the total of both (the other's
+        # part at most a flush old: on a busy machine give the flushes a few seconds).
+        deadline = time.monotonic() + 20
+        scrapes: list[float] = []
+        while time.monotonic() < deadline:
+            scrapes = [_reported_total(server.url) for _ in range(6)]
+            if scrapes == [float(sent)] * 6:
+                break
+            time.sleep(0.5)
+        assert scrapes == [float(sent)] * 6, (scrapes, sent, counts)
+        assert server.terminate() == 0, server.log()
+    assert not metrics_dir.exists()

@@ -75,7 +75,7 @@ def test_unknown_datatype_lists_the_valid_ones() -> None:
 
 
 def test_text_in_a_numeric_tensor_is_refused() -> None:
-    with pytest.raises(InvalidInputError, match="input 'x': data does not hold FP64"):
+    with pytest.raises(InvalidInputError, match=r"input 'x': expected FP64 .* the string 'one'"):
         decode_json_tensor("x", "FP64", [1], ["one"])
 
 

@@ -29,7 +29,10 @@ def test_wrong_shape_is_400_naming_field_and_expected_shape(client: httpx.Client
 def test_text_where_numbers_are_expected_is_400(client: httpx.Client) -> None:
     response = client.post("/predict", json=[["x"] * 30])
     assert response.status_code == 400
-    assert "expected rows of FP64" in response.json()["error"]
+    assert response.json()["error"] == (
+        "input 'input': expected FP64 values (numbers), got the string 'x': send numbers "
+        "without quotes"
+    )
 
 
 def test_malformed_json_is_400(client: httpx.Client) -> None:
@@ -89,11 +92,11 @@ def test_records_with_missing_or_unknown_fields_are_400(flaky_server: ThreadServ
         unknown = http.post("/predict", json=[{"a": 1.0, "b": 2.0, "c": 3.0}])
         wrong = http.post("/predict", json={"a": ["x"], "b": [1.0]})
     assert missing.status_code == 400
-    assert missing.json()["error"] == "record 0 is missing ['b']: expected fields ['a', 'b']"
-    assert unknown.json()["error"] == (
-        "record 0 has unknown field(s) ['c']: expected fields ['a', 'b']"
+    assert missing.json()["error"] == "record 0: missing field 'b': expected fields ['a', 'b']"
+    assert unknown.json()["error"] == "record 0: unknown field 'c': expected fields ['a', 'b']"
+    assert wrong.json()["error"] == (
+        "field 'a': expected FP64 values (numbers), got the string 'x': send numbers without quotes"
     )
-    assert wrong.json()["error"] == "field 'a': expected FP64 values, got ['x']"
 
 
 class GatedSource(StaticSource):

@@ -45,10 +45,15 @@ def test_health_and_readiness_after_load(client: httpx.Client) -> None:
 def test_openapi_schema_comes_from_the_signature(client: httpx.Client) -> None:
     document = client.get("/openapi.json").json()
     schema = document["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]
-    rows = schema["schema"]["oneOf"][0]
+    rows = schema["schema"]["anyOf"][0]
     assert rows["items"] == {
         "type": "array",
-        "items": {"type": "number", "format": "fp64"},
+        "items": {
+            "type": "number",
+            "format": "fp64",
+            "minimum": -1.7976931348623157e308,
+            "maximum": 1.7976931348623157e308,
+        },
         "minItems": 30,
         "maxItems": 30,
     }
@@ -64,7 +69,7 @@ def test_metrics_report_requests_batches_and_model(client: httpx.Client) -> None
     text = client.get("/metrics").text
     assert 'shipyard_requests_total{route="/predict",status="200"}' in text
     assert 'shipyard_request_errors_total{route="/predict",status="400"}' in text
-    assert 'shipyard_request_duration_seconds_bucket{route="/predict",le="+Inf"}' in text
+    assert 'shipyard_request_duration_seconds_bucket{le="+Inf",route="/predict"}' in text
     assert "shipyard_batch_rows_count" in text
     assert 'shipyard_model_info{name="bc",version="1"} 1' in text
     assert "shipyard_queue_depth 0" in text

@@ -121,7 +121,7 @@ def test_unknown_model_or_version_is_404(
         ),
         (
             {"inputs": [{"name": "x", "shape": [1, 30], "datatype": "FP64", "data": [0] * 30}]},
-            "unknown input 'x': the model expects ['input']",
+            "unknown input 'x' and missing input 'input': the model expects ['input']",
         ),
         (
             {

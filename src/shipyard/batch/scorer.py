@@ -1,7 +1,7 @@
 """Score one chunk the way the server scores a request, and write its part.
 
-``Converter`` finds the bad rows; the good ones go through the serve stage's
-``InputValidator``, ``LoadedModel.predict`` and ``validate_outputs``, then to the prediction log.
+``Converter`` finds the bad rows; the good ones go through the serve stage's ``InputValidator``,
+``LoadedModel.predict_named`` and ``validate_outputs``, then to the prediction log.
 With ``on_error="skip"``, a model that raises on a chunk is called again on halves of it until
 the rows it raises on are found (at most ``MAX_CALLS`` extra calls a chunk): those rows are
 rejected with the model's message, the rest are scored. A model that raises on every row, or on
@@ -117,11 +117,11 @@ class ChunkScorer:
         """The outputs for the rows the model can score, and the rows it raised on."""
         model = self._served.model
         try:
-            outputs = model.predict(_frame(model.signature, inputs))
+            outputs = model.predict_named(_frame(model.signature, inputs))
         except PredictionError:
             if self._on_error == "fail":
                 raise
-            outputs, failed = _bisect(model.predict, inputs, rows)
+            outputs, failed = _bisect(model.predict_named, inputs, rows)
             validate_outputs(model.signature, outputs, rows - len(failed))
             return outputs, failed
         validate_outputs(model.signature, outputs, rows)

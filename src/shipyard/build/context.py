@@ -35,9 +35,15 @@ from shipyard.build.dockerfile import (
 from shipyard.build.labels import image_labels
 from shipyard.build.spec import BuildSpec
 from shipyard.build.wheelhouse import Wheelhouse
-from shipyard.errors import BuildError
+from shipyard.errors import BuildError, ConflictError
 
-__all__ = ["BuildContext", "default_service_source", "write_context"]
+__all__ = [
+    "BuildContext",
+    "default_service_source",
+    "link_wheels",
+    "write_context",
+    "write_service",
+]
 
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".mypy_cache", ".pytest_cache")
 
@@ -72,16 +78,18 @@ def write_context(
     """Write the context for ``spec`` into ``dest`` (which must be empty or absent)."""
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
-        raise BuildError(f"{dest} is not empty: give an empty or new folder for the build context")
+        raise ConflictError(
+            f"{dest} is not empty: give an empty or new folder for the build context"
+        )
     dest.mkdir(parents=True, exist_ok=True)
     dockerfile = render_dockerfile(spec)
     (dest / "Dockerfile").write_text(dockerfile)
     (dest / ".dockerignore").write_text(render_dockerignore())
     lock = wheelhouse.lock_text()
     (dest / LOCK_FILE).write_text(lock)
-    _link_wheels(wheelhouse, dest / WHEELHOUSE_DIR)
+    link_wheels(wheelhouse, dest / WHEELHOUSE_DIR)
     shutil.copytree(model_folder, dest / MODEL_CONTEXT_DIR)  # verbatim: it is verified whole
-    _write_service(dest / SERVICE_DIR, service_source or default_service_source())
+    write_service(dest / SERVICE_DIR, service_source or default_service_source())
     lock_sha = hashlib.sha256(lock.encode()).hexdigest()
     (dest / CONFIG_DIR).mkdir()
     (dest / CONFIG_DIR / "build.json").write_text(_build_info(spec, lock_sha))
@@ -89,7 +97,7 @@ def write_context(
     return BuildContext(path=dest, spec=spec, dockerfile=dockerfile, lock_sha256=lock_sha)
 
 
-def _link_wheels(wheelhouse: Wheelhouse, dest: Path) -> None:
+def link_wheels(wheelhouse: Wheelhouse, dest: Path) -> None:
     """Hard-link the cached wheels (copy across file systems); the lock names each one."""
     dest.mkdir()
     for wheel in wheelhouse.wheels:
@@ -100,7 +108,7 @@ def _link_wheels(wheelhouse: Wheelhouse, dest: Path) -> None:
             shutil.copy2(source, dest / wheel.filename)
 
 
-def _write_service(dest: Path, source: Path) -> None:
+def write_service(dest: Path, source: Path) -> None:
     """Shipyard's package plus a dist-info, so ``importlib.metadata`` finds it in the image."""
     if not (source / "__main__.py").is_file():
         raise BuildError(f"{source} is not the shipyard package (no __main__.py)")

@@ -16,7 +16,17 @@ import json
 from collections.abc import Mapping
 
 from shipyard.build.labels import image_labels
-from shipyard.build.spec import APP_DIR, HOME_DIR, LOG_DIR, MODEL_DIR, VENV_DIR, BuildSpec
+from shipyard.build.spec import BuildSpec
+from shipyard.contract import (
+    APP_DIR,
+    HOME_DIR,
+    LOG_DIR,
+    MODEL_DIR,
+    READY_PATH,
+    SERVE_ENV_PREFIX,
+    STOP_SIGNAL,
+    VENV_DIR,
+)
 
 __all__ = [
     "CONFIG_DIR",
@@ -45,8 +55,8 @@ CONFIG_DIR = "config"
 _PYTHON = f"{VENV_DIR}/bin/python"
 _HEALTH_SCRIPT = (
     "import os, urllib.request; "
-    "urllib.request.urlopen('http://127.0.0.1:%s/readyz' % "
-    "os.environ.get('SHIPYARD_SERVE_PORT', '{port}'), timeout=2)"
+    f"urllib.request.urlopen('http://127.0.0.1:%s{READY_PATH}' % "
+    f"os.environ.get('{SERVE_ENV_PREFIX}PORT', '{{port}}'), timeout=2)"
 )
 
 
@@ -59,9 +69,9 @@ def image_environment(spec: BuildSpec) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         "HOME": HOME_DIR,
         "SHIPYARD_HOME": HOME_DIR,
-        "SHIPYARD_SERVE_HOST": "0.0.0.0",  # noqa: S104 - inside the container, by design
-        "SHIPYARD_SERVE_PORT": str(spec.port),
-        "SHIPYARD_SERVE_PREDICTION_LOG": "-",
+        f"{SERVE_ENV_PREFIX}HOST": "0.0.0.0",  # noqa: S104 - inside the container, by design
+        f"{SERVE_ENV_PREFIX}PORT": str(spec.port),
+        f"{SERVE_ENV_PREFIX}PREDICTION_LOG": "-",
     }
 
 
@@ -113,7 +123,7 @@ def render_dockerfile(spec: BuildSpec) -> str:
         f"HEALTHCHECK --interval={spec.healthcheck_interval_s}s --timeout=3s "
         "--start-period=120s --retries=3 \\",
         f"    CMD {json.dumps(healthcheck_command(spec))}",
-        "STOPSIGNAL SIGTERM",
+        f"STOPSIGNAL {STOP_SIGNAL}",
         # `docker run IMAGE` serves MODEL_DIR; `docker run IMAGE predict IN OUT` scores a file.
         f"ENTRYPOINT {json.dumps([_PYTHON, '-m', 'shipyard.cli.container'])}",
         'CMD ["serve"]',

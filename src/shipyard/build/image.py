@@ -1,273 +1,63 @@
-"""The Docker edge: build a context into an image, inspect, tag, push and run it.
+"""Build a context into an image on the Docker engine, and remove what a build made.
 
-Everything here talks to a real engine through the Docker SDK; the decisions (what goes in the
-Dockerfile, which tags) were made by the pure modules before. No engine gives a
-``DockerUnavailableError`` that points at ``shipyard dockerfile``; a failed build gives a
-``BuildError`` with the failing step and its output.
+The decisions (what goes in the Dockerfile, which tags) were made by the pure modules before; a
+failed build gives a ``BuildError`` with the failing step and its output.
 
-    >>> engine = DockerEngine.connect()
-    >>> image = engine.build(context, on_line=print)
-    >>> engine.push(image.tags[0])
+    >>> with DockerEngine.connect() as engine:
+    ...     image = build_context_image(engine, context, on_line=print)
 """
 
 from __future__ import annotations
 
-import os
-import socket
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import Any
-
-import docker
-import docker.constants
-import docker.errors
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from shipyard.build.buildlog import BuildLog
 from shipyard.build.context import BuildContext
-from shipyard.errors import BuildError, DockerUnavailableError
+from shipyard.docker_engine import BuiltImage, DockerEngine, engine_errors, split_tag
+from shipyard.errors import BuildError
 
-__all__ = ["BuiltImage", "DockerEngine", "repo_digest_for", "split_tag"]
-
-_DEFAULT_SOCKET = "unix:///var/run/docker.sock"
-_NO_ENGINE_HINT = (
-    "start Docker or set DOCKER_HOST, or write the build context with "
-    "`shipyard dockerfile REF -o DIR` and build it with your own tools"
-)
+__all__ = ["build_context_image", "remove_build"]
 
 
-@dataclass(frozen=True, slots=True)
-class BuiltImage:
-    """An image in the engine: its id, tags, size, layers and (once pushed) repo digests.
-
-    ``layers`` are the root file system's diff ids; ``history`` is one ``(id, created_by)`` per
-    instruction, oldest first, where a reused (cached) step keeps its id."""
-
-    id: str
-    tags: tuple[str, ...]
-    size: int
-    layers: tuple[str, ...]
-    history: tuple[tuple[str, str], ...]
-    repo_digests: tuple[str, ...]
-    labels: dict[str, str]
-    cached_steps: tuple[int, ...] = ()
-    step_images: tuple[str, ...] = ()
-
-    @property
-    def digest(self) -> str | None:
-        """The registry digest (``sha256:...``) once pushed, else ``None``."""
-        return self.repo_digests[0].partition("@")[2] if self.repo_digests else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "tags": list(self.tags),
-            "size": self.size,
-            "digest": self.digest,
-            "repo_digests": list(self.repo_digests),
-            "layers": len(self.layers),
-            "labels": self.labels,
-        }
-
-
-def split_tag(image: str) -> tuple[str, str]:
-    """``registry:5000/a/b:tag`` -> (``registry:5000/a/b``, ``tag``); no tag means ``latest``."""
-    name, sep, tag = image.rpartition(":")
-    if not sep or "/" in tag:
-        return image, "latest"
-    return name, tag
-
-
-def _check_unix_socket(docker_host: str, where: str) -> None:
-    """Fail fast (and without leaking a socket, as the SDK does) when a unix socket is dead."""
-    if not docker_host.startswith("unix://"):
-        return
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        probe.settimeout(5)
-        try:
-            probe.connect(docker_host.removeprefix("unix://"))
-        except OSError as exc:
-            raise DockerUnavailableError(
-                f"no Docker engine reachable at {where} ({exc}); {_NO_ENGINE_HINT}"
-            ) from None
-
-
-@contextmanager
-def _engine_errors(action: str) -> Iterator[None]:
-    try:
-        yield
-    except docker.errors.ImageNotFound as exc:
-        raise BuildError(f"{action}: {exc.explanation or exc}") from exc
-    except docker.errors.APIError as exc:
-        raise BuildError(f"{action}: {exc.explanation or exc}") from exc
-    except docker.errors.DockerException as exc:
-        raise DockerUnavailableError(
-            f"{action}: no Docker engine reachable ({exc}); {_NO_ENGINE_HINT}"
-        ) from exc
-    except OSError as exc:  # the socket went away mid-call
-        raise DockerUnavailableError(f"{action}: {exc}; {_NO_ENGINE_HINT}") from exc
-
-
-class DockerEngine:
-    """A connected Docker engine."""
-
-    def __init__(self, client: docker.DockerClient) -> None:
-        self.client = client
-
-    @classmethod
-    def connect(cls, timeout: int = 600) -> DockerEngine:
-        """Connect using ``DOCKER_HOST`` or the default socket; fail fast when no engine answers."""
-        where = os.environ.get("DOCKER_HOST") or "the default socket"
-        _check_unix_socket(os.environ.get("DOCKER_HOST") or _DEFAULT_SOCKET, where)
-        # Ask the engine its API version ourselves: the SDK's own probe leaks its socket on failure.
-        probe = docker.from_env(version=docker.constants.MINIMUM_DOCKER_API_VERSION, timeout=10)
-        try:
-            api_version = str(probe.version()["ApiVersion"])
-        except (docker.errors.DockerException, OSError) as exc:
-            raise DockerUnavailableError(
-                f"no Docker engine reachable at {where} ({exc}); {_NO_ENGINE_HINT}"
-            ) from None
-        finally:
-            probe.close()
-        client = docker.from_env(version=api_version, timeout=timeout)
-        return cls(client)
-
-    def close(self) -> None:
-        self.client.close()
-
-    def __enter__(self) -> DockerEngine:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def base_digest(self, image: str) -> str | None:
-        """The repo digest of a local base image, when the engine knows one (pulled images)."""
-        with _engine_errors(f"inspecting {image}"):
-            try:
-                attrs = self.client.api.inspect_image(image)
-            except docker.errors.ImageNotFound:
-                return None
-        return repo_digest_for(image, attrs.get("RepoDigests") or ())
-
-    def build(
-        self,
-        context: BuildContext,
-        *,
-        no_cache: bool = False,
-        on_line: Callable[[BuildLog, str], None] | None = None,
-        log: BuildLog | None = None,
-    ) -> BuiltImage:
-        """Build ``context`` and tag it with every tag of its spec (``log`` follows the build)."""
-        log = log if log is not None else BuildLog()
-        tags = context.spec.tags
-        with _engine_errors(f"building {tags[0]}"):
-            stream = self.client.api.build(
-                path=str(context.path),
-                tag=tags[0],
-                rm=True,
-                forcerm=True,
-                nocache=no_cache,
-                pull=False,
-                decode=True,
-            )
-            for message in stream:
-                line = log.feed(message)
-                if line is not None and on_line is not None:
-                    on_line(log, line)
-            if log.failed or log.image_id is None:
-                raise BuildError(f"building {tags[0]}: {log.failure_report()}")
-            for tag in tags[1:]:
-                repository, name = split_tag(tag)
-                self.client.api.tag(log.image_id, repository, name)
-        image = self.inspect(log.image_id)
-        return replace(
-            image, cached_steps=tuple(log.cached_steps), step_images=tuple(log.step_images)
+def build_context_image(
+    engine: DockerEngine,
+    context: BuildContext,
+    *,
+    no_cache: bool = False,
+    on_line: Callable[[BuildLog, str], None] | None = None,
+    log: BuildLog | None = None,
+) -> BuiltImage:
+    """Build ``context`` and tag it with every tag of its spec (``log`` follows the build)."""
+    log = log if log is not None else BuildLog()
+    tags = context.spec.tags
+    with engine_errors(f"building {tags[0]}"):
+        stream = engine.client.api.build(
+            path=str(context.path),
+            tag=tags[0],
+            rm=True,
+            forcerm=True,
+            nocache=no_cache,
+            pull=False,
+            decode=True,
         )
-
-    def inspect(self, image: str) -> BuiltImage:
-        """What the engine knows about ``image`` (an id or a tag)."""
-        with _engine_errors(f"inspecting {image}"):
-            attrs = self.client.api.inspect_image(image)
-            history = self.client.api.history(attrs["Id"])
-        return BuiltImage(
-            id=attrs["Id"],
-            tags=tuple(attrs.get("RepoTags") or ()),
-            size=int(attrs.get("Size") or 0),
-            layers=tuple(attrs.get("RootFS", {}).get("Layers") or ()),
-            history=tuple((str(h.get("Id")), str(h.get("CreatedBy"))) for h in reversed(history)),
-            repo_digests=tuple(attrs.get("RepoDigests") or ()),
-            labels=dict((attrs.get("Config") or {}).get("Labels") or {}),
-        )
-
-    def push(self, image: str, on_line: Callable[[str], None] | None = None) -> str:
-        """Push ``image`` (``registry/repo:tag``) and return the digest the registry gave it."""
-        repository, tag = split_tag(image)
-        digest: str | None = None
-        with _engine_errors(f"pushing {image}"):
-            for message in self.client.api.push(repository, tag=tag, stream=True, decode=True):
-                if "error" in message or "errorDetail" in message:
-                    raise BuildError(f"pushing {image} failed: {message.get('error')}")
-                aux = message.get("aux")
-                if isinstance(aux, dict) and aux.get("Digest"):
-                    digest = str(aux["Digest"])
-                status = message.get("status")
-                if status and on_line is not None:
-                    on_line(str(status))
-        if digest is None:
-            raise BuildError(f"pushing {image} finished without a digest from the registry")
-        return digest
-
-    def pull(self, image: str) -> BuiltImage:
-        """Pull ``image`` from its registry."""
-        repository, tag = split_tag(image)
-        with _engine_errors(f"pulling {image}"):
-            self.client.api.pull(repository, tag=tag)
-        return self.inspect(image)
-
-    def tag(self, image: str, target: str) -> None:
-        repository, tag = split_tag(target)
-        with _engine_errors(f"tagging {image} as {target}"):
-            self.client.api.tag(image, repository, tag)
-
-    def remove_image(self, image: str, *, force: bool = True) -> bool:
-        """Remove ``image``; False when it is gone already or (without force) still in use."""
-        with _engine_errors(f"removing {image}"):
-            try:
-                self.client.api.remove_image(image, force=force)
-            except docker.errors.ImageNotFound:
-                return False
-            except docker.errors.APIError as exc:
-                if force or exc.status_code != 409:
-                    raise
-                return False
-        return True
-
-    def remove_build(self, image: BuiltImage, tags: Sequence[str]) -> None:
-        """Untag ``tags`` (the image goes when no tag is left) and remove the stage images this
-        build made; images that other builds share or tag are left alone."""
-        for tag in tags:
-            self.remove_image(tag, force=False)
-        for step_image in reversed(image.step_images):
-            self.remove_image(step_image, force=False)
+        for message in stream:
+            line = log.feed(message)
+            if line is not None and on_line is not None:
+                on_line(log, line)
+        if log.failed or log.image_id is None:
+            raise BuildError(f"building {tags[0]}: {log.failure_report()}")
+        for tag in tags[1:]:
+            repository, name = split_tag(tag)
+            engine.client.api.tag(log.image_id, repository, name)
+    image = engine.inspect(log.image_id)
+    return replace(image, cached_steps=tuple(log.cached_steps), step_images=tuple(log.step_images))
 
 
-def repo_digest_for(image: str, repo_digests: Iterable[str]) -> str | None:
-    """The digest among ``repo_digests`` that belongs to ``image``'s own repository.
-
-    A digest is only valid with the repository it was pushed to or pulled from: an image also
-    pushed to ``127.0.0.1:5000/python`` has a digest there that ``python@sha256:...`` cannot
-    resolve. Docker Hub's implicit ``docker.io/`` and ``library/`` prefixes are the only aliases.
-    """
-    wanted = _canonical_repository(split_tag(image.partition("@")[0])[0])
-    for entry in repo_digests:
-        name, _, digest = str(entry).partition("@")
-        if _canonical_repository(name) == wanted:
-            return digest
-    return None
-
-
-def _canonical_repository(name: str) -> str:
-    for prefix in ("docker.io/", "index.docker.io/"):
-        name = name.removeprefix(prefix)
-    return name if "/" in name else f"library/{name}"
+def remove_build(engine: DockerEngine, image: BuiltImage, tags: Sequence[str]) -> None:
+    """Untag ``tags`` (the image goes when no tag is left) and remove the stage images this
+    build made; images that other builds share or tag are left alone."""
+    for tag in tags:
+        engine.remove_image(tag, force=False)
+    for step_image in reversed(image.step_images):
+        engine.remove_image(step_image, force=False)

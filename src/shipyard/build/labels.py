@@ -1,7 +1,9 @@
 """The image's labels: OCI annotations plus what Shipyard needs to trace an image to its model.
 
 Pure and reproducible: ``created`` is the model version's creation time, not the wall clock, so
-the same version always renders the same Dockerfile.
+the same version always renders the same Dockerfile. ``revision`` is the git commit the model was
+saved from and ``source`` its repository's URL (``models/lineage.py``); both are left out when the
+model was not saved from a git work tree (a local path is never a source).
 
     >>> image_labels(spec)["org.opencontainers.image.version"]
     '3'
@@ -34,8 +36,6 @@ def image_labels(spec: BuildSpec) -> dict[str, str]:
         f"{OCI}.description": f"Model {model.name} version {model.version} served by Shipyard",
         f"{OCI}.version": str(model.version),
         f"{OCI}.created": rfc3339(model.created_at),
-        f"{OCI}.revision": lineage.git_commit or model.digest,
-        f"{OCI}.source": lineage.source or f"shipyard://{model.name}:{model.version}",
         f"{OCI}.base.name": spec.base_image,
         f"{SHIPYARD}.model.name": model.name,
         f"{SHIPYARD}.model.version": str(model.version),
@@ -46,4 +46,8 @@ def image_labels(spec: BuildSpec) -> dict[str, str]:
     }
     if spec.base_digest is not None:
         labels[f"{OCI}.base.digest"] = spec.base_digest
+    if lineage.git_commit:
+        labels[f"{OCI}.revision"] = lineage.git_commit
+    if lineage.repository:
+        labels[f"{OCI}.source"] = lineage.repository
     return dict(sorted(labels.items()))

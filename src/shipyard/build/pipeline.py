@@ -5,7 +5,7 @@ The two commands share it: ``shipyard dockerfile`` stops after ``write_build_con
 
     >>> spec = plan_build(folder, base_image="python:3.11-slim")
     >>> context = write_build_context(spec, folder, dest, cache_dir=home / "cache" / "build")
-    >>> image = engine.build(context)
+    >>> image = build_context_image(engine, context)
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from shipyard.build.buildlog import BuildLog
 from shipyard.build.context import BuildContext, write_context
-from shipyard.build.image import BuiltImage, DockerEngine
+from shipyard.build.image import build_context_image
 from shipyard.build.spec import BuildSpec
 from shipyard.build.wheelhouse import (
     Target,
@@ -24,6 +24,7 @@ from shipyard.build.wheelhouse import (
     resolve_wheelhouse,
     service_requirements,
 )
+from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.folder import read_verified_folder
 
@@ -83,4 +84,4 @@ def build_image(
             cache_dir=cache_dir,
             service_source=service_source,
         )
-        return engine.build(context, no_cache=no_cache, on_line=on_line)
+        return build_context_image(engine, context, no_cache=no_cache, on_line=on_line)

@@ -15,26 +15,16 @@ import re
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 
+from shipyard.contract import CONTAINER_PORT, IMAGE_UID
 from shipyard.errors import ConfigError
 from shipyard.registry.entities import ModelVersion
 
 __all__ = [
-    "APP_DIR",
-    "HOME_DIR",
-    "LOG_DIR",
-    "MODEL_DIR",
-    "VENV_DIR",
     "BuildSpec",
     "default_base_image",
     "default_tags",
     "python_minor",
 ]
-
-VENV_DIR = "/opt/venv"
-MODEL_DIR = "/opt/shipyard/model"
-APP_DIR = "/opt/shipyard/app"
-LOG_DIR = "/var/log/shipyard"
-HOME_DIR = "/var/lib/shipyard"
 
 _PYTHON = re.compile(r"(\d+)\.(\d+)(?:\.\d+)?.*")
 _APT_PIN = re.compile(r"[a-z0-9][a-z0-9+.-]*=[A-Za-z0-9.+:~-]+")
@@ -70,8 +60,8 @@ class BuildSpec:
     tags: tuple[str, ...]
     base_digest: str | None = None
     system_packages: tuple[str, ...] = ()
-    port: int = 8080
-    uid: int = 10001
+    port: int = CONTAINER_PORT
+    uid: int = IMAGE_UID
     healthcheck_interval_s: int = 5
     prune_tests: bool = True
     shipyard_version: str = field(default_factory=lambda: metadata.version("shipyard"))

@@ -8,15 +8,17 @@ shipyard predict churn@production in.parquet -o out.parquet --in-image   # in it
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from shipyard.batch import BatchOptions, BatchResult, ProgressCallback
 from shipyard.cli.output import err_console, handle_errors, print_json, print_table
 from shipyard.config import Settings
 from shipyard.errors import ConfigError
+
+if TYPE_CHECKING:
+    from shipyard.batch import BatchOptions, BatchResult, ProgressCallback
 
 __all__ = ["register"]
 
@@ -88,6 +90,8 @@ def predict(
     target = output or output_arg
     if target is None or (output and output_arg):
         raise ConfigError("give the output once: `predict MODEL INPUT -o OUTPUT`")
+    from shipyard.batch import BatchOptions
+
     options = BatchOptions(
         input_format=input_format,  # type: ignore[arg-type]  # validated by BatchOptions
         output_format=output_format,  # type: ignore[arg-type]
@@ -173,7 +177,7 @@ def _in_image(
     quiet: bool,
 ) -> BatchResult:
     from shipyard.batch.in_image import image_for, predict_in_image
-    from shipyard.build.image import DockerEngine
+    from shipyard.docker_engine import DockerEngine
 
     with DockerEngine.connect() as engine:
         tag = image_for(engine, model, image, settings)

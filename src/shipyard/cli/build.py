@@ -1,36 +1,31 @@
-"""``shipyard build | dockerfile | run | push``: a registered model becomes a container image.
+"""``shipyard build | dockerfile | push``: a registered model becomes a container image.
 
 shipyard build cancer@production --base-image python:3.11-slim --tag 127.0.0.1:5000/cancer:1 --push
+                                                    # then smoke-tests the image (no network)
 shipyard dockerfile cancer:1 -o ./context          # for CIs that build images themselves
-shipyard run cancer:1 --port 8080 --detach         # published on 127.0.0.1, waits until healthy
 """
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from shipyard.build.buildlog import BuildLog
-from shipyard.build.spec import BuildSpec, default_tags
 from shipyard.cli.output import err_console, handle_errors, print_json, spinner, stdout
 from shipyard.config import Settings
-from shipyard.errors import InvalidNameError, NotFoundError
-from shipyard.refs import ModelRef
-from shipyard.registry.entities import ModelVersion
-from shipyard.registry.registry import Registry
 
 if TYPE_CHECKING:
-    from shipyard.build.container import RunningContainer
-    from shipyard.build.image import BuiltImage, DockerEngine
+    from shipyard.build.buildlog import BuildLog
+    from shipyard.build.smoketest import SmokeTest
+    from shipyard.build.spec import BuildSpec
+    from shipyard.docker_engine import BuiltImage, DockerEngine
+    from shipyard.registry import ModelVersion
 
-# The Docker client (and the build pipeline, which imports it) is imported inside the commands
-# that use it: every other command, ``shipyard serve`` above all, starts without it.
+# The Docker client, the build pipeline and the registry are imported inside the commands that
+# use them: ``shipyard --help`` and ``shipyard serve`` above all start without them.
 
 __all__ = ["register"]
 
@@ -53,10 +48,9 @@ CacheOption = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``build``, ``dockerfile``, ``run`` and ``push`` to the root app."""
+    """Add ``build``, ``dockerfile`` and ``push`` to the root app (``run`` is in ``cli.run``)."""
     app.command("build")(build)
     app.command("dockerfile")(dockerfile)
-    app.command("run")(run)
     app.command("push")(push)
 
 
@@ -69,25 +63,53 @@ def build(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore cached layers.")] = False,
     keep_tests: KeepTestsOption = False,
     cache_dir: CacheOption = None,
+    no_smoke_test: Annotated[
+        bool,
+        typer.Option(
+            "--no-smoke-test",
+            help="Skip running the image once (no network) to load the model and check it.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Build a container image that serves a model version."""
-    from shipyard.build.image import DockerEngine
+    """Build a container image that serves a model version, then smoke-test it."""
     from shipyard.build.pipeline import build_image
+    from shipyard.docker_engine import DockerEngine
 
     folder, spec, cache = _plan(ref, base_image, tag, keep_tests=keep_tests, cache_dir=cache_dir)
     pushed = {}
+    smoke = None
     with DockerEngine.connect() as engine:
         with _progress(enabled=not as_json) as on_line:
             image = build_image(
                 engine, spec, folder, cache_dir=cache, no_cache=no_cache, on_line=on_line
             )
+        if not no_smoke_test:
+            smoke = _smoke_test(engine, image, spec, as_json=as_json)
         if push:
             for name in spec.tags:
                 with spinner(f"pushing {name}", enabled=not as_json):
                     pushed[name] = engine.push(name)
             image = engine.inspect(image.id)
-    _report(image, spec, pushed, as_json=as_json)
+    _report(image, spec, pushed, smoke, as_json=as_json)
+
+
+def _smoke_test(
+    engine: DockerEngine, image: BuiltImage, spec: BuildSpec, *, as_json: bool
+) -> SmokeTest:
+    """Run the new image once without network; a failure untags it and fails the build; a pass
+    is recorded as tags of the version (when it is registered here)."""
+    from shipyard.build.image import remove_build
+    from shipyard.build.smoketest import require_passed, run_smoke_test
+    from shipyard.cli.verify import record_smoke_test
+
+    with spinner("smoke test: loading the model in the image, no network", enabled=not as_json):
+        result = run_smoke_test(engine, image.id)
+    if not result.passed:
+        remove_build(engine, image, spec.tags)
+    require_passed(result)
+    record_smoke_test(Settings.from_env(), image, result)
+    return result
 
 
 @handle_errors
@@ -121,68 +143,12 @@ def dockerfile(
 
 
 @handle_errors
-def run(
-    target: Annotated[str, typer.Argument(help="A model reference (built image) or an image.")],
-    port: Annotated[int, typer.Option(help="Host port on 127.0.0.1 (0: any free).")] = 8080,
-    host: Annotated[str, typer.Option(help="Host address to publish on.")] = "127.0.0.1",
-    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="KEY=VALUE")] = None,
-    volume: Annotated[
-        list[str] | None, typer.Option("--volume", "-v", help="HOST_DIR:CONTAINER_DIR")
-    ] = None,
-    detach: Annotated[bool, typer.Option("--detach", "-d", help="Leave it running.")] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Start a model image, wait until it is healthy and print its URL."""
-    from shipyard.build.container import start_container, stop_container, wait_until_healthy
-    from shipyard.build.image import DockerEngine
-
-    image = _image_for(target, Settings.from_env())
-    environment = dict(item.partition("=")[::2] for item in env or ())
-    volumes = {
-        str(Path(host).resolve()): inside
-        for host, _, inside in (item.rpartition(":") for item in volume or ())
-    }
-    with DockerEngine.connect() as engine:
-        running = start_container(
-            engine, image, port=port, host=host, environment=environment, volumes=volumes
-        )
-        try:
-            with spinner(f"waiting for {image} to be healthy", enabled=not as_json):
-                seconds = wait_until_healthy(engine, running)
-        except BaseException:
-            stop_container(engine, running)
-            raise
-        if as_json:
-            print_json({**running.to_dict(), "healthy_after_s": round(seconds, 3)})
-        else:
-            stdout.print(f"{image} is healthy after {seconds:.1f}s at [bold]{running.url}[/]")
-        if not detach:
-            _follow_until_interrupted(engine, running)
-
-
-def _follow_until_interrupted(engine: DockerEngine, running: RunningContainer) -> None:
-    """Stream the container's log until Ctrl-C or SIGTERM, then stop it (the server drains)."""
-    from shipyard.build.container import stop_container
-
-    container = engine.client.containers.get(running.id)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        for chunk in container.logs(stream=True, follow=True):
-            err_console.out(chunk.decode(errors="replace"), end="")
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop_container(engine, running)
-
-
-@handle_errors
 def push(
     image: Annotated[str, typer.Argument(help="REGISTRY/REPOSITORY:TAG")],
     as_json: JsonOption = False,
 ) -> None:
     """Push an image to its registry and print its digest."""
-    from shipyard.build.image import DockerEngine
+    from shipyard.docker_engine import DockerEngine
 
     with DockerEngine.connect() as engine, spinner(f"pushing {image}", enabled=not as_json):
         digest = engine.push(image)
@@ -194,6 +160,8 @@ def push(
 
 def _resolve(ref: str, settings: Settings) -> tuple[Path, ModelVersion | None]:
     """A verified model folder for ``ref`` (a registry reference or a folder path)."""
+    from shipyard.registry import Registry
+
     path = Path(ref)
     if path.is_dir():
         return path, None
@@ -202,22 +170,11 @@ def _resolve(ref: str, settings: Settings) -> tuple[Path, ModelVersion | None]:
             return registry.fetch(ref), registry.get(ref)
 
 
-def _image_for(target: str, settings: Settings) -> str:
-    """``cancer:1`` -> ``shipyard/cancer:1`` when it names a registered version, else as is."""
-    try:
-        ref = ModelRef.parse(target)
-    except InvalidNameError:
-        return target
-    try:
-        with Registry.from_settings(settings) as registry:
-            return default_tags(registry.get(ref))[0]
-    except NotFoundError:
-        return target
-
-
 @contextmanager
 def _progress(*, enabled: bool) -> Iterator[Callable[[BuildLog, str], None]]:
     """Rich progress over the build's steps on stderr (silent when disabled)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     bar = Progress(
         TextColumn("[bold]building[/]"),
         BarColumn(),
@@ -238,7 +195,14 @@ def _progress(*, enabled: bool) -> Iterator[Callable[[BuildLog, str], None]]:
         yield on_line
 
 
-def _report(image: BuiltImage, spec: BuildSpec, pushed: dict[str, str], *, as_json: bool) -> None:
+def _report(
+    image: BuiltImage,
+    spec: BuildSpec,
+    pushed: dict[str, str],
+    smoke: SmokeTest | None,
+    *,
+    as_json: bool,
+) -> None:
     if as_json:
         print_json(
             {
@@ -246,7 +210,12 @@ def _report(image: BuiltImage, spec: BuildSpec, pushed: dict[str, str], *, as_js
                 "base_image": spec.base_image,
                 "base_digest": spec.base_digest,
                 "pushed": pushed,
-                "model": {"name": spec.model.name, "version": spec.model.version},
+                "model": {
+                    "name": spec.model.name,
+                    "version": spec.model.version,
+                    "digest": spec.model.digest,
+                },
+                "smoke_test": None if smoke is None else smoke.to_dict(),
             }
         )
         return
@@ -257,6 +226,13 @@ def _report(image: BuiltImage, spec: BuildSpec, pushed: dict[str, str], *, as_js
         stdout.print(f"  pushed {name}@{digest}")
     if image.digest:
         stdout.print(f"  digest {image.digest}")
+    if smoke is not None and smoke.check is not None:
+        check = smoke.check
+        stdout.print(
+            f"  smoke  passed: load {check.load_seconds}s, peak memory "
+            f"{check.peak_rss_bytes / 2**20:.0f} MiB, golden rows {check.golden_rows}",
+            markup=False,
+        )
     stdout.print(f"run it with: shipyard run {spec.tags[0]} --port 8080")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from shipyard.build.spec import MODEL_DIR
+from shipyard.contract import MODEL_DIR
 
 __all__ = ["container_argv", "main"]
 

@@ -7,19 +7,23 @@ Trains a RandomForest on scikit-learn's breast_cancer dataset, registers it as
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from shipyard.cli.output import handle_errors, print_json, spinner, stdout
 from shipyard.config import Settings
 from shipyard.errors import PackagingError
 from shipyard.refs import validate_name
-from shipyard.registry.entities import ModelVersion
-from shipyard.registry.registry import Registry
 
-__all__ = ["register", "train_and_register"]
+if TYPE_CHECKING:
+    from shipyard.registry import ModelVersion
+    from shipyard.serve.config import ServeConfig
+
+__all__ = ["register", "train_and_register", "try_it_lines"]
 
 DEMO_NAME = "breast-cancer"
 
@@ -30,6 +34,7 @@ def train_and_register(settings: Settings, name: str = DEMO_NAME) -> ModelVersio
     Also writes ``$SHIPYARD_HOME/demo-request.json``: three rows to POST to ``/predict``.
     """
     from shipyard import save_model
+    from shipyard.registry import Registry
 
     try:
         from sklearn.datasets import load_breast_cancer
@@ -77,6 +82,7 @@ def demo(
 def _run_demo(*, serve: bool, port: int, name: str, as_json: bool) -> None:
     settings = Settings.from_env()
     validate_name(name)
+    config = _serve_config(port) if serve else None  # a busy port fails before training
     with spinner(f"Training and registering {name}", enabled=not as_json):
         version = train_and_register(settings, name)
     if as_json:
@@ -84,24 +90,39 @@ def _run_demo(*, serve: bool, port: int, name: str, as_json: bool) -> None:
     else:
         stdout.print(
             f"[green]Registered[/] {name}:{version.version} (digest {version.digest[:16]}…) "
-            f"as {name}@production in {settings.home}"
+            f"as {name}@production in {escape(str(settings.home))}"
         )
-    if serve:
-        _serve(f"{name}@production", port, demo_request_path(settings), as_json=as_json)
+    if config is not None:
+        _serve(f"{name}@production", config, demo_request_path(settings), as_json=as_json)
 
 
-def _serve(ref: str, port: int, request: Path, *, as_json: bool) -> None:
+def _serve_config(port: int) -> ServeConfig:
     from shipyard.serve.config import ServeConfig
-    from shipyard.serve.server import run
+    from shipyard.serve.ports import ensure_address_free
 
     config = ServeConfig.from_env(port=port)
+    ensure_address_free(config.host, config.port)
+    return config
+
+
+def try_it_lines(ref: str, url: str, request: Path) -> list[str]:
+    """The commands the demo suggests, each one line that pastes into a shell as is."""
+    return [
+        f"curl -s {url}/predict -d @{shlex.quote(str(request))}",
+        f"curl -s {url}/v2/models/{ref.split('@')[0]}",
+        f"shipyard models show {ref}",
+    ]
+
+
+def _serve(ref: str, config: ServeConfig, request: Path, *, as_json: bool) -> None:
+    from shipyard.serve.server import run
+
+    url = f"http://{config.host}:{config.port}"
     if not as_json:
-        stdout.print(
-            f"Serving {ref} on http://{config.host}:{config.port} (Ctrl-C stops it). Try:\n"
-            f"  curl -s http://{config.host}:{config.port}/predict -d @{request}\n"
-            f"  curl -s http://{config.host}:{config.port}/v2/models/{ref.split('@')[0]}\n"
-            f"  shipyard models show {ref}"
-        )
+        # the console never breaks a line itself, so each command copies as one line
+        stdout.print(f"Serving {ref} on {url} (Ctrl-C stops it). Try:")
+        for line in try_it_lines(ref, url, request):
+            stdout.print(f"  {line}", markup=False)
     run(ref, config)
 
 

@@ -5,21 +5,31 @@ non-zero (see ``cli/output.py``).
 
     shipyard models list
     shipyard models alias set iris production 3
+    shipyard models tag set iris 3 team=risk
     shipyard models export iris@production -o iris.tar.gz
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from shipyard.cli import tags
 from shipyard.cli.output import handle_errors, print_json, print_table, spinner, stdout
-from shipyard.config import Settings
-from shipyard.registry import AliasEvent, ModelVersion, Registry
+from shipyard.cli.version_details import human_size, print_version, when
+from shipyard.errors import InvalidInputError
+from shipyard.refs import ModelRef
+
+if TYPE_CHECKING:
+    from shipyard.registry import AliasEvent, ModelVersion, Registry
+
+# Only light imports up here: ``shipyard --help`` imports this module, and the registry (with
+# SQLAlchemy, numpy and pandas) is imported by the commands that open it.
 
 __all__ = ["app"]
 
@@ -28,6 +38,7 @@ alias_app = typer.Typer(
     help="Move or remove an alias (production, staging, ...).", no_args_is_help=True
 )
 app.add_typer(alias_app, name="alias")
+app.add_typer(tags.app, name="tag")
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Ref = Annotated[str, typer.Argument(help="NAME, NAME:VERSION or NAME@ALIAS.", show_default=False)]
@@ -37,33 +48,27 @@ Alias = Annotated[str, typer.Argument(help="Alias, e.g. production.", show_defau
 
 @contextmanager
 def _registry() -> Iterator[Registry]:
+    from shipyard.config import Settings
+    from shipyard.registry import Registry
+
     with Registry.from_settings(Settings.from_env()) as registry:
         yield registry
 
 
-def _when(version: ModelVersion | AliasEvent) -> str:
-    moment = version.created_at if isinstance(version, ModelVersion) else version.at
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 def _event_row(event: AliasEvent) -> list[object]:
     return [
-        _when(event),
+        when(event.at),
         event.alias,
         event.action,
         event.from_version if event.from_version is not None else "-",
         event.to_version if event.to_version is not None else "-",
         event.actor,
     ]
+
+
+def _changed(event: AliasEvent | None) -> dict[str, object]:
+    """The ``--json`` result of every alias move: ``{"changed": bool, "event": {...} | null}``."""
+    return {"changed": event is not None, "event": event.to_dict() if event else None}
 
 
 @app.command("list")
@@ -81,7 +86,7 @@ def list_models(as_json: AsJson = False) -> None:
             s.latest_version,
             s.version_count,
             ", ".join(f"{a}→{v}" for a, v in s.aliases.items()),
-            s.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            when(s.updated_at),
         ]
         for s in summaries
     ]
@@ -91,35 +96,13 @@ def list_models(as_json: AsJson = False) -> None:
 @app.command()
 @handle_errors
 def show(ref: Ref, as_json: AsJson = False) -> None:
-    """Show one version: digest, flavor, signature, lineage, files."""
+    """Show one version: digest, lineage, requirements, metadata, tags, signature, files."""
     with _registry() as registry:
         version = registry.get(ref)
     if as_json:
         print_json(version.to_dict())
-        return
-    manifest = version.manifest
-    lineage = manifest.lineage
-    details = [
-        ("model", f"{version.name}:{version.version}"),
-        ("aliases", ", ".join(version.aliases) or "-"),
-        ("digest", f"sha256:{version.digest}"),
-        ("flavor", manifest.flavor),
-        ("created", f"{_when(version)} by {version.created_by}"),
-        ("python", manifest.requirements.python_version),
-        ("requirements", ", ".join(manifest.requirements.to_lines()) or "-"),
-        ("run id", lineage.run_id or "-"),
-        ("git commit", lineage.git_commit or "-"),
-        ("tags", ", ".join(f"{k}={v}" for k, v in version.tags.items()) or "-"),
-        ("size", _size(version.size_bytes)),
-    ]
-    print_table(f"{version.name}:{version.version}", ["field", "value"], details)
-    if version.signature is not None:
-        specs = [("input", s) for s in version.signature.inputs]
-        specs += [("output", s) for s in version.signature.outputs]
-        rows = [[kind, s.name, s.dtype.value, list(s.shape)] for kind, s in specs]
-        print_table("Signature", ["", "name", "dtype", "shape"], rows)
-    files = [[f.path, _size(f.size), f.sha256[:16]] for f in version.files]
-    print_table("Files", ["path", "size", "sha256"], files)
+    else:
+        print_version(version)
 
 
 @app.command()
@@ -136,9 +119,9 @@ def versions(name: Name, as_json: AsJson = False) -> None:
             v.version,
             ", ".join(v.aliases),
             v.flavor,
-            _when(v),
+            when(v.created_at),
             v.created_by,
-            _size(v.size_bytes),
+            human_size(v.size_bytes),
             v.digest[:16],
         ]
         for v in found
@@ -159,7 +142,7 @@ def alias_set(
     with _registry() as registry:
         event = registry.set_alias(name, alias, version)
     if as_json:
-        print_json({"changed": event is not None, "event": event.to_dict() if event else None})
+        print_json(_changed(event))
     elif event is None:
         stdout.print(f"{name}@{alias} already points at version {version}")
     else:
@@ -174,7 +157,7 @@ def alias_rm(name: Name, alias: Alias, as_json: AsJson = False) -> None:
     with _registry() as registry:
         event = registry.remove_alias(name, alias)
     if as_json:
-        print_json(event.to_dict())
+        print_json(_changed(event))
     else:
         stdout.print(f"removed {name}@{alias} (was version {event.from_version})")
 
@@ -186,7 +169,7 @@ def rollback(name: Name, alias: Alias, as_json: AsJson = False) -> None:
     with _registry() as registry:
         event = registry.rollback(name, alias)
     if as_json:
-        print_json(event.to_dict())
+        print_json(_changed(event))
     else:
         stdout.print(f"{name}@{alias} → version {event.to_version} (was {event.from_version})")
 
@@ -207,19 +190,63 @@ def history(name: Name, as_json: AsJson = False) -> None:
 @app.command()
 @handle_errors
 def delete(
-    ref: Ref,
+    ref: Annotated[
+        str, typer.Argument(help="NAME:VERSION or NAME@ALIAS; NAME with --all.", show_default=False)
+    ],
+    every: Annotated[
+        bool, typer.Option("--all", help="Delete every version of NAME (asks to confirm).")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Confirm --all without a prompt (for scripts).")
+    ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Also remove aliases pointing at the version.")
+        bool, typer.Option("--force", help="Also remove aliases pointing at the version(s).")
     ] = False,
     as_json: AsJson = False,
 ) -> None:
-    """Delete a version; refused while an alias points at it unless --force."""
-    with _registry() as registry:
-        version = registry.delete(ref, force=force)
-    if as_json:
-        print_json({"deleted": f"{version.name}:{version.version}", "digest": version.digest})
+    """Delete one version; refused while an alias points at it unless --force.
+
+    A bare NAME deletes nothing: give NAME:VERSION, or NAME --all to delete every version.
+    """
+    target = ModelRef.parse(ref)
+    if every:
+        if not target.is_latest:
+            raise InvalidInputError(f"--all deletes every version of a name: give {target.name}")
+        _confirm_delete_all(target.name, yes=yes)
+        with _registry() as registry:
+            deleted = registry.delete_all(target.name, force=force)
+    elif target.is_latest:
+        name = target.name
+        raise InvalidInputError(
+            f"'{ref}' names no fixed version, so nothing was deleted: give {name}:VERSION (or "
+            f"{name}@ALIAS) to delete one version, or '{name} --all' to delete every version"
+        )
     else:
-        stdout.print(f"deleted {version.name}:{version.version}")
+        with _registry() as registry:
+            deleted = [registry.delete(target, force=force)]
+    if as_json:
+        print_json({"deleted": [_model_ref(v) for v in deleted]})
+    else:
+        numbers = ", ".join(str(v.version) for v in deleted)
+        stdout.print(f"deleted {target.name} version(s) {numbers}")
+
+
+def _confirm_delete_all(name: str, *, yes: bool) -> None:
+    """Ask before deleting every version; without a terminal, only ``--yes`` confirms."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InvalidInputError(
+            f"refusing to delete every version of {name} without confirmation: "
+            "stdin is not a terminal, so pass --yes"
+        )
+    if not typer.confirm(f"Delete every version of {name}?", default=False, err=True):
+        raise InvalidInputError(f"nothing deleted: every version of {name} is kept")
+
+
+def _model_ref(version: ModelVersion) -> dict[str, object]:
+    """A version inside another result: ``{"name", "version", "digest"}``."""
+    return {"name": version.name, "version": version.version, "digest": version.digest}
 
 
 @app.command()
@@ -229,14 +256,15 @@ def export(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Archive file to write (.tar.gz).")
     ],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite OUTPUT if it exists.")] = False,
     as_json: AsJson = False,
 ) -> None:
     """Write one version to a single archive file for air-gapped transfer."""
     with _registry() as registry, spinner(f"exporting {ref}", enabled=not as_json):
         version = registry.get(ref)
-        path = registry.export(version.ref, output)
+        path = registry.export(version.ref, output, overwrite=force)
     if as_json:
-        print_json({"model": f"{version.name}:{version.version}", "path": str(path)})
+        print_json({"model": _model_ref(version), "path": str(path)})
     else:
         stdout.print(f"exported {version.name}:{version.version} to {path}", markup=False)
 

@@ -2,13 +2,28 @@
 
 Errors are mapped to exit codes here, at the edge; domain code only raises ``ShipyardError``s.
 
-    exit 0  success
-    exit 1  any other Shipyard error (store, build, model error)
-    exit 2  bad input: invalid name, option, payload or configuration
-    exit 3  not found
-    exit 4  conflict with the registry's state
-    exit 5  integrity: an artifact failed its digest check
-    exit 6  no Docker engine reachable
+    exit 0    success
+    exit 1    any other error (a model that fails to predict, an unexpected exception)
+    exit 2    bad input: invalid name, option, payload or configuration; a usage error
+    exit 3    not found: no such model, version, alias or image
+    exit 4    conflict with current state: an alias points at it, the file exists
+    exit 5    integrity: an artifact failed its digest check
+    exit 6    no Docker engine reachable
+    exit 7    the address to listen on is in use (pick another --port)
+    exit 8    the model cannot be loaded (missing extra, broken custom code)
+    exit 9    an image could not be built, run or pushed
+    exit 10   the metadata database or artifact store failed
+    exit 11   an image failed its smoke test (model load or golden sample)
+    exit 12   a pipeline step failed (completed outputs kept; `--resume RUN` finishes the run)
+    exit 13   a deployment failed to apply (nothing half-applied)
+    exit 14   a rollout failed readiness and was rolled back
+    exit 15   no orchestrator (Swarm manager, Kubernetes API) reachable
+
+With ``--json`` an error is one document on stdout (see docs/guide/cli.md):
+``{"error": {"type": "NotFoundError", "message": "...", "exit_code": 3}}``.
+
+Messages are never wrapped by Rich, and when stdout (or stderr) is not a terminal its tables are
+laid out wide too, so a URL, path or command stays on one line for copy-paste and for ``grep``.
 """
 
 from __future__ import annotations
@@ -18,7 +33,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import IO, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -30,20 +45,57 @@ from shipyard import errors
 
 __all__ = [
     "EXIT_CODES",
+    "NOT_A_TERMINAL_WIDTH",
     "err_console",
+    "error_document",
     "exit_code_for",
     "handle_errors",
+    "make_console",
     "print_json",
     "print_table",
     "spinner",
     "stdout",
 ]
 
-stdout = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Wide enough that nothing Shipyard prints is ever broken, small enough for Rich's layout.
+NOT_A_TERMINAL_WIDTH = 10_000
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for stdout or stderr: tables sized by the terminal, or wide when piped.
+
+    Printed lines are never broken by Rich (``soft_wrap``): a terminal wraps a long line itself
+    and still copies it as one line, a pipe gets it whole.
+    """
+    piped = not _is_terminal(sys.stderr if stderr else sys.stdout)
+    return Console(
+        stderr=stderr,
+        highlight=False,
+        width=NOT_A_TERMINAL_WIDTH if piped else None,
+        soft_wrap=True,
+    )
+
+
+stdout = make_console()
+err_console = make_console(stderr=True)
 
 EXIT_CODES: tuple[tuple[type[errors.ShipyardError], int], ...] = (
     (errors.DockerUnavailableError, 6),
+    (errors.ClusterUnavailableError, 15),
+    (errors.RolloutError, 14),
+    (errors.DeployError, 13),
+    (errors.SmokeTestError, 11),
+    (errors.PipelineRunError, 12),
+    (errors.PipelineDefinitionError, 2),
+    (errors.BuildError, 9),
+    (errors.AddressInUseError, 7),
+    (errors.ModelLoadError, 8),
+    (errors.StoreError, 10),
     (errors.IntegrityError, 5),
     (errors.ConflictError, 4),
     (errors.NotFoundError, 3),
@@ -58,11 +110,18 @@ R = TypeVar("R")
 
 
 def exit_code_for(exc: errors.ShipyardError) -> int:
-    """The process exit code for a Shipyard error."""
+    """The process exit code for a Shipyard error (the first matching row of ``EXIT_CODES``)."""
     for kind, code in EXIT_CODES:
         if isinstance(exc, kind):
             return code
     return 1
+
+
+def error_document(exc: errors.ShipyardError) -> dict[str, Any]:
+    """The ``--json`` form of an error: ``{"error": {"type", "message", "exit_code"}}``."""
+    return {
+        "error": {"type": type(exc).__name__, "message": str(exc), "exit_code": exit_code_for(exc)}
+    }
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -73,10 +132,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except errors.ShipyardError as exc:
-            as_json = bool(kwargs.get("as_json"))
-            if as_json:
-                payload = {"error": str(exc), "type": type(exc).__name__}
-                sys.stdout.write(json.dumps(payload) + "\n")
+            if kwargs.get("as_json"):
+                print_json(error_document(exc))
             else:
                 err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(exit_code_for(exc)) from None

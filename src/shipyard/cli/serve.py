@@ -49,6 +49,7 @@ def serve(
     ] = None,
 ) -> None:
     """Serve a model over HTTP: Open Inference Protocol (V2) and plain JSON /predict."""
+    from shipyard.serve.ports import ensure_address_free
     from shipyard.serve.server import run
     from shipyard.serve.sources import source_for
 
@@ -66,9 +67,11 @@ def serve(
     )
     source = source_for(target, Settings.from_env())
     version = source.current_version()
+    ensure_address_free(config.host, config.port)
     err_console.print(
         f"serving {source.describe()} (version {version}) on http://{config.host}:{config.port} "
-        f"with {config.workers} worker(s)"
+        f"with {config.workers} worker(s)",
+        markup=False,
     )
     run(target, config)
 

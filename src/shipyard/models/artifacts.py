@@ -20,7 +20,13 @@ from shipyard.models.flavors.base import folder_file
 from shipyard.refs import validate_name
 from shipyard.types import JSON
 
-__all__ = ["ARTIFACTS_DIR", "artifact_packages", "load_context", "save_artifacts"]
+__all__ = [
+    "ARTIFACTS_DIR",
+    "artifact_imports",
+    "artifact_packages",
+    "load_context",
+    "save_artifacts",
+]
 
 ARTIFACTS_DIR = "artifacts"
 
@@ -62,6 +68,14 @@ def artifact_packages(artifacts: Mapping[str, Any]) -> tuple[str, ...]:
         if not isinstance(value, str | Path):
             packages.extend(_model_flavor(name, value).packages(value))
     return tuple(packages)
+
+
+def artifact_imports(described: JSON) -> list[str]:
+    """The modules the saved model artifacts' pickles need (their flavor options' ``imports``)."""
+    found: list[str] = []
+    for info in described.values():
+        found.extend(str(m) for m in (info.get("options") or {}).get("imports") or ())
+    return found
 
 
 def load_context(folder: Path, described: JSON) -> ModelContext:

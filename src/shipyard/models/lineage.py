@@ -1,20 +1,27 @@
 """Lineage of a packaged model: who made it, when, from which run, data and code.
 
 The calling code is the first stack frame outside Shipyard; when its file sits in a git work tree,
-its commit and whether the tree had uncommitted changes are recorded. ``git`` is run with argv
-lists and a timeout; no git, or no repository, just leaves those fields empty.
+its commit, whether the tree had uncommitted changes and its remote (``origin``, else the first
+one) are recorded. The remote is kept only as a URL a person can open, credentials stripped:
+``git@github.com:org/repo.git`` becomes ``https://github.com/org/repo``; a local path is dropped.
+``git`` is run with argv lists and a timeout; no git, or no repository, leaves those fields empty.
+
+    >>> repository_url("https://ci:s3cret@gitlab.example.com/ml/churn.git")
+    'https://gitlab.example.com/ml/churn'
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from shipyard.models.manifest import Lineage
 
-__all__ = ["calling_source", "capture_lineage", "git_state"]
+__all__ = ["calling_source", "capture_lineage", "git_remote", "git_state", "repository_url"]
 
 _SHIPYARD_ROOT = Path(__file__).resolve().parents[1]
 _GIT_TIMEOUT_S = 5.0
@@ -29,7 +36,8 @@ def capture_lineage(
 ) -> Lineage:
     """Lineage for a model packaged now; ``source`` defaults to the calling code's file."""
     source = source if source is not None else calling_source()
-    commit, dirty = git_state(source.parent if source else Path.cwd())
+    directory = source.parent if source else Path.cwd()
+    commit, dirty = git_state(directory)
     return Lineage(
         created_at=datetime.now(UTC),
         created_by=created_by,
@@ -38,6 +46,7 @@ def capture_lineage(
         git_commit=commit,
         git_dirty=dirty,
         source=str(source) if source else None,
+        repository=git_remote(directory) if commit else None,
     )
 
 
@@ -60,6 +69,39 @@ def git_state(directory: Path) -> tuple[str | None, bool | None]:
         return None, None
     status = _git(directory, "status", "--porcelain", "--untracked-files=no")
     return commit, None if status is None else bool(status)
+
+
+def git_remote(directory: Path) -> str | None:
+    """The URL of the work tree's ``origin`` (else first) remote, see ``repository_url``."""
+    names = (_git(directory, "remote") or "").split()
+    if not names:
+        return None
+    name = "origin" if "origin" in names else names[0]
+    return repository_url(_git(directory, "remote", "get-url", name) or "")
+
+
+def repository_url(remote: str) -> str | None:
+    """A git remote as an ``https://`` (or ``http://``) URL without credentials, or None when it
+    is a local path or not a URL at all."""
+    text = remote.strip()
+    scp = re.fullmatch(r"(?:[^@/\s]+@)?([A-Za-z0-9.-]+):(?!//)([^\s]+)", text)
+    if scp and len(scp.group(1)) > 1 and "\\" not in text:  # scp-like; "C:/x" is a drive
+        host, path = scp.groups()
+        return _https(host, path)
+    parts = urlsplit(text)
+    if parts.scheme not in ("ssh", "git", "git+ssh", "https", "http") or not parts.hostname:
+        return None
+    if parts.scheme in ("https", "http"):  # keep its port; an ssh port means nothing to https
+        host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+        return _https(host, parts.path, scheme=parts.scheme)
+    return _https(parts.hostname, parts.path)
+
+
+def _https(host: str, path: str, scheme: str = "https") -> str | None:
+    path = path.strip("/").removesuffix(".git").strip("/")
+    if not path:
+        return None
+    return f"{scheme}://{host}/{path}"
 
 
 def _git(directory: Path, *args: str) -> str | None:

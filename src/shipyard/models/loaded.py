@@ -1,12 +1,15 @@
-"""``LoadedModel``: a packaged model in memory, with one transport-neutral ``predict``.
+"""``LoadedModel``: a packaged model in memory, whatever its flavor.
 
-Serving, batching and tests speak to every flavor through this class. Inputs are a mapping of
-signature input name to a numpy array whose first dimension is the batch (one array per column
-for ``columns`` signatures, ``{"input": array}`` for ``tensor`` ones); outputs are a dict of output
-name to array, first dimension the batch.
+``predict(X)`` returns what the native model returns, as ``mlflow.pyfunc`` does: ``X`` is a
+DataFrame (``columns`` signature), an array (``tensor``), or a mapping of input name to array.
+``predict_named(inputs)`` is what serving and batching use: outputs as a dict of output name to
+array (first dimension the batch), and the model's exceptions as ``PredictionError`` (or
+``InputRejectedError`` when the model's own input checks refused the input).
 
     >>> model = shipyard.load_model("iris@production")
-    >>> model.predict({"sepal_length": np.array([5.1]), ...})
+    >>> model.predict(frame.head(2))
+    array([0, 0])
+    >>> model.predict_named({"sepal_length": np.array([5.1]), ...})
     {'predictions': array([0])}
 """
 
@@ -19,8 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shipyard.errors import InvalidInputError, PredictionError
+from shipyard.errors import InputRejectedError, InvalidInputError, PredictionError
 from shipyard.models.manifest import ModelManifest
+from shipyard.models.rejection import is_input_rejection
 from shipyard.models.signature import Signature
 
 __all__ = ["LoadedModel", "NativePredict", "to_output_dict"]
@@ -41,18 +45,31 @@ class LoadedModel:
     def signature(self) -> Signature | None:
         return self.manifest.signature
 
-    def predict(
+    def predict(self, inputs: Mapping[str, np.ndarray] | pd.DataFrame | np.ndarray) -> Any:
+        """Run the model on a batch and return exactly what the native model returns.
+
+        Raises ``InvalidInputError`` when a mapping lacks one of the signature's inputs; the
+        model's own exceptions propagate unchanged.
+        """
+        return self.native_predict(self.to_native_input(inputs))
+
+    def predict_named(
         self, inputs: Mapping[str, np.ndarray] | pd.DataFrame | np.ndarray
     ) -> dict[str, np.ndarray]:
-        """Run the model on a batch and return its outputs by name.
+        """Run the model on a batch and return its outputs by name (what serving sends).
 
-        Raises ``InvalidInputError`` when the inputs do not fit the signature's names and
-        ``PredictionError`` when the model itself raises.
+        Raises ``InvalidInputError`` when the inputs do not fit the signature's names,
+        ``InputRejectedError`` when the model's own input checks refuse them and
+        ``PredictionError`` when the model fails otherwise.
         """
         native_input = self.to_native_input(inputs)
         try:
             raw = self.native_predict(native_input)
         except Exception as exc:
+            if is_input_rejection(exc):
+                raise InputRejectedError(
+                    f"the model rejected the input ({type(exc).__name__}): {exc}"
+                ) from exc
             raise PredictionError(f"model raised {type(exc).__name__}: {exc}") from exc
         output_names = self.signature.output_names if self.signature else ()
         return to_output_dict(raw, output_names)

@@ -2,8 +2,8 @@
 
 It says everything needed to load and run the model again: the flavor that loads it, the
 signature serving validates against, the pinned requirements, lineage, and what else was saved
-(custom code, a reference-data profile). ``ModelManifest`` is the value ``models/`` hands to
-``registry/``.
+(custom code, a reference-data profile, the golden sample). ``ModelManifest`` is the value
+``models/`` hands to ``registry/``.
 """
 
 from __future__ import annotations
@@ -93,6 +93,8 @@ class Lineage:
     git_commit: str | None = None
     git_dirty: bool | None = None
     source: str | None = None
+    repository: str | None = None
+    """The git remote as a browsable URL without credentials (``models/lineage.py``)."""
 
     def to_dict(self) -> JSON:
         return {
@@ -103,6 +105,7 @@ class Lineage:
             "git_commit": self.git_commit,
             "git_dirty": self.git_dirty,
             "source": self.source,
+            "repository": self.repository,
         }
 
     @classmethod
@@ -115,6 +118,7 @@ class Lineage:
             git_commit=data.get("git_commit"),
             git_dirty=data.get("git_dirty"),
             source=data.get("source"),
+            repository=data.get("repository"),
         )
 
 
@@ -131,6 +135,8 @@ class ModelManifest:
     profile_path: str | None = None
     metadata: JSON = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    golden_path: str | None = None
+    """The golden sample's folder (``models/golden.py``), when a sample input was given."""
 
     def __post_init__(self) -> None:
         if self.flavor not in get_args(FlavorName):
@@ -148,6 +154,7 @@ class ModelManifest:
             "lineage": self.lineage.to_dict(),
             "code_paths": list(self.code_paths),
             "profile_path": self.profile_path,
+            "golden_path": self.golden_path,
             "metadata": self.metadata,
         }
 
@@ -168,6 +175,7 @@ class ModelManifest:
             lineage=Lineage.from_dict(data["lineage"]),
             code_paths=tuple(data.get("code_paths") or ()),
             profile_path=data.get("profile_path"),
+            golden_path=data.get("golden_path"),
             metadata=dict(data.get("metadata") or {}),
             format_version=version,
         )

@@ -1,9 +1,11 @@
 """Pinned requirements: exact installed versions of what a packaged model needs.
 
-Captured: the flavor's distributions, plus the third-party distributions imported by the model's own
-modules (import names mapped with ``packages_distributions()``; the standard library and Shipyard
-itself are skipped), plus the running Python version. ``requirements=`` replaces the capture with
-``NAME==VERSION`` lines (a list or a requirements.txt path).
+Captured: the flavor's distributions; the distributions of every module a pickled model imports or
+whose objects it holds (``models/imports.py``); the third-party imports of the model's own modules;
+and the running Python version. Import names map to distributions with ``packages_distributions()``;
+the standard library and Shipyard itself are skipped. ``extra_requirements=`` adds to the capture
+(``NAME==VERSION``, or a bare ``NAME`` pinned to its installed version); ``requirements=`` replaces
+it with ``NAME==VERSION`` lines (a list or a requirements.txt path).
 
     >>> capture_requirements(["scikit-learn"]).to_lines()
     ['scikit-learn==1.9.1']
@@ -29,12 +31,15 @@ __all__ = [
     "REQUIREMENTS_FILE",
     "capture_requirements",
     "imported_distributions",
+    "module_distributions",
+    "parse_extra_requirements",
     "parse_requirements",
+    "third_party",
     "write_requirements_file",
 ]
 
 REQUIREMENTS_FILE = "requirements.txt"
-_SKIPPED_IMPORTS = frozenset({"shipyard", "__future__"})
+_SKIPPED_IMPORTS = frozenset({"shipyard", "__future__", "__main__"})
 
 
 def capture_requirements(distributions: Iterable[str]) -> Requirements:
@@ -52,16 +57,68 @@ def capture_requirements(distributions: Iterable[str]) -> Requirements:
 
 def imported_distributions(modules: Iterable[ModuleType]) -> tuple[str, ...]:
     """Distributions providing the third-party top-level imports of ``modules``' source files."""
+    names: list[str] = []
+    for module in modules:
+        names.extend(sorted(_top_level_imports(module)))
+    return module_distributions(names)
+
+
+def third_party(modules: Iterable[str]) -> tuple[str, ...]:
+    """The sorted top-level names of ``modules`` without the standard library and Shipyard."""
+    tops = {m.partition(".")[0] for m in modules if m}
+    return tuple(sorted(n for n in tops if n not in sys.stdlib_module_names | _SKIPPED_IMPORTS))
+
+
+def module_distributions(modules: Iterable[str]) -> tuple[str, ...]:
+    """The installed distributions providing ``modules`` (dotted or top-level import names).
+
+    Modules of no distribution (the user's own code, saved in ``code/``) are left out. When several
+    distributions share a top-level name (namespace packages), the one holding the module's file
+    is chosen.
+    """
     by_import = metadata.packages_distributions()
     found: list[str] = []
-    for module in modules:
-        for name in sorted(_top_level_imports(module)):
-            if name in sys.stdlib_module_names or name in _SKIPPED_IMPORTS:
-                continue
-            for dist in by_import.get(name, ()):
-                if dist not in found and dist.lower() != "shipyard":
-                    found.append(dist)
+    for name in sorted({m for m in modules if m}):
+        top = name.partition(".")[0]
+        if top in sys.stdlib_module_names or top in _SKIPPED_IMPORTS:
+            continue
+        candidates = list(dict.fromkeys(by_import.get(top, ())))
+        if len(candidates) > 1:
+            candidates = _owning(name, candidates) or candidates
+        for dist in candidates:
+            if dist not in found and dist.lower() != "shipyard":
+                found.append(dist)
     return tuple(found)
+
+
+def parse_extra_requirements(extra: Sequence[str]) -> tuple[Requirement, ...]:
+    """``extra_requirements=`` pins: ``NAME==VERSION`` as given, ``NAME`` at its installed one."""
+    if isinstance(extra, str):
+        raise PackagingError(
+            f"extra_requirements must be a list of strings, e.g. [{extra!r}], not one string"
+        )
+    pins = []
+    for raw in extra:
+        line = str(raw).strip()
+        try:
+            parsed = ParsedRequirement(line)
+        except InvalidRequirement as exc:
+            raise PackagingError(
+                f"extra requirement {line!r} is not valid: write 'name' or 'name==version'"
+            ) from exc
+        if parsed.specifier or parsed.url:
+            pins.append(_parse_pin(line))
+            continue
+        try:
+            version = metadata.version(parsed.name)
+        except metadata.PackageNotFoundError:
+            raise PackagingError(
+                f"extra requirement {line!r} is not installed here, so its version is unknown: "
+                f"install it, or write it as '{parsed.name}==X.Y.Z'"
+            ) from None
+        extras = f"[{','.join(sorted(parsed.extras))}]" if parsed.extras else ""
+        pins.append(Requirement(f"{parsed.name}{extras}", version))
+    return tuple(pins)
 
 
 def parse_requirements(spec: Sequence[str] | str | Path) -> Requirements:
@@ -113,6 +170,20 @@ def _parse_pin(line: str) -> Requirement:
         )
     extras = f"[{','.join(sorted(parsed.extras))}]" if parsed.extras else ""
     return Requirement(f"{parsed.name}{extras}", specs[0].version)
+
+
+def _owning(module: str, candidates: Sequence[str]) -> list[str]:
+    """The distributions among ``candidates`` whose files hold ``module``."""
+    prefix = module.replace(".", "/")
+    owners = []
+    for dist in candidates:
+        try:
+            files = metadata.distribution(dist).files or ()
+        except metadata.PackageNotFoundError:
+            continue
+        if any(str(f).startswith((f"{prefix}/", f"{prefix}.")) for f in files):
+            owners.append(dist)
+    return owners
 
 
 def _top_level_imports(module: ModuleType) -> set[str]:

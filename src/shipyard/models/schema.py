@@ -4,6 +4,9 @@
 - pandas DataFrame or list of dicts → ``columns`` signature, one ``(-1,)`` input per column;
 - outputs → one spec per named output, batch dimension first.
 
+A float or text input whose sample holds missing values (NaN, ``None``) is ``nullable``: the model
+was shown missing values, so serving lets requests send ``null`` there.
+
     >>> infer_input_signature(as_sample(np.zeros((2, 4), dtype="float32"))).inputs
     (TensorSpec(name='input', dtype=<DType.FP32: 'FP32'>, shape=(-1, 4)),)
 """
@@ -60,12 +63,24 @@ def as_sample(sample_input: object) -> Sample:
 def infer_input_signature(sample: Sample) -> Signature:
     """A signature with the sample's inputs and no outputs yet."""
     if isinstance(sample, np.ndarray):
-        spec = TensorSpec("input", _dtype_of(sample.dtype, "input"), (-1, *sample.shape[1:]))
-        return Signature(inputs=(spec,), outputs=(), input_kind="tensor")
+        dtype = _dtype_of(sample.dtype, "input")
+        missing = bool(pd.isna(sample).any()) if sample.dtype.kind in "fO" else False
+        spec = TensorSpec("input", dtype, (-1, *sample.shape[1:]))
+        return Signature(inputs=(_nullable(spec, missing),), outputs=(), input_kind="tensor")
     specs = tuple(
-        TensorSpec(str(name), _dtype_of(sample[name].dtype, str(name))) for name in sample.columns
+        _nullable(
+            TensorSpec(str(name), _dtype_of(sample[name].dtype, str(name))),
+            bool(sample[name].isna().any()),
+        )
+        for name in sample.columns
     )
     return Signature(inputs=specs, outputs=(), input_kind="columns")
+
+
+def _nullable(spec: TensorSpec, has_missing: bool) -> TensorSpec:
+    if has_missing and spec.can_hold_missing:
+        return TensorSpec(spec.name, spec.dtype, spec.shape, nullable=True)
+    return spec
 
 
 def infer_output_specs(raw: Any, names: tuple[str, ...] = ()) -> tuple[TensorSpec, ...]:

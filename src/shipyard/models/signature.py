@@ -8,7 +8,9 @@ Two input kinds:
   receives an ndarray.
 
 Outputs are always named tensors whose first dimension is the batch (rows). ``-1`` in a shape
-means "any size".
+means "any size". An input with ``nullable`` set accepts missing values (JSON ``null``, read as
+NaN for floats and ``None`` for text); only float and text inputs can be nullable. Serving refuses
+``null`` everywhere else.
 
     >>> sig = Signature.from_dict({"input_kind": "tensor",
     ...     "inputs": [{"name": "input", "dtype": "FP64", "shape": [-1, 4]}],
@@ -37,10 +39,16 @@ class TensorSpec:
     name: str
     dtype: DType
     shape: tuple[int, ...] = (-1,)
+    nullable: bool = False
 
     def __post_init__(self) -> None:
         if not self.name:
             raise PackagingError("a signature field needs a non-empty name")
+        if self.nullable and not self.can_hold_missing:
+            raise PackagingError(
+                f"field {self.name!r} is {self.dtype.value} and cannot be nullable: only float "
+                "(FP16/FP32/FP64) and text (BYTES) fields can hold missing values"
+            )
         if not self.shape or any(d < -1 or d == 0 for d in self.shape):
             raise PackagingError(
                 f"field {self.name!r} has invalid shape {self.shape!r}: use positive sizes or -1 "
@@ -52,22 +60,34 @@ class TensorSpec:
         """The shape of one row (the shape without its batch dimension)."""
         return self.shape[1:]
 
+    @property
+    def can_hold_missing(self) -> bool:
+        """Whether this datatype has a missing value (NaN for floats, ``None`` for text)."""
+        return self.dtype is DType.BYTES or self.dtype.numpy_dtype.kind == "f"
+
     def to_dict(self) -> JSON:
-        return {"name": self.name, "dtype": self.dtype.value, "shape": list(self.shape)}
+        data: JSON = {"name": self.name, "dtype": self.dtype.value, "shape": list(self.shape)}
+        if self.nullable:
+            data["nullable"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: JSON) -> TensorSpec:
         try:
+            nullable = data.get("nullable", False)
+            if not isinstance(nullable, bool):
+                raise TypeError("nullable must be true or false")
             return cls(
                 name=str(data["name"]),
                 dtype=DType(str(data["dtype"]).upper()),
                 shape=tuple(int(d) for d in data.get("shape", (-1,))),
+                nullable=nullable,
             )
-        except (KeyError, ValueError, TypeError) as exc:
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise PackagingError(
                 f"invalid signature field {data!r}: expected "
                 "{'name': str, 'dtype': one of " + ", ".join(d.value for d in DType) + ", "
-                "'shape': [-1, ...]}"
+                "'shape': [-1, ...], 'nullable': false}"
             ) from exc
 
 

@@ -1,13 +1,35 @@
 """The model registry: versions, aliases, artifacts, and verified model folders.
 
 >>> from shipyard.registry import Registry, read_verified_folder
+
+Names are imported on first use (PEP 562): importing a registry submodule does not load
+SQLAlchemy unless that submodule needs it.
 """
 
 from __future__ import annotations
 
-from shipyard.registry.entities import AliasEvent, ArtifactFile, ModelSummary, ModelVersion
-from shipyard.registry.folder import DESCRIPTOR_FILE, read_verified_folder, write_version_descriptor
-from shipyard.registry.registry import Registry
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shipyard.registry.entities import AliasEvent, ArtifactFile, ModelSummary, ModelVersion
+    from shipyard.registry.folder import (
+        DESCRIPTOR_FILE,
+        read_verified_folder,
+        write_version_descriptor,
+    )
+    from shipyard.registry.registry import Registry
+
+_LAZY: dict[str, str] = {
+    "DESCRIPTOR_FILE": "shipyard.registry.folder",
+    "AliasEvent": "shipyard.registry.entities",
+    "ArtifactFile": "shipyard.registry.entities",
+    "ModelSummary": "shipyard.registry.entities",
+    "ModelVersion": "shipyard.registry.entities",
+    "Registry": "shipyard.registry.registry",
+    "read_verified_folder": "shipyard.registry.folder",
+    "write_version_descriptor": "shipyard.registry.folder",
+}
 
 __all__ = [
     "DESCRIPTOR_FILE",
@@ -19,3 +41,17 @@ __all__ = [
     "read_verified_folder",
     "write_version_descriptor",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name on first use (PEP 562) and keep it."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

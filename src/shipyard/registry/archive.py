@@ -16,7 +16,7 @@ import uuid
 import zlib
 from pathlib import Path
 
-from shipyard.errors import IntegrityError, StoreError
+from shipyard.errors import ConflictError, IntegrityError, StoreError
 from shipyard.registry.digest import list_tree
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.folder import DESCRIPTOR_FILE, check_relative_path, read_verified_folder
@@ -24,22 +24,52 @@ from shipyard.registry.folder import DESCRIPTOR_FILE, check_relative_path, read_
 __all__ = ["extract_archive", "write_archive"]
 
 
-def write_archive(folder: Path, destination: Path) -> Path:
-    """Pack a verified model folder into ``destination`` (written atomically)."""
+def write_archive(folder: Path, destination: Path, *, overwrite: bool = False) -> Path:
+    """Pack a verified model folder into ``destination`` (written atomically).
+
+    An existing ``destination`` is refused (``ConflictError``) unless ``overwrite``; without it
+    the file appears through ``os.link``, which fails rather than replace a file made meanwhile.
+    """
     read_verified_folder(folder)
     destination = Path(destination)
+    if destination.exists() and not overwrite:
+        raise _exists(destination)
     temporary = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.tmp")
     try:
         with tarfile.open(temporary, "w:gz") as archive:
             archive.add(folder / DESCRIPTOR_FILE, arcname=DESCRIPTOR_FILE)
             for relative in list_tree(folder, exclude={DESCRIPTOR_FILE}):
                 archive.add(folder / relative, arcname=relative)
-        os.replace(temporary, destination)
+        if overwrite:
+            os.replace(temporary, destination)
+        else:
+            _place_new(temporary, destination)
+    except FileExistsError:
+        raise _exists(destination) from None
     except OSError as exc:
         raise StoreError(f"cannot write archive {destination}: {exc}") from exc
     finally:
         temporary.unlink(missing_ok=True)
     return destination
+
+
+def _place_new(temporary: Path, destination: Path) -> None:
+    """Move ``temporary`` to ``destination``, failing with FileExistsError if it is taken."""
+    try:
+        os.link(temporary, destination)
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links: check, then rename
+        if destination.exists():
+            raise FileExistsError(destination) from None
+        os.replace(temporary, destination)
+
+
+def _exists(destination: Path) -> ConflictError:
+    kind = "a folder" if destination.is_dir() else "a file"
+    return ConflictError(
+        f"{destination} exists ({kind}): give a new path, or pass --force to overwrite it"
+    )
 
 
 def extract_archive(source: Path, into: Path) -> ModelVersion:

@@ -6,6 +6,7 @@ artifact store (a local folder by default, S3 for a team); configuration alone p
     >>> with Registry.from_settings(Settings.from_env()) as registry:
     ...     version = registry.publish("iris", folder, manifest)
     ...     registry.set_alias("iris", "production", version.version)
+    ...     registry.set_tags("iris:1", {"reviewed": "yes"})
     ...     folder = registry.fetch("iris@production")
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ __all__ = ["Registry"]
 
 
 class Registry:
-    """Publish, look up, alias, fetch, delete, export and import model versions."""
+    """Publish, look up, alias, tag, fetch, delete, export and import model versions."""
 
     def __init__(self, metadata: MetadataStore, artifacts: ArtifactStore, *, home: Path, user: str):
         self.metadata = metadata
@@ -155,6 +156,23 @@ class Registry:
         self._state(validate_name(name))
         return self.metadata.rollback_alias(name, validate_alias(alias), self.user)
 
+    # -- tags ----------------------------------------------------------------------------------
+
+    def set_tags(self, ref: ModelRef | str, tags: Mapping[str, str]) -> ModelVersion:
+        """Add or overwrite tags of the version ``ref`` points at; return it as it is now.
+
+        The version's files and digest never change: tags are mutable metadata beside them.
+        """
+        version = self.get(ref)
+        self.metadata.set_tags(version.name, version.version, _checked_tags(dict(tags)))
+        return self.get(version.ref)
+
+    def remove_tags(self, ref: ModelRef | str, keys: Sequence[str]) -> ModelVersion:
+        """Remove tags (every key must exist) from the version ``ref`` points at."""
+        version = self.get(ref)
+        self.metadata.remove_tags(version.name, version.version, list(dict.fromkeys(keys)))
+        return self.get(version.ref)
+
     # -- delete, export, import ----------------------------------------------------------------
 
     def delete(self, ref: ModelRef | str, force: bool = False) -> ModelVersion:
@@ -166,15 +184,24 @@ class Registry:
         self.delete_blobs(unreferenced)
         return version
 
+    def delete_all(self, name: str, force: bool = False) -> list[ModelVersion]:
+        """Delete every version of ``name`` at once, all or nothing; refused while an alias
+        points at one of them unless ``force``. The name, its numbering and history stay."""
+        versions = self.list_versions(validate_name(name))
+        deleted, unreferenced = self.metadata.delete_all_versions(name, self.user, force=force)
+        self.delete_blobs(unreferenced)
+        return [v for v in versions if v.version in deleted]
+
     def delete_blobs(self, sha256s: list[str]) -> None:
         """Delete blobs that a delete left unreferenced, unless a publish has used them since."""
         for sha256 in sha256s:
             if not self.metadata.is_blob_referenced(sha256):
                 self.artifacts.delete(sha256)
 
-    def export(self, ref: ModelRef | str, path: Path) -> Path:
-        """Write ``ref`` to one archive file (``.tar.gz``) at ``path``."""
-        return write_archive(self.fetch(ref), Path(path))
+    def export(self, ref: ModelRef | str, path: Path, *, overwrite: bool = False) -> Path:
+        """Write ``ref`` to one archive file (``.tar.gz``) at ``path``; an existing file is
+        refused with ``ConflictError`` unless ``overwrite``."""
+        return write_archive(self.fetch(ref), Path(path), overwrite=overwrite)
 
     @contextmanager
     def scratch_folder(self, prefix: str) -> Iterator[Path]:

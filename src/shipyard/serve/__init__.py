@@ -3,14 +3,29 @@
     from shipyard.serve import create_app
     app = create_app(loaded_model, ServeConfig(max_batch_size=64))   # any ASGI server runs it
 
-``shipyard serve REF`` runs it under uvicorn; see ``docs/architecture/03-serve.md``.
+``shipyard serve REF`` runs it under uvicorn; see ``docs/architecture/03-serve.md``. Names are
+imported on first use (PEP 562), so ``shipyard.serve.config`` loads without the app.
 """
 
 from __future__ import annotations
 
-from shipyard.serve.app import App, create_app
-from shipyard.serve.config import ServeConfig
-from shipyard.serve.sources import FolderSource, ModelSource, RegistrySource, StaticSource
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shipyard.serve.app import App, create_app
+    from shipyard.serve.config import ServeConfig
+    from shipyard.serve.sources import FolderSource, ModelSource, RegistrySource, StaticSource
+
+_LAZY: dict[str, str] = {
+    "App": "shipyard.serve.app",
+    "FolderSource": "shipyard.serve.sources",
+    "ModelSource": "shipyard.serve.sources",
+    "RegistrySource": "shipyard.serve.sources",
+    "ServeConfig": "shipyard.serve.config",
+    "StaticSource": "shipyard.serve.sources",
+    "create_app": "shipyard.serve.app",
+}
 
 __all__ = [
     "App",
@@ -21,3 +36,17 @@ __all__ = [
     "StaticSource",
     "create_app",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name on first use (PEP 562) and keep it."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

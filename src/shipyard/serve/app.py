@@ -13,9 +13,16 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
-from shipyard.errors import InvalidInputError, NotFoundError, PredictionError, ShipyardError
+from shipyard.errors import (
+    InputRejectedError,
+    InvalidInputError,
+    NotFoundError,
+    PredictionError,
+    ShipyardError,
+)
 from shipyard.models.loaded import LoadedModel
 from shipyard.serve.auth import ApiKeys, BearerAuth
 from shipyard.serve.batching import BatchPolicy
@@ -27,7 +34,7 @@ from shipyard.serve.http import json_response as json_response
 from shipyard.serve.lifespan import ServerLifespan
 from shipyard.serve.metrics import Metrics
 from shipyard.serve.middleware import Middleware, ObserveMetrics, RequestId
-from shipyard.serve.predlog import PredictionLogger
+from shipyard.serve.predlog import LogRotation, PredictionLogger
 from shipyard.serve.rest import RestProtocol
 from shipyard.serve.runtime import ModelRuntime
 from shipyard.serve.sources import ModelSource, StaticSource
@@ -42,6 +49,7 @@ ERROR_STATUS: tuple[tuple[type[ShipyardError], int], ...] = (
     (InvalidInputError, 400),
     (NotFoundError, 404),
     (NotReadyError, 503),
+    (InputRejectedError, 422),
     (PredictionError, 500),
 )
 
@@ -166,9 +174,17 @@ def _server_error(request: Request, exc: BaseException, what: str) -> Response:
 
 
 def create_app(
-    source: ModelSource | LoadedModel, config: ServeConfig | None = None, *, name: str = "model"
+    source: ModelSource | LoadedModel,
+    config: ServeConfig | None = None,
+    *,
+    name: str = "model",
+    metrics_dir: Path | None = None,
 ) -> App:
-    """The ASGI app serving ``source`` (a registry/folder source, or a ``LoadedModel``)."""
+    """The ASGI app serving ``source`` (a registry/folder source, or a ``LoadedModel``).
+
+    ``metrics_dir`` (one per server, shared by its workers) makes ``/metrics`` report the totals
+    of every worker writing there (``workermetrics.py``).
+    """
     config = config or ServeConfig()
     if isinstance(source, LoadedModel):
         source = StaticSource(source, name=name)
@@ -176,7 +192,15 @@ def create_app(
     policy = BatchPolicy(config.max_batch_size, config.max_latency_ms / 1000.0, config.batching)
     runtime = ModelRuntime(policy, on_batch=metrics.observe_batch)
     prediction_log = (
-        PredictionLogger(config.prediction_log, config.prediction_log_queue)
+        PredictionLogger(
+            config.prediction_log,
+            config.prediction_log_queue,
+            LogRotation(
+                config.prediction_log_max_bytes,
+                config.prediction_log_rotate_seconds,
+                config.prediction_log_keep,
+            ),
+        )
         if config.prediction_log
         else None
     )
@@ -197,6 +221,7 @@ def create_app(
         prediction_log,
         follow_alias=config.follow_alias,
         poll_seconds=config.poll_seconds,
+        metrics_dir=metrics_dir,
     )
     return App(
         routes,

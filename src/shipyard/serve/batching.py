@@ -10,7 +10,7 @@ The ``max_latency_ms`` window is adaptive: a lone caller (the previous call serv
 is dispatched at once, so single-connection latency pays nothing; under concurrent load the
 batcher waits at most that long after the oldest queued request for others to join it.
 
-    batcher = MicroBatcher(model.predict, BatchPolicy(max_batch_size=64, max_latency_s=0.001))
+    batcher = MicroBatcher(model.predict_named, BatchPolicy(max_batch_size=64, max_latency_s=0.001))
     await batcher.start()
     outputs = await batcher.submit({"input": rows}, rows=len(rows))
 """

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from shipyard.errors import InvalidInputError
+from shipyard.serve.jsonarrays import json_array
 from shipyard.types import JSON, DType
 
 __all__ = [
@@ -57,23 +58,25 @@ def parse_shape(name: str, shape: Any) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def decode_json_tensor(name: str, datatype: Any, shape: Any, data: Any) -> np.ndarray:
-    """Build the array for a JSON-encoded V2 input tensor."""
+def decode_json_tensor(
+    name: str,
+    datatype: Any,
+    shape: Any,
+    data: Any,
+    *,
+    nullable: bool = False,
+    may_hold_bools: bool = True,
+) -> np.ndarray:
+    """Build the array for a JSON-encoded V2 input tensor (strictly: see ``jsonarrays``)."""
     dtype = parse_datatype(name, datatype)
     dims = parse_shape(name, shape)
     if not isinstance(data, list):
         data = [data]
-    try:
-        if dtype is DType.BYTES:
-            array = np.array(_flatten(data), dtype=object)
-            if any(not isinstance(v, str) for v in array):
-                raise TypeError("BYTES elements must be strings")
-        else:
-            array = np.asarray(data, dtype=dtype.numpy_dtype)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InvalidInputError(
-            f"input {name!r}: data does not hold {dtype.value} values ({exc})"
-        ) from None
+    elif dtype is DType.BYTES:
+        data = _flatten(data)
+    array = json_array(
+        f"input {name!r}", dtype, data, nullable=nullable, may_hold_bools=may_hold_bools
+    )
     if array.size != prod(dims):
         raise InvalidInputError(
             f"input {name!r}: shape {list(dims)} needs {prod(dims)} values, data has {array.size}"

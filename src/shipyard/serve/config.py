@@ -13,6 +13,9 @@ configuration to each worker process the same way, so the two spellings map one 
     SHIPYARD_SERVE_BATCHING          1 / 0 (``--no-batching``)
     SHIPYARD_SERVE_API_KEY_FILE      a file of bearer keys, one a line
     SHIPYARD_SERVE_PREDICTION_LOG    a JSON-lines file, or ``-`` for stdout
+    SHIPYARD_SERVE_PREDICTION_LOG_MAX_BYTES        64 MiB: rotate the log file at this size
+    SHIPYARD_SERVE_PREDICTION_LOG_ROTATE_SECONDS   3600: ... or at this age
+    SHIPYARD_SERVE_PREDICTION_LOG_KEEP             24 rotated segments kept (older ones deleted)
     SHIPYARD_SERVE_MAX_BODY_BYTES    16 MiB
 
     >>> ServeConfig.from_env({"SHIPYARD_SERVE_PORT": "9000"}).port
@@ -27,11 +30,12 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from shipyard.contract import CONTAINER_PORT, SERVE_ENV_PREFIX
 from shipyard.errors import ConfigError
 
 __all__ = ["ENV_PREFIX", "ServeConfig"]
 
-ENV_PREFIX = "SHIPYARD_SERVE_"
+ENV_PREFIX = SERVE_ENV_PREFIX
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
 
@@ -41,7 +45,7 @@ class ServeConfig:
     """How to serve: where to listen, how to batch, what to log and who may call."""
 
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = CONTAINER_PORT
     workers: int = 1
     follow_alias: bool = False
     poll_seconds: float = 2.0
@@ -51,6 +55,9 @@ class ServeConfig:
     api_key_file: Path | None = None
     prediction_log: str | None = None
     prediction_log_queue: int = 10_000
+    prediction_log_max_bytes: int = 64 * 1024 * 1024
+    prediction_log_rotate_seconds: float = 3600.0
+    prediction_log_keep: int = 24
     max_body_bytes: int = 16 * 1024 * 1024
 
     def __post_init__(self) -> None:
@@ -63,6 +70,9 @@ class ServeConfig:
             ("poll_seconds", self.poll_seconds > 0, "more than 0 seconds"),
             ("max_body_bytes", self.max_body_bytes >= 1024, "at least 1024 bytes"),
             ("prediction_log_queue", self.prediction_log_queue >= 1, "at least 1 record"),
+            ("prediction_log_max_bytes", self.prediction_log_max_bytes >= 1024, ">= 1024 bytes"),
+            ("prediction_log_rotate_seconds", self.prediction_log_rotate_seconds > 0, "> 0 s"),
+            ("prediction_log_keep", self.prediction_log_keep >= 1, "at least 1 segment"),
         )
         for name, ok, expected in checks:
             if not ok:

@@ -65,12 +65,24 @@ class DataPlane:
             )
         return live
 
+    def log_rejected(self, live: LiveModel, request_id: str, error: Exception) -> None:
+        """Log a request whose inputs were refused (monitoring counts them)."""
+        if self._log is not None:
+            served = live.served
+            self._log.log(
+                PredictionRecord.rejected(request_id, served.name, served.version, str(error))
+            )
+
     async def infer(
         self, live: LiveModel, tensors: Mapping[str, np.ndarray], request_id: str
     ) -> InferenceResult:
         """Validate ``tensors`` against the signature, predict (batched) and log."""
         started = time.perf_counter()
-        inputs, rows = live.validator.validate(tensors)
+        try:
+            inputs, rows = live.validator.validate(tensors)
+        except ShipyardError as exc:
+            self.log_rejected(live, request_id, exc)
+            raise
         try:
             outputs = await live.batcher.submit(inputs, rows)
         except BatcherClosedError:

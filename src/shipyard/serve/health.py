@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from shipyard.contract import HEALTH_PATH, METRICS_PATH, READY_PATH
 from shipyard.serve.dataplane import DataPlane
 from shipyard.serve.http import Request, Response, Route, json_response
 from shipyard.serve.metrics import CONTENT_TYPE, Metrics
@@ -19,9 +20,9 @@ class HealthEndpoints:
 
     def routes(self) -> list[Route]:
         return [
-            Route("GET", "/healthz", self.healthz, public=True),
-            Route("GET", "/readyz", self.readyz, public=True),
-            Route("GET", "/metrics", self.metrics),
+            Route("GET", HEALTH_PATH, self.healthz, public=True),
+            Route("GET", READY_PATH, self.readyz, public=True),
+            Route("GET", METRICS_PATH, self.metrics),
         ]
 
     async def healthz(self, request: Request) -> Response:

@@ -12,16 +12,20 @@ import asyncio
 import contextlib
 import gc
 import logging
+from pathlib import Path
 
 from shipyard.serve.dataplane import DataPlane
 from shipyard.serve.metrics import Metrics
 from shipyard.serve.predlog import PredictionLogger
 from shipyard.serve.runtime import ModelRuntime, ServedModel
 from shipyard.serve.sources import ModelSource
+from shipyard.serve.workermetrics import WorkerMetrics
 
 __all__ = ["ServerLifespan"]
 
 logger = logging.getLogger("shipyard.serve")
+
+METRICS_FLUSH_SECONDS = 1.0
 
 
 class ServerLifespan:
@@ -37,6 +41,7 @@ class ServerLifespan:
         *,
         follow_alias: bool = False,
         poll_seconds: float = 2.0,
+        metrics_dir: Path | None = None,
     ) -> None:
         self._source = source
         self._runtime = runtime
@@ -46,6 +51,8 @@ class ServerLifespan:
         self._follow = follow_alias
         self._poll_seconds = poll_seconds
         self._tasks: list[asyncio.Task[None]] = []
+        self._metrics_dir = metrics_dir
+        self._shared: WorkerMetrics | None = None
 
     async def startup(self) -> None:
         if self._log is not None:
@@ -53,6 +60,9 @@ class ServerLifespan:
             self._metrics.log_dropped = lambda: self._log.dropped if self._log else 0
         self._metrics.queue_depth = lambda: self._runtime.queue_depth
         loop = asyncio.get_running_loop()
+        if self._metrics_dir is not None:
+            self._shared = self._metrics.shared = WorkerMetrics(self._metrics_dir)
+            self._tasks.append(loop.create_task(self._flush_metrics(), name="shipyard-metrics"))
         self._tasks.append(loop.create_task(self._load(), name="shipyard-load"))
 
     async def shutdown(self) -> None:
@@ -63,6 +73,17 @@ class ServerLifespan:
         await self._runtime.close()
         if self._log is not None:
             await asyncio.to_thread(self._log.close)
+        if self._shared is not None:
+            self._shared.write(self._metrics)
+            self._shared.close()
+            self._metrics.shared = self._shared = None
+
+    async def _flush_metrics(self) -> None:
+        """Keep this worker's numbers in the shared directory at most a second old."""
+        while True:
+            await asyncio.sleep(METRICS_FLUSH_SECONDS)
+            if self._shared is not None:
+                self._shared.write(self._metrics)
 
     async def _load(self) -> None:
         logger.info("loading %s", self._source.describe())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+import numpy as np
 import orjson
 
 import shipyard
@@ -17,19 +18,29 @@ __all__ = ["docs_page", "openapi_document"]
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
 
 
-def _scalar(dtype: DType) -> JSON:
+def _scalar(spec: TensorSpec) -> JSON:
+    dtype = spec.dtype
+    schema: JSON
     if dtype is DType.BOOL:
-        return {"type": "boolean"}
-    if dtype is DType.BYTES:
-        return {"type": "string"}
-    if dtype.numpy_dtype.kind in "iu":
-        return {"type": "integer", "format": dtype.value.lower()}
-    return {"type": "number", "format": dtype.value.lower()}
+        schema = {"type": "boolean"}
+    elif dtype is DType.BYTES:
+        schema = {"type": "string"}
+    elif dtype.numpy_dtype.kind in "iu":
+        info = np.iinfo(dtype.numpy_dtype)
+        schema = {"type": "integer", "format": dtype.value.lower()}
+        schema["minimum"], schema["maximum"] = int(info.min), int(info.max)
+    else:
+        largest = float(np.finfo(dtype.numpy_dtype).max)
+        schema = {"type": "number", "format": dtype.value.lower()}
+        schema["minimum"], schema["maximum"] = -largest, largest
+    if spec.nullable:
+        schema["type"] = [schema["type"], "null"]
+    return schema
 
 
 def _value(spec: TensorSpec) -> JSON:
     """The JSON schema of one row of ``spec`` (nested arrays for the row's dimensions)."""
-    schema = _scalar(spec.dtype)
+    schema = _scalar(spec)
     for size in reversed(spec.row_shape):
         schema = {"type": "array", "items": schema}
         if size > 0:
@@ -37,14 +48,43 @@ def _value(spec: TensorSpec) -> JSON:
     return schema
 
 
+def _envelope(key: str, body: JSON) -> JSON:
+    """MLflow's scoring body: ``{key: body}``, optionally with empty ``params``."""
+    return {
+        "type": "object",
+        "properties": {key: body, "params": {"type": "object", "maxProperties": 0}},
+        "required": [key],
+        "additionalProperties": False,
+        "description": f"MLflow scoring body ({key})",
+    }
+
+
 def _request_schema(signature: Signature | None) -> JSON:
     if signature is None:
         return {"description": "The model has no signature: send its input as JSON."}
     if signature.input_kind == "tensor":
         spec = signature.inputs[0]
-        rows = {"type": "array", "items": _value(spec), "description": "rows"}
-        named = {"type": "object", "properties": {spec.name: rows}, "required": [spec.name]}
-        return {"oneOf": [rows, named]}
+        rows = {"type": "array", "items": _value(spec), "minItems": 1, "description": "rows"}
+        named = {
+            "type": "object",
+            "properties": {spec.name: rows},
+            "required": [spec.name],
+            "additionalProperties": False,
+        }
+        split = {
+            "type": "object",
+            "properties": {"columns": {"type": "array", "items": {"type": "string"}}, "data": rows},
+            "required": ["data"],
+        }
+        return {
+            "anyOf": [
+                rows,
+                named,
+                _envelope("dataframe_split", split),
+                _envelope("instances", rows),
+                _envelope("inputs", {"anyOf": [rows, named]}),
+            ]
+        }
     fields = {s.name: _value(s) for s in signature.inputs}
     names = list(signature.input_names)
     record = {
@@ -53,13 +93,37 @@ def _request_schema(signature: Signature | None) -> JSON:
         "required": names,
         "additionalProperties": False,
     }
+    records = {"type": "array", "items": record, "minItems": 1, "description": "records"}
     columns = {
         "type": "object",
         "properties": {n: {"type": "array", "items": v} for n, v in fields.items()},
         "required": names,
         "additionalProperties": False,
+        "description": "columns",
     }
-    return {"oneOf": [{"type": "array", "items": record, "description": "records"}, columns]}
+    row = {
+        "type": "array",
+        "prefixItems": list(fields.values()),
+        "items": False,
+        "minItems": len(names),
+    }
+    rows = {"type": "array", "items": row, "minItems": 1, "description": f"rows, values in {names}"}
+    split = {
+        "type": "object",
+        "properties": {"columns": {"const": names}, "data": rows},
+        "required": ["columns", "data"],
+    }
+    return {
+        "anyOf": [
+            records,
+            columns,
+            rows,
+            _envelope("dataframe_split", split),
+            _envelope("dataframe_records", records),
+            _envelope("instances", {"anyOf": [records, rows]}),
+            _envelope("inputs", {"anyOf": [records, columns, rows]}),
+        ]
+    }
 
 
 def _response_schema(signature: Signature | None) -> JSON:
@@ -92,6 +156,7 @@ def openapi_document(served: ServedModel) -> JSON:
         },
         "400": {"description": "invalid input: names the field and what was expected", **error},
         "413": {"description": "body too large", **error},
+        "422": {"description": "the model's own input checks refused the input", **error},
         "500": {"description": "the model raised; the error id is in the server log", **error},
         "503": {"description": "the model is not loaded yet", **error},
     }
@@ -115,6 +180,7 @@ def openapi_document(served: ServedModel) -> JSON:
                     "responses": responses,
                 }
             },
+            "/": {"get": {"summary": "Where to start (links to /docs)", "responses": ok}},
             "/healthz": {"get": {"summary": "Live", "responses": ok}},
             "/readyz": {"get": {"summary": "Ready (model loaded and verified)", "responses": ok}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": ok}},
@@ -140,7 +206,8 @@ def docs_page(served: ServedModel, document: JSON) -> bytes:
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{title}</title></head><body style='font-family:sans-serif;max-width:60em'>"
-        f"<h1>{title}</h1><p>POST JSON records or columns to <code>/predict</code>; "
+        f"<h1>{title}</h1><p>POST JSON records, columns, rows or an MLflow scoring body to "
+        "<code>/predict</code>; "
         "Open Inference Protocol clients use <code>/v2</code>.</p>"
         "<table border='1' cellpadding='4'><tr><th></th><th>name</th><th>datatype</th>"
         f"<th>shape</th></tr>{rows}</table>"

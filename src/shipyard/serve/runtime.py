@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,9 +19,21 @@ from shipyard.registry.entities import ModelVersion
 from shipyard.serve.batching import BatchPolicy, MicroBatcher
 from shipyard.serve.validation import InputValidator
 
-__all__ = ["LiveModel", "ModelRuntime", "ServedModel"]
+__all__ = ["LiveModel", "ModelRuntime", "ServedModel", "python_mismatch"]
 
 logger = logging.getLogger("shipyard.serve")
+
+
+def python_mismatch(saved_with: str, running: str | None = None) -> str | None:
+    """A warning when this Python's major.minor is not the one the model was saved with."""
+    running = running or platform.python_version()
+    if saved_with.split(".")[:2] == running.split(".")[:2]:
+        return None
+    return (
+        f"the model was saved with Python {saved_with} but this server runs Python {running}: "
+        "pickled models may fail or behave differently; build or run it on Python "
+        f"{'.'.join(saved_with.split('.')[:2])}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +86,16 @@ class ModelRuntime:
 
     async def swap(self, served: ServedModel) -> None:
         """Make ``served`` the model new requests use; retire the old one once it drains."""
-        batcher = MicroBatcher(served.model.predict, self._policy, on_batch=self._on_batch)
+        batcher = MicroBatcher(served.model.predict_named, self._policy, on_batch=self._on_batch)
         await batcher.start()
         old, self._current = (
             self._current,
             LiveModel(served, batcher, InputValidator(served.model.signature)),
         )
         logger.info("serving %s version %s", served.name, served.version_label)
+        mismatch = python_mismatch(served.model.manifest.requirements.python_version)
+        if mismatch is not None:
+            logger.warning("%s version %s: %s", served.name, served.version_label, mismatch)
         if old is not None:
             task = asyncio.get_running_loop().create_task(old.batcher.close())
             self._retiring.add(task)

@@ -9,6 +9,7 @@ output's ``binary_data`` parameter (or the request's ``binary_data_output``) ask
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from shipyard.serve.codecs import (
 )
 from shipyard.serve.dataplane import DataPlane
 from shipyard.serve.http import Request, Response, Route, json_response
+from shipyard.serve.jsonarrays import body_may_hold_bools
 from shipyard.types import JSON, DType
 
 __all__ = ["V2Protocol"]
@@ -100,18 +102,25 @@ class V2Protocol:
         body = await request.body()
         header_length = request.headers.get(HEADER_LENGTH)
         binary: bytes | memoryview
+        header: bytes | memoryview
         if header_length is None:
-            payload, binary = parse_json(body), b""
+            header, binary = body, b""
         else:
             size = _header_length(header_length, len(body))
             view = memoryview(body)
-            payload, binary = parse_json(view[:size]), view[size:]
+            header, binary = view[:size], view[size:]
+        payload = parse_json(header)
         if not isinstance(payload, dict) or not isinstance(payload.get("inputs"), list):
             raise InvalidInputError(
                 'the body must be a V2 inference request: {"inputs": [{"name", "shape", '
                 '"datatype", "data"}, ...]}'
             )
-        tensors = _decode_inputs(payload["inputs"], binary)
+        tensors = _decode_inputs(
+            payload["inputs"],
+            binary,
+            live.validator.accepts_missing,
+            body_may_hold_bools(header),
+        )
         requested = _requested_outputs(payload)
         result = await self._dp.infer(live, tensors, request.request_id)
         response: JSON = {
@@ -147,7 +156,12 @@ def _header_length(value: bytes, body_size: int) -> int:
     return int(value)
 
 
-def _decode_inputs(items: list[Any], binary: bytes | memoryview) -> dict[str, np.ndarray]:
+def _decode_inputs(
+    items: list[Any],
+    binary: bytes | memoryview,
+    accepts_missing: Callable[[str], bool],
+    may_hold_bools: bool,
+) -> dict[str, np.ndarray]:
     tensors: dict[str, np.ndarray] = {}
     offset = 0
     for item in items:
@@ -174,7 +188,14 @@ def _decode_inputs(items: list[Any], binary: bytes | memoryview) -> dict[str, np
             offset += size
             tensors[name] = decode_binary_tensor(name, item["datatype"], item["shape"], raw)
         elif "data" in item:
-            tensors[name] = decode_json_tensor(name, item["datatype"], item["shape"], item["data"])
+            tensors[name] = decode_json_tensor(
+                name,
+                item["datatype"],
+                item["shape"],
+                item["data"],
+                nullable=accepts_missing(name),
+                may_hold_bools=may_hold_bools,
+            )
         else:
             raise InvalidInputError(f'input {name!r} has neither "data" nor binary_data_size')
     if offset != len(binary):

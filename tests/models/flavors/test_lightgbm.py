@@ -21,7 +21,7 @@ def test_classifier_round_trip_returns_class_labels(
     assert manifest.signature is not None
     assert manifest.signature.outputs[0].dtype == "BYTES"
     np.testing.assert_array_equal(
-        load_folder(folder).predict(frame)["predictions"], model.predict(frame)
+        load_folder(folder).predict_named(frame)["predictions"], model.predict(frame)
     )
 
 
@@ -32,7 +32,7 @@ def test_binary_classifier_round_trip(
     model = lgb.LGBMClassifier(n_estimators=5, num_leaves=4, verbose=-1).fit(frame, target == 2)
     _, folder = package(model, sample_input=frame.head())
     np.testing.assert_array_equal(
-        load_folder(folder).predict(frame)["predictions"], model.predict(frame)
+        load_folder(folder).predict_named(frame)["predictions"], model.predict(frame)
     )
 
 
@@ -43,5 +43,5 @@ def test_booster_round_trip(package: Package, iris: tuple[pd.DataFrame, np.ndarr
     manifest, folder = package(booster, sample_input=frame.head())
     assert manifest.flavor_options["api"] == "booster"
     np.testing.assert_allclose(
-        load_folder(folder).predict(frame)["predictions"], booster.predict(frame)
+        load_folder(folder).predict_named(frame)["predictions"], booster.predict(frame)
     )

@@ -34,7 +34,7 @@ def test_handmade_graph_round_trip_keeps_output_names(package: Package) -> None:
     assert manifest.signature is not None
     assert manifest.signature.output_names == ("output",)
     np.testing.assert_array_equal(
-        load_folder(folder).predict({"input": batch})["output"], batch + 1
+        load_folder(folder).predict_named({"input": batch})["output"], batch + 1
     )
 
 
@@ -45,7 +45,7 @@ def test_skl2onnx_classifier_matches_sklearn(
     clf = LogisticRegression(max_iter=300).fit(iris_array, target)
     proto = to_onnx(clf, iris_array[:1], options={"zipmap": False}, target_opset=17)
     manifest, folder = package(proto, sample_input=iris_array[:3])
-    outputs = load_folder(folder).predict({"input": iris_array})
+    outputs = load_folder(folder).predict_named({"input": iris_array})
     assert manifest.signature is not None
     assert set(manifest.signature.output_names) == {"label", "probabilities"}
     np.testing.assert_array_equal(outputs["label"], clf.predict(iris_array))
@@ -72,7 +72,7 @@ def test_path_to_a_missing_onnx_file_is_refused_naming_the_path(
 
 def test_float64_input_is_cast_to_the_graph_type(package: Package) -> None:
     _, folder = package(_add_one_graph())
-    result = load_folder(folder).predict({"input": np.ones((2, 3), dtype=np.float64)})
+    result = load_folder(folder).predict_named({"input": np.ones((2, 3), dtype=np.float64)})
     np.testing.assert_array_equal(result["output"], np.full((2, 3), 2.0, dtype=np.float32))
 
 
@@ -90,7 +90,7 @@ def test_graph_with_one_input_per_column_is_fed_column_by_column(package: Packag
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     rows = [{"cost": 1.0, "price": 3.0}, {"cost": 2.0, "price": 2.5}]
     manifest, folder = package(proto, sample_input=rows)
-    result = load_folder(folder).predict(
+    result = load_folder(folder).predict_named(
         {"price": np.array([3.0, 2.5]), "cost": np.array([1.0, 2.0])}
     )
     assert manifest.signature is not None

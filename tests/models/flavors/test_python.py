@@ -27,7 +27,7 @@ def test_plain_function_round_trip(package: Package) -> None:
     assert manifest.flavor == "python"
     assert manifest.flavor_options["kind"] == "callable"
     np.testing.assert_array_equal(
-        load_folder(folder).predict({"input": batch})["predictions"], [3, 12]
+        load_folder(folder).predict_named({"input": batch})["predictions"], [3, 12]
     )
 
 
@@ -37,7 +37,7 @@ def test_object_with_predict_round_trip(package: Package) -> None:
     assert manifest.flavor_options["kind"] == "predict_method"
     assert manifest.signature is not None
     assert manifest.signature.input_names == ("a", "b")
-    result = load_folder(folder).predict({"a": np.array([1.0]), "b": np.array([1.5])})
+    result = load_folder(folder).predict_named({"a": np.array([1.0]), "b": np.array([1.5])})
     np.testing.assert_array_equal(result["predictions"], [5.0])
 
 

@@ -42,7 +42,7 @@ def test_torchscript_round_trip(package: Package, iris_array: np.ndarray) -> Non
     with torch.inference_mode():
         expected = linear(torch.tensor(iris_array)).numpy()
     np.testing.assert_allclose(
-        load_folder(folder).predict({"input": iris_array})["predictions"], expected, rtol=1e-6
+        load_folder(folder).predict_named({"input": iris_array})["predictions"], expected, rtol=1e-6
     )
 
 
@@ -66,13 +66,13 @@ def test_state_dict_round_trip_imports_the_saved_class_code(
     assert manifest.flavor_options["class"] == "tiny_nets:TinyNet"
     assert manifest.code_paths == ("code/tiny_nets.py",)
     assert (folder / "state_dict.pt").is_file()
-    np.testing.assert_allclose(loaded.predict({"input": iris_array})["predictions"], expected)
+    np.testing.assert_allclose(loaded.predict_named({"input": iris_array})["predictions"], expected)
 
 
 def test_float64_input_is_cast_to_the_parameter_dtype(package: Package) -> None:
     linear = torch.nn.Linear(2, 1)
     _, folder = package(_scripted(linear))
-    result = load_folder(folder).predict({"input": np.ones((3, 2), dtype=np.float64)})
+    result = load_folder(folder).predict_named({"input": np.ones((3, 2), dtype=np.float64)})
     assert result["predictions"].dtype == np.float32
     assert result["predictions"].shape == (3, 1)
 
@@ -98,7 +98,10 @@ def test_state_dict_init_kwargs_can_come_from_metadata(
     )
     assert manifest.flavor_options["init_kwargs"] == {"features": 2, "classes": 2}
     assert manifest.metadata["init_kwargs"] == {"features": 2, "classes": 2}
-    assert load_folder(folder).predict({"input": np.ones((3, 2))})["predictions"].shape == (3, 2)
+    assert load_folder(folder).predict_named({"input": np.ones((3, 2))})["predictions"].shape == (
+        3,
+        2,
+    )
 
 
 def test_missing_init_kwargs_fail_at_packaging_not_at_serving(

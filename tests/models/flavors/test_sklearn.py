@@ -20,7 +20,7 @@ def test_pipeline_round_trip_predicts_like_the_original(
     assert manifest.flavor == "sklearn"
     assert manifest.flavor_options["class"] == "Pipeline"
     np.testing.assert_array_equal(
-        loaded.predict(frame)["predictions"], sklearn_pipeline.predict(frame)
+        loaded.predict_named(frame)["predictions"], sklearn_pipeline.predict(frame)
     )
 
 
@@ -30,7 +30,7 @@ def test_forest_on_arrays_round_trip(package: Package, iris_array: np.ndarray) -
     _, folder = package(forest, sample_input=iris_array[:3])
     loaded = load_folder(folder)
     np.testing.assert_array_equal(
-        loaded.predict({"input": iris_array})["predictions"], forest.predict(iris_array)
+        loaded.predict_named({"input": iris_array})["predictions"], forest.predict(iris_array)
     )
 
 
@@ -40,7 +40,8 @@ def test_pipeline_with_lambda_step_round_trips(package: Package, iris_array: np.
     model.fit(iris_array, (iris_array[:, 0] > 5.8).astype(int))
     _, folder = package(model, sample_input=iris_array[:2])
     np.testing.assert_array_equal(
-        load_folder(folder).predict({"input": iris_array})["predictions"], model.predict(iris_array)
+        load_folder(folder).predict_named({"input": iris_array})["predictions"],
+        model.predict(iris_array),
     )
 
 
@@ -52,6 +53,6 @@ def test_transformer_without_predict_is_served_through_transform(
     assert detect_flavor(scaler).name == "sklearn"
     assert manifest.flavor_options["method"] == "transform"
     np.testing.assert_allclose(
-        load_folder(folder).predict({"input": iris_array})["predictions"],
+        load_folder(folder).predict_named({"input": iris_array})["predictions"],
         scaler.transform(iris_array),
     )

@@ -18,7 +18,7 @@ def test_classifier_round_trip_in_native_json(
     assert (folder / "model.json").is_file()
     assert not (folder / "model.pkl").exists()
     np.testing.assert_array_equal(
-        load_folder(folder).predict(frame)["predictions"], model.predict(frame)
+        load_folder(folder).predict_named(frame)["predictions"], model.predict(frame)
     )
 
 
@@ -30,6 +30,6 @@ def test_booster_round_trip(package: Package, iris_array: np.ndarray) -> None:
     assert manifest.flavor_options["api"] == "booster"
     assert isinstance(loaded.native, xgb.Booster)
     np.testing.assert_allclose(
-        loaded.predict({"input": iris_array})["predictions"],
+        loaded.predict_named({"input": iris_array})["predictions"],
         booster.predict(xgb.DMatrix(iris_array)),
     )

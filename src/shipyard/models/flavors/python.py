@@ -1,8 +1,9 @@
 """Plain Python models: a callable, an object with ``predict``, or a ``PythonModel``.
 
-Saved with cloudpickle (see ``models/pickling.py``). A ``PythonModel`` is returned unloaded:
-``load_folder`` gives it its ``ModelContext`` and runs its ``load``. An ``async def`` predict is
-wrapped into a sync callable.
+Saved with cloudpickle (see ``models/pickling.py``); the options' ``imports`` are the third-party
+modules the pickle needs, from which packaging pins requirements. A ``PythonModel`` is returned
+unloaded: ``load_folder`` gives it its ``ModelContext`` and runs its ``load``. An ``async def``
+predict is wrapped into a sync callable.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from shipyard.models.flavors.base import folder_file
 from shipyard.models.loaded import NativePredict
 from shipyard.models.manifest import FlavorName
 from shipyard.models.pickling import dump_pickle, load_pickle
+from shipyard.models.requirements import third_party
 from shipyard.types import JSON
 
 __all__ = ["PythonFlavor"]
@@ -38,13 +40,18 @@ class PythonFlavor:
         )
 
     def save(self, obj: Any, folder: Path, options: Mapping[str, Any]) -> JSON:
-        dump_pickle(obj, folder / _FILE)
+        imports = dump_pickle(obj, folder / _FILE)
         kind: PythonKind = "callable"
         if isinstance(obj, PythonModel):
             kind = "python_model"
         elif callable(getattr(obj, "predict", None)):
             kind = "predict_method"
-        return {"file": _FILE, "serialization": "cloudpickle", "kind": kind}
+        return {
+            "file": _FILE,
+            "serialization": "cloudpickle",
+            "kind": kind,
+            "imports": list(third_party(imports)),
+        }
 
     def load(self, folder: Path, options: JSON) -> tuple[Any, NativePredict]:
         obj = load_pickle(folder_file(folder, options.get("file", _FILE)))

@@ -1,7 +1,9 @@
 """scikit-learn estimators and Pipelines, saved with cloudpickle.
 
-The model's ``predict`` is what serving calls; a transformer without one (a feature pipeline) is
-served through its ``transform``.
+The flavor options' ``imports`` lists the third-party top-level modules the pickle imports or
+holds objects of (an ``XGBClassifier`` inside a ``Pipeline`` gives ``xgboost``): packaging pins
+their distributions. The model's ``predict`` is what serving calls; a transformer without one (a
+feature pipeline) is served through its ``transform``.
 
 Loading runs pickle, which can execute code: that is why the registry verifies every file's digest
 before it hands a folder to ``load_folder``. cloudpickle (rather than joblib) also saves functions
@@ -19,6 +21,7 @@ from shipyard.models.flavors.base import folder_file, import_optional
 from shipyard.models.loaded import NativePredict
 from shipyard.models.manifest import FlavorName
 from shipyard.models.pickling import dump_pickle, load_pickle
+from shipyard.models.requirements import third_party
 from shipyard.types import JSON
 
 __all__ = ["SklearnFlavor"]
@@ -41,12 +44,13 @@ class SklearnFlavor:
         return isinstance(obj, base.BaseEstimator) and _method(obj) is not None
 
     def save(self, obj: Any, folder: Path, options: Mapping[str, Any]) -> JSON:
-        dump_pickle(obj, folder / _FILE)
+        imports = dump_pickle(obj, folder / _FILE)
         return {
             "file": _FILE,
             "serialization": "cloudpickle",
             "class": type(obj).__name__,
             "method": _method(obj),
+            "imports": list(third_party(imports)),
         }
 
     def load(self, folder: Path, options: JSON) -> tuple[Any, NativePredict]:
@@ -59,7 +63,7 @@ class SklearnFlavor:
         return model, predict
 
     def packages(self, obj: Any) -> tuple[str, ...]:
-        return ("scikit-learn", "numpy", "scipy", "cloudpickle")
+        return ("scikit-learn",)  # the rest comes from the pickle's "imports"
 
 
 def _method(obj: object) -> Method | None:

@@ -180,6 +180,46 @@ class MetadataStore:
 
         return run_write(self.engine, work)
 
+    def set_tags(self, name: str, version: int, tags: dict[str, str]) -> None:
+        """Add or overwrite tags of a version (tags are mutable; the version is not)."""
+
+        def work(conn: Connection) -> None:
+            version_id = _locked_version_id(conn, name, version)
+            table = t.version_tags
+            conn.execute(
+                sa.delete(table).where(
+                    table.c.version_id == version_id, table.c.key.in_(list(tags))
+                )
+            )
+            rows = [{"version_id": version_id, "key": k, "value": v} for k, v in tags.items()]
+            if rows:
+                conn.execute(sa.insert(table), rows)
+
+        run_write(self.engine, work)
+
+    def remove_tags(self, name: str, version: int, keys: Sequence[str]) -> None:
+        """Remove tags of a version; ``NotFoundError`` names a key it does not have."""
+
+        def work(conn: Connection) -> None:
+            version_id = _locked_version_id(conn, name, version)
+            table = t.version_tags
+            present = set(
+                conn.execute(
+                    sa.select(table.c.key).where(table.c.version_id == version_id)
+                ).scalars()
+            )
+            missing = sorted(set(keys) - present)
+            if missing:
+                have = ", ".join(sorted(present)) or "none"
+                raise NotFoundError(
+                    f"{name}:{version} has no tag {missing[0]!r} (its tags: {have})"
+                )
+            conn.execute(
+                sa.delete(table).where(table.c.version_id == version_id, table.c.key.in_(keys))
+            )
+
+        run_write(self.engine, work)
+
     def delete_version(self, name: str, version: int, actor: str, *, force: bool) -> list[str]:
         """Delete a version; return the sha256 of blobs no version references any more."""
 
@@ -187,37 +227,74 @@ class MetadataStore:
             model_id, state = _locked_state(conn, name)
             if version not in state.versions:
                 raise NotFoundError(f"no version {version}: {state.describe()}")
-            pointing = sorted(a for a, v in state.aliases.items() if v == version)
-            if pointing and not force:
-                raise ConflictError(
-                    f"cannot delete {name}:{version}: alias(es) {', '.join(pointing)} point at it; "
-                    "move them first or delete with --force (which removes them)"
-                )
-            for alias in pointing:
-                _move_alias(conn, model_id, state, alias, None, "remove", actor)
-            version_id = conn.execute(
-                sa.select(t.versions.c.id).where(
-                    t.versions.c.model_id == model_id, t.versions.c.version == version
-                )
-            ).scalar_one()
-            shas = set(
-                conn.execute(
-                    sa.select(t.version_files.c.sha256).where(
-                        t.version_files.c.version_id == version_id
-                    )
-                ).scalars()
-            )
-            for table in (t.version_files, t.version_tags):
-                conn.execute(sa.delete(table).where(table.c.version_id == version_id))
-            conn.execute(sa.delete(t.versions).where(t.versions.c.id == version_id))
-            still_used = set(
-                conn.execute(
-                    sa.select(t.version_files.c.sha256).where(t.version_files.c.sha256.in_(shas))
-                ).scalars()
-            )
-            return sorted(shas - still_used)
+            return _delete_versions(conn, model_id, state, (version,), actor, force=force)
 
         return run_write(self.engine, work)
+
+    def delete_all_versions(
+        self, name: str, actor: str, *, force: bool
+    ) -> tuple[tuple[int, ...], list[str]]:
+        """Delete every version of ``name`` in one transaction (the name and its history stay).
+
+        Returns the deleted numbers and the sha256 of blobs no version references any more.
+        """
+
+        def work(conn: Connection) -> tuple[tuple[int, ...], list[str]]:
+            model_id, state = _locked_state(conn, name)
+            if not state.versions:
+                raise NotFoundError(f"nothing to delete: {state.describe()}")
+            unreferenced = _delete_versions(
+                conn, model_id, state, state.versions, actor, force=force
+            )
+            return state.versions, unreferenced
+
+        return run_write(self.engine, work)
+
+
+def _delete_versions(
+    conn: Connection,
+    model_id: int,
+    state: ModelState,
+    versions: tuple[int, ...],
+    actor: str,
+    *,
+    force: bool,
+) -> list[str]:
+    """Delete ``versions`` (all or nothing); return the blobs no version references any more."""
+    pointing = sorted(a for a, v in state.aliases.items() if v in versions)
+    if pointing and not force:
+        if len(versions) == 1:
+            what, targets = f"{state.name}:{versions[0]}", ", ".join(pointing)
+        else:
+            what = f"every version of {state.name}"
+            targets = ", ".join(f"{a}→{state.aliases[a]}" for a in pointing)
+        raise ConflictError(
+            f"cannot delete {what}: alias(es) {targets} point at it; "
+            "move them first or delete with --force (which removes them)"
+        )
+    for alias in pointing:
+        _move_alias(conn, model_id, state, alias, None, "remove", actor)
+    version_ids = list(
+        conn.execute(
+            sa.select(t.versions.c.id).where(
+                t.versions.c.model_id == model_id, t.versions.c.version.in_(versions)
+            )
+        ).scalars()
+    )
+    shas = set(
+        conn.execute(
+            sa.select(t.version_files.c.sha256).where(t.version_files.c.version_id.in_(version_ids))
+        ).scalars()
+    )
+    for table in (t.version_files, t.version_tags):
+        conn.execute(sa.delete(table).where(table.c.version_id.in_(version_ids)))
+    conn.execute(sa.delete(t.versions).where(t.versions.c.id.in_(version_ids)))
+    still_used = set(
+        conn.execute(
+            sa.select(t.version_files.c.sha256).where(t.version_files.c.sha256.in_(shas))
+        ).scalars()
+    )
+    return sorted(shas - still_used)
 
 
 def _now() -> datetime:
@@ -248,6 +325,20 @@ def _locked_state(conn: Connection, name: str) -> tuple[int, ModelState]:
     if state is None:  # pragma: no cover - the row is locked, so it exists
         raise unknown_model(name, model_names(conn))
     return model_id, state
+
+
+def _locked_version_id(conn: Connection, name: str, version: int) -> int:
+    """Lock the model's row and return the id of one of its versions (``NotFoundError``)."""
+    model_id, state = _locked_state(conn, name)
+    if version not in state.versions:
+        raise NotFoundError(f"no version {version}: {state.describe()}")
+    return int(
+        conn.execute(
+            sa.select(t.versions.c.id).where(
+                t.versions.c.model_id == model_id, t.versions.c.version == version
+            )
+        ).scalar_one()
+    )
 
 
 def _move_alias(

@@ -1,0 +1,135 @@
+"""Pipelines benchmark: the 5-step example's first run vs its fully cached re-run, and the docker
+executor's per-step overhead, each against a floor measured in the same run.
+
+    PYTHONPATH=src python bench/pipelines/bench.py [--repeat 3] [--docker] [--base-image IMG]
+
+Goals (issue 13):
+  cached re-run    <= floor + 0.5 s, floor = python -c "import <the pipeline file>"
+  empty docker step <= floor + 1.0 s, floor = docker run --rm IMAGE python -c pass
+Prints a Markdown table (docs/benchmarks/pipelines.md holds the published one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "pipelines"
+EMPTY = Path(__file__).resolve().with_name("empty.py")
+
+
+def timed(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{argv} failed:\n{result.stdout}\n{result.stderr}")
+    return elapsed
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def bench_local(repeat: int, env: dict[str, str], project: Path) -> dict[str, float]:
+    python = sys.executable
+    floor = [
+        timed(
+            [python, "-c", "import cancer"], {**env, "PYTHONPATH": f"{project}:{env['PYTHONPATH']}"}
+        )
+        for _ in range(repeat)
+    ]
+    run = [python, "-m", "shipyard", "pipeline", "run", str(project / "cancer.py"), "--json"]
+    first = timed(run, env)
+    cached = [timed(run, env) for _ in range(repeat)]
+    return {"floor": median(floor), "first": first, "cached": median(cached)}
+
+
+def bench_docker(repeat: int, env: dict[str, str], base: str) -> dict[str, float]:
+    sys.path.insert(0, str(ROOT / "src"))
+    from shipyard.config import Settings
+    from shipyard.pipelines.executors.stepimage import plan_step_image
+    from shipyard.pipelines.loader import load_pipeline
+    from shipyard.pipelines.runner import RunOptions, run_pipeline
+
+    settings = Settings.from_env(env)
+    options = RunOptions(executor="docker", base_image=base, build_cache=Path(env["BENCH_WHEELS"]))
+    loaded = load_pipeline(str(EMPTY))
+    run_pipeline(loaded, settings, options)  # builds (or finds) the step image
+    steps = [
+        run_pipeline(loaded, settings, options).step("empty").duration_s for _ in range(repeat)
+    ]
+    image = plan_step_image(("pyarrow>=14", "scikit-learn>=1.3"), base_image=base).tag
+    floor_argv = [
+        "docker",
+        "run",
+        "--rm",
+        "--entrypoint",
+        "/opt/venv/bin/python",
+        image,
+        "-c",
+        "pass",
+    ]
+    floor = [timed(floor_argv, env) for _ in range(repeat)]
+    return {"floor": median(floor), "step": median([s or 0.0 for s in steps])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--docker", action="store_true")
+    parser.add_argument(
+        "--base-image", default=os.environ.get("SHIPYARD_TEST_BASE_IMAGE", "python:3.11-slim")
+    )
+    parser.add_argument("--wheels", default=str(Path.home() / ".cache" / "shipyard-bench-wheels"))
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="shipyard-bench-pipelines-"))
+    try:
+        project = work / "project"
+        shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__"))
+        env = {
+            **os.environ,
+            "SHIPYARD_HOME": str(work / "home"),
+            "PYTHONPATH": str(ROOT / "src"),
+            "BENCH_WHEELS": args.wheels,
+        }
+        local = bench_local(args.repeat, env, project)
+        rows = [
+            ("floor: python -c 'import cancer'", local["floor"], ""),
+            ("first run, 5 steps (local)", local["first"], ""),
+            (
+                "fully cached re-run (local)",
+                local["cached"],
+                f"floor + {local['cached'] - local['floor']:.2f} s (goal <= +0.5 s)",
+            ),
+        ]
+        if args.docker:
+            docker = bench_docker(args.repeat, env, args.base_image)
+            rows += [
+                ("floor: docker run --rm IMAGE python -c pass", docker["floor"], ""),
+                (
+                    "empty step, docker executor",
+                    docker["step"],
+                    f"floor + {docker['step'] - docker['floor']:.2f} s (goal <= +1.0 s)",
+                ),
+            ]
+        print("| measurement | seconds (median) | vs floor |")
+        print("| --- | ---: | --- |")
+        for name, seconds, note in rows:
+            print(f"| {name} | {seconds:.2f} | {note} |")
+        print(json.dumps({"local": local, **({"docker": docker} if args.docker else {})}))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

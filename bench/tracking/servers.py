@@ -1,0 +1,108 @@
+"""Start and stop the two tracking servers the benchmark compares, on free loopback ports.
+
+Shipyard: ``python -m shipyard server`` over a fresh SQLite registry (``SHIPYARD_HOME``).
+MLflow: ``mlflow server`` 3.17.2 from its own virtualenv (``/work/peers/mlflow``), SQLite backend,
+artifacts proxied (``--artifacts-destination``), one worker.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+MLFLOW = Path(os.environ.get("SHIPYARD_BENCH_MLFLOW", "/work/peers/mlflow/bin/mlflow"))
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    db_path: Path
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(name: str, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{name} server did not start:\n{log.read_text()[-3000:]}")
+
+
+def start_shipyard(workdir: Path) -> Server:
+    home = workdir / "shipyard-home"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env.update({"SHIPYARD_HOME": str(home), "PYTHONPATH": str(ROOT / "src")})
+    log = workdir / "shipyard.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shipyard", "server", "--port", str(port)],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    _wait("shipyard", url, process, log)
+    return Server("shipyard", url, process, home / "registry.db")
+
+
+def start_mlflow(workdir: Path) -> Server:
+    if not MLFLOW.exists():
+        raise SystemExit(
+            f"{MLFLOW} not found: python3.11 -m venv /work/peers/mlflow && "
+            "/work/peers/mlflow/bin/pip install mlflow==3.17.2"
+        )
+    port = free_port()
+    db = workdir / "mlflow.db"
+    log = workdir / "mlflow.log"
+    process = subprocess.Popen(
+        [
+            str(MLFLOW),
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{db}",
+            "--artifacts-destination",
+            str(workdir / "mlflow-artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
+    )
+    url = f"http://127.0.0.1:{port}"
+    _wait("mlflow", url, process, log)
+    return Server("mlflow", url, process, db)

@@ -1,0 +1,240 @@
+"""``shipyard runs ...``, ``shipyard experiments ...`` and ``shipyard server``.
+
+shipyard runs list --experiment churn --filter "metrics.auc > 0.9" --order-by "metrics.auc DESC"
+shipyard runs show RUN_ID
+shipyard runs compare RUN_ID RUN_ID
+shipyard experiments create churn
+shipyard server --port 5000
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from shipyard.cli.compare import compare_table
+from shipyard.cli.output import err_console, handle_errors, print_json, print_table, stdout
+from shipyard.config import Settings
+from shipyard.errors import InvalidInputError
+from shipyard.tracking import Run, Tracker
+from shipyard.tracking.views import experiment_view, run_view
+
+__all__ = ["experiments_app", "register", "runs_app"]
+
+runs_app = typer.Typer(help="List, show, compare and delete tracked runs.", no_args_is_help=True)
+experiments_app = typer.Typer(help="List, create and delete experiments.", no_args_is_help=True)
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+RunId = Annotated[str, typer.Argument(help="Run id.", show_default=False)]
+
+
+@contextmanager
+def _tracker() -> Iterator[Tracker]:
+    with Tracker.from_settings(Settings.from_env()) as tracker:
+        yield tracker
+
+
+def _when(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _duration(run: Run) -> str:
+    end = run.info.end_time or int(time.time() * 1000)
+    return f"{(end - run.info.start_time) / 1000:.1f}s"
+
+
+@runs_app.command("list")
+@handle_errors
+def list_runs(
+    experiment: Annotated[str | None, typer.Option(help="Experiment name or id.")] = None,
+    filter_string: Annotated[
+        str | None,
+        typer.Option("--filter", help="e.g. \"metrics.auc > 0.9 and params.depth = '5'\"."),
+    ] = None,
+    order_by: Annotated[
+        list[str] | None, typer.Option("--order-by", help="e.g. 'metrics.auc DESC' (repeatable).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Most runs shown.")] = 50,
+    as_json: AsJson = False,
+) -> None:
+    """List runs, newest first or in --order-by order."""
+    with _tracker() as tracker:
+        tracker.reap_stale_runs()
+        if experiment:
+            ids = [tracker.experiment_id(experiment)]
+        else:
+            ids = [e.experiment_id for e in tracker.store.list_experiments()]
+        runs, _ = tracker.store.search_runs(ids, filter_string, order_by or [], max_results=limit)
+    if as_json:
+        print_json({"runs": [run_view(run) for run in runs]})
+        return
+    metric_keys = sorted({key for run in runs for key in run.metrics})[:6]
+    columns = ["run id", "name", "status", "started", "duration", *metric_keys]
+    rows = [
+        [
+            run.run_id,
+            run.info.run_name,
+            run.info.status.value,
+            _when(run.info.start_time),
+            _duration(run),
+            *(f"{run.metrics[k].value:.6g}" if k in run.metrics else "" for k in metric_keys),
+        ]
+        for run in runs
+    ]
+    print_table(f"{len(runs)} run(s)", columns, rows)
+
+
+@runs_app.command("show")
+@handle_errors
+def show_run(run_id: RunId, as_json: AsJson = False) -> None:
+    """Show a run: status, params, latest metrics, tags, environment and linked models."""
+    with _tracker() as tracker:
+        run = tracker.store.get_run(run_id)
+        models = tracker.store.linked_models(run_id)
+        environment = tracker.store.environment(run_id)
+    view = run_view(run, models=models, environment=environment)
+    if as_json:
+        print_json(view)
+        return
+    info = run.info
+    stdout.print(f"[bold]{info.run_name}[/] {info.run_id}  {info.status.value}")
+    stdout.print(
+        f"experiment {info.experiment_id}  started {_when(info.start_time)}  {_duration(run)}"
+    )
+    if environment:
+        dirty = " (dirty)" if environment.get("git_dirty") else ""
+        stdout.print(
+            f"git {environment.get('git_commit') or '-'}{dirty}  python {environment['python']}"
+            f"  host {environment['host']}"
+        )
+    print_table("params", ["key", "value"], sorted(run.params.items()))
+    print_table(
+        "metrics",
+        ["key", "value", "step"],
+        [[k, f"{m.value:.6g}", m.step] for k, m in run.metrics.items()],
+    )
+    print_table("tags", ["key", "value"], sorted(run.tags.items()))
+    if models:
+        print_table(
+            "model versions",
+            ["model", "version", "dataset"],
+            [[m.name, m.version, m.dataset_digest or ""] for m in models],
+        )
+
+
+@runs_app.command("compare")
+@handle_errors
+def compare_runs(
+    run_ids: Annotated[list[str], typer.Argument(help="Two or more run ids.")],
+    as_json: AsJson = False,
+) -> None:
+    """Compare runs: params and tags that differ, metrics with their histories as sparklines."""
+    if len(run_ids) < 2:
+        raise InvalidInputError("give at least two run ids to compare")
+    with _tracker() as tracker:
+        runs = [tracker.store.get_run(run_id) for run_id in run_ids]
+        histories = {
+            (run.run_id, key): tracker.store.metric_history(run.run_id, key)
+            for run in runs
+            for key in run.metrics
+        }
+    if as_json:
+        print_json(
+            {
+                "runs": [run_view(run) for run in runs],
+                "histories": {
+                    f"{run_id}/{key}": [m.value for m in history]
+                    for (run_id, key), history in histories.items()
+                },
+            }
+        )
+        return
+    stdout.print(compare_table(runs, histories))
+
+
+@runs_app.command("rm")
+@handle_errors
+def remove_runs(
+    run_ids: Annotated[list[str], typer.Argument(help="Run ids to delete.")],
+    as_json: AsJson = False,
+) -> None:
+    """Delete runs (hidden from lists and searches; kept in the database)."""
+    with _tracker() as tracker:
+        for run_id in run_ids:
+            tracker.store.delete_run(run_id)
+    if as_json:
+        print_json({"deleted": run_ids})
+    else:
+        err_console.print(f"deleted {len(run_ids)} run(s)")
+
+
+@experiments_app.command("list")
+@handle_errors
+def list_experiments(as_json: AsJson = False) -> None:
+    """List experiments."""
+    with _tracker() as tracker:
+        experiments = tracker.store.list_experiments()
+    if as_json:
+        print_json({"experiments": [experiment_view(e) for e in experiments]})
+        return
+    rows = [[e.experiment_id, e.name, _when(e.creation_time)] for e in experiments]
+    print_table("experiments", ["id", "name", "created"], rows)
+
+
+@experiments_app.command("create")
+@handle_errors
+def create_experiment(
+    name: Annotated[str, typer.Argument(help="Experiment name.", show_default=False)],
+    as_json: AsJson = False,
+) -> None:
+    """Create an experiment."""
+    with _tracker() as tracker:
+        experiment_id = tracker.store.create_experiment(name)
+    if as_json:
+        print_json({"experiment_id": experiment_id, "name": name})
+    else:
+        err_console.print(f"created experiment {name!r} (id {experiment_id})")
+
+
+@experiments_app.command("rm")
+@handle_errors
+def remove_experiment(
+    name: Annotated[str, typer.Argument(help="Experiment name or id.", show_default=False)],
+    as_json: AsJson = False,
+) -> None:
+    """Delete an experiment and hide its runs."""
+    with _tracker() as tracker:
+        experiment = tracker.store.delete_experiment(tracker.experiment_id(name))
+    if as_json:
+        print_json({"deleted": experiment_view(experiment)})
+    else:
+        err_console.print(f"deleted experiment {experiment.name!r}")
+
+
+@handle_errors
+def server(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
+) -> None:
+    """Serve the MLflow tracking REST API (and Shipyard's run API) over the registry database."""
+    from shipyard.tracking.server.server import run
+
+    settings = Settings.from_env()
+    err_console.print(
+        f"tracking server on http://{host}:{port} (MLFLOW_TRACKING_URI=http://{host}:{port})"
+    )
+    run(settings, host=host, port=port)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``shipyard runs``, ``shipyard experiments`` and ``shipyard server``."""
+    app.add_typer(runs_app, name="runs")
+    app.add_typer(experiments_app, name="experiments")
+    app.command("server")(server)

@@ -1,0 +1,1 @@
+"""Deploy: a built image becomes a running, scaled service (Docker, Swarm, Kubernetes)."""

@@ -1,0 +1,256 @@
+"""Deployments as a whole: render and validate, check, record, apply, record the outcome.
+
+Everything is rendered and validated before anything is applied; a revision is recorded as
+``pending`` before it is applied and as ``applied``, ``rolled-back`` or ``failed`` after.
+
+    >>> with Deployments.open(settings) as deployments:
+    ...     deployments.deploy(spec, target, progress=print)
+    ...     deployments.update("cancer", new_spec_fields, target, progress=print)
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from shipyard.config import Settings
+from shipyard.contract import METRICS_PATH
+from shipyard.deploy.canary import CanaryPolicy, RouteStats, Verdict, combine, judge, parse_metrics
+from shipyard.deploy.records import DeploymentRecords, RevisionRecord
+from shipyard.deploy.spec import DeploymentSpec
+from shipyard.deploy.targets.base import DeploymentStatus, Progress, Target
+from shipyard.errors import ConfigError, ConflictError, RolloutError, ShipyardError
+
+__all__ = ["Deployments", "write_manifests"]
+
+
+def write_manifests(files: dict[str, str], output: Path) -> list[Path]:
+    """Write rendered files into ``output`` (new or empty), refusing to overwrite anything."""
+    if output.exists() and any(output.iterdir()):
+        raise ConfigError(f"{output} is not empty: give -o a new or empty folder")
+    output.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in sorted(files.items()):
+        path = output / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        written.append(path)
+    return written
+
+
+class Deployments:
+    """The deploy stage's facade over the records and a target."""
+
+    def __init__(self, records: DeploymentRecords, user: str) -> None:
+        self.records = records
+        self.user = user
+
+    @classmethod
+    def open(cls, settings: Settings) -> Deployments:
+        return cls(DeploymentRecords.open(settings), settings.user)
+
+    def close(self) -> None:
+        self.records.close()
+
+    def __enter__(self) -> Deployments:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def deploy(
+        self,
+        spec: DeploymentSpec,
+        target: Target,
+        *,
+        progress: Progress,
+        follow_alias: str | None = None,
+    ) -> tuple[int, DeploymentStatus]:
+        """A new deployment: refused when the name is taken (live on any target)."""
+        target.render(spec)
+        _check(target, spec)
+        if target.exists(spec.name):
+            raise ConflictError(
+                f"{spec.name!r} already runs on {target.name}: update it with "
+                f"`shipyard deployments update {spec.name} REF` or remove it first"
+            )
+        revision = self.records.begin(
+            spec, action="deploy", user=self.user, new=True, follow_alias=follow_alias
+        )
+        return revision, self._apply(spec, revision, target, None, progress)
+
+    def change(
+        self,
+        name: str,
+        target: Target,
+        *,
+        action: str,
+        progress: Progress,
+        spec: DeploymentSpec | None = None,
+        **changes: Any,
+    ) -> tuple[int, DeploymentStatus]:
+        """A new revision of ``name``: ``spec`` outright, or the live spec with ``changes``."""
+        live = self.records.live(name)
+        wanted = spec if spec is not None else live.spec.with_changes(**changes)
+        if wanted.target != live.spec.target:
+            raise ConfigError(
+                f"{name!r} runs on {live.spec.target}, not {wanted.target}: deploy a new one"
+            )
+        target.render(wanted)
+        _check(target, wanted)
+        revision = self.records.begin(wanted, action=action, user=self.user)
+        previous = (live.spec, live.revision)
+        if action == "scale" and hasattr(target, "scale"):
+            try:
+                status: DeploymentStatus = target.scale(wanted, live.revision, progress)
+            except ShipyardError as exc:
+                self.records.finish(name, revision, "failed", str(exc))
+                raise
+            self.records.finish(name, revision, "applied")
+            return revision, status
+        return revision, self._apply(wanted, revision, target, previous, progress)
+
+    def rollback(
+        self, name: str, target: Target, *, to: int | None, progress: Progress
+    ) -> tuple[int, DeploymentStatus]:
+        """Go back to revision ``to`` (default: the applied revision before the live one)."""
+        history = self.records.history(name)
+        live = self.records.live(name)
+        if to is None:
+            earlier = [
+                r
+                for r in history
+                if r.outcome == "applied"
+                and r.revision < live.revision
+                and r.spec.image != live.spec.image
+            ]
+            if not earlier:
+                raise ConfigError(f"{name!r} has no earlier applied revision to roll back to")
+            chosen: RevisionRecord = earlier[-1]
+        else:
+            chosen = self.records.revision(name, to)
+        return self.change(
+            name,
+            target,
+            action=f"rollback to {chosen.revision}",
+            progress=progress,
+            spec=chosen.spec,
+        )
+
+    # -- canaries (the docker target) -----------------------------------------------------
+
+    def canary(
+        self,
+        name: str,
+        target: Target,
+        *,
+        weight: int,
+        progress: Progress,
+        **changes: Any,
+    ) -> tuple[int, DeploymentStatus]:
+        """Start a canary of the live spec with ``changes`` taking ``weight`` % of requests."""
+        if not 1 <= weight <= 99:
+            raise ConfigError(f"--weight {weight} is not 1-99 (percent of the requests)")
+        start = getattr(target, "start_canary", None)
+        if start is None:
+            raise ConfigError(f"canaries are not available on {target.name} yet: use docker")
+        live = self.records.live(name)
+        wanted = live.spec.with_changes(**changes)
+        target.render(wanted)
+        _check(target, wanted)
+        revision = self.records.begin(wanted, action=f"canary {weight}%", user=self.user)
+        try:
+            status: DeploymentStatus = start(wanted, revision, weight, progress)
+        except BaseException as exc:
+            self.records.finish(name, revision, "failed", str(exc) or type(exc).__name__)
+            raise
+        self.records.finish(name, revision, "canary")
+        return revision, status
+
+    def promote(
+        self, name: str, target: Target, *, progress: Progress
+    ) -> tuple[int, DeploymentStatus]:
+        """Roll the stable replicas to the canary's spec, then retire the canary."""
+        canary = self.records.canary(name)
+        revision, _ = self.change(
+            name, target, action=f"promote {canary.revision}", progress=progress, spec=canary.spec
+        )
+        target.stop_canary(name, progress)  # type: ignore[attr-defined]
+        self.records.finish(name, canary.revision, "promoted")
+        return revision, target.status(name)
+
+    def abort(self, name: str, target: Target, *, reason: str, progress: Progress) -> int:
+        """Retire the canary; stable keeps serving every request."""
+        canary = self.records.canary(name)
+        target.stop_canary(name, progress)  # type: ignore[attr-defined]
+        self.records.finish(name, canary.revision, "aborted", reason)
+        return canary.revision
+
+    def watch_canary(
+        self,
+        name: str,
+        target: Target,
+        *,
+        seconds: float,
+        policy: CanaryPolicy,
+        progress: Progress,
+        interval: float = 2.0,
+    ) -> Verdict:
+        """Compare canary and stable ``/metrics`` for ``seconds``; abort on a bad verdict."""
+        urls = target.replica_urls(name)  # type: ignore[attr-defined]
+        start = {role: _scrape(found) for role, found in urls.items()}
+        verdict = Verdict(None, "no traffic yet")
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            time.sleep(interval)
+            now = {role: _scrape(found) for role, found in urls.items()}
+            verdict = judge(
+                now["stable"] - start["stable"], now["canary"] - start["canary"], policy
+            )
+            progress(f"canary: {verdict.reason}")
+            if verdict.healthy is False:
+                self.abort(name, target, reason=verdict.reason, progress=progress)
+                return verdict
+        return verdict
+
+    def remove(self, name: str, target: Target) -> list[str]:
+        self.records.get(name)
+        removed = target.remove(name)
+        self.records.mark_removed(name)
+        return removed
+
+    def _apply(
+        self,
+        spec: DeploymentSpec,
+        revision: int,
+        target: Target,
+        previous: tuple[DeploymentSpec, int] | None,
+        progress: Progress,
+    ) -> DeploymentStatus:
+        try:
+            status = target.apply(spec, revision, previous=previous, progress=progress)
+        except RolloutError as exc:
+            self.records.finish(spec.name, revision, "rolled-back", str(exc))
+            raise
+        except BaseException as exc:
+            self.records.finish(spec.name, revision, "failed", str(exc) or type(exc).__name__)
+            raise
+        self.records.finish(spec.name, revision, "applied")
+        return status
+
+
+def _check(target: Target, spec: DeploymentSpec) -> None:
+    check = getattr(target, "check", None)
+    if check is not None:
+        check(spec)
+
+
+def _scrape(urls: list[str]) -> RouteStats:
+    """The summed prediction metrics of the replicas at ``urls``."""
+    found = []
+    for url in urls:
+        with urllib.request.urlopen(f"{url}{METRICS_PATH}", timeout=5) as response:  # noqa: S310
+            found.append(parse_metrics(response.read().decode()))
+    return combine(found)

@@ -1,0 +1,46 @@
+"""Deploy targets: explicit classes in an explicit tuple (no string registry).
+
+>>> files = target_class("kubernetes").render(spec)   # pure, no cluster needed
+>>> target = connect_target("docker")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar, Protocol
+
+from shipyard.deploy.spec import TARGET_NAMES, DeploymentSpec, TargetName
+from shipyard.deploy.targets.base import Target
+from shipyard.deploy.targets.docker.target import DockerTarget
+from shipyard.deploy.targets.kubernetes.target import KubernetesTarget
+from shipyard.deploy.targets.swarm.target import SwarmTarget
+from shipyard.errors import ConfigError
+
+__all__ = ["TARGETS", "TargetClass", "connect_target", "target_class"]
+
+
+class TargetClass(Protocol):
+    """What a target class offers before it is connected: its name and its pure render."""
+
+    name: ClassVar[TargetName]
+    render: Callable[[DeploymentSpec], dict[str, str]]
+
+
+TARGETS: tuple[type[DockerTarget] | type[SwarmTarget] | type[KubernetesTarget], ...] = (
+    DockerTarget,
+    SwarmTarget,
+    KubernetesTarget,
+)
+
+
+def target_class(name: str) -> type[DockerTarget] | type[SwarmTarget] | type[KubernetesTarget]:
+    for cls in TARGETS:
+        if cls.name == name:
+            return cls
+    raise ConfigError(f"unknown target {name!r}: use one of {', '.join(TARGET_NAMES)}")
+
+
+def connect_target(name: TargetName | str) -> Target:
+    """The target ``name``, connected (its engine or cluster must answer)."""
+    connected: Target = target_class(name).connect()  # type: ignore[assignment]
+    return connected

@@ -1,0 +1,1 @@
+"""One Docker host: replicas behind nginx, rolling updates, a compose file."""

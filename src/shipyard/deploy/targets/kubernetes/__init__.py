@@ -1,0 +1,1 @@
+"""Kubernetes: pure manifests (Deployment, Service, PDB, NetworkPolicy, HPA)."""

@@ -1,0 +1,1 @@
+"""Docker Swarm: a stack file (compose-spec with deploy.update_config) and its nginx.conf."""

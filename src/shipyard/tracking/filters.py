@@ -1,0 +1,224 @@
+"""The run filter and order-by grammar, shared by the CLI, the MLflow search endpoint and the API.
+
+A subset of MLflow's search syntax: comparisons joined by ``AND``.
+
+    metrics.auc > 0.9 and params.depth = '5' and tags.`mlflow.user` LIKE 'an%'
+    attributes.status IN ('FINISHED', 'FAILED') and attributes.start_time >= 1700000000000
+
+Prefixes: ``metrics``/``metric``, ``params``/``param``, ``tags``/``tag``,
+``attributes``/``attribute``/``attr``/``run``. Keys may be quoted with backticks or double quotes.
+Metrics and the time attributes compare numbers (``= != < <= > >=``); params, tags and the other
+attributes compare strings (``= != LIKE ILIKE``, and ``IN``/``NOT IN`` for attributes).
+
+    >>> parse_filter("metrics.auc > 0.9")
+    (Clause(kind='metric', key='auc', op='>', value=0.9),)
+    >>> parse_order_by("metrics.auc DESC")
+    OrderBy(kind='metric', key='auc', ascending=False)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, cast
+
+from shipyard.errors import InvalidInputError
+
+__all__ = ["Clause", "OrderBy", "parse_filter", "parse_order_by"]
+
+Kind = Literal["metric", "param", "tag", "attribute"]
+Op = Literal["=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN"]
+
+_PREFIXES: dict[str, Kind] = {
+    "metric": "metric",
+    "metrics": "metric",
+    "param": "param",
+    "params": "param",
+    "parameter": "param",
+    "parameters": "param",
+    "tag": "tag",
+    "tags": "tag",
+    "attribute": "attribute",
+    "attributes": "attribute",
+    "attr": "attribute",
+    "run": "attribute",
+}
+NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time"})
+STRING_ATTRIBUTES = frozenset(
+    {"run_id", "run_name", "status", "user_id", "artifact_uri", "lifecycle_stage"}
+)
+_ATTRIBUTE_ALIASES = {"run_uuid": "run_id", "created": "start_time", "Created": "start_time"}
+_NUMERIC_OPS: frozenset[str] = frozenset({"=", "!=", "<", "<=", ">", ">="})
+_STRING_OPS: frozenset[str] = frozenset({"=", "!=", "LIKE", "ILIKE"})
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<ident>[A-Za-z_]+\.(?:`[^`]+`|"[^"]+"|[\w./:\-]+))
+    | (?P<string>'(?:[^']|'')*')
+    | (?P<number>[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?))
+    | (?P<op>!=|<=|>=|=|<|>)
+    | (?P<word>[A-Za-z_]+)
+    | (?P<paren>[(),])
+    )""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One comparison: ``kind.key op value``."""
+
+    kind: Kind
+    key: str
+    op: Op
+    value: float | str | tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBy:
+    """One ordering term: ``kind.key ASC|DESC``."""
+
+    kind: Kind
+    key: str
+    ascending: bool = True
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    while position < len(text):
+        if text[position:].strip() == "":
+            break
+        found = _TOKEN.match(text, position)
+        if found is None or found.end() == position:
+            raise InvalidInputError(
+                f"cannot parse the filter {text!r} at {text[position:]!r}: write comparisons "
+                "like metrics.auc > 0.9 and params.depth = '5'"
+            )
+        kind = found.lastgroup or ""
+        tokens.append((kind, found.group(kind)))
+        position = found.end()
+    return tokens
+
+
+def _identifier(text: str, source: str) -> tuple[Kind, str]:
+    prefix, _, key = text.partition(".")
+    kind = _PREFIXES.get(prefix.lower())
+    if kind is None:
+        raise InvalidInputError(
+            f"unknown prefix {prefix!r} in {source!r}: use metrics., params., tags. or attributes."
+        )
+    if key[:1] in ("`", '"'):
+        key = key[1:-1]
+    if kind == "attribute":
+        key = _ATTRIBUTE_ALIASES.get(key, key)
+        if key not in NUMERIC_ATTRIBUTES | STRING_ATTRIBUTES:
+            known = ", ".join(sorted(NUMERIC_ATTRIBUTES | STRING_ATTRIBUTES))
+            raise InvalidInputError(f"unknown attribute {key!r} in {source!r}: use one of {known}")
+    return kind, key
+
+
+def _is_numeric(kind: Kind, key: str) -> bool:
+    return kind == "metric" or (kind == "attribute" and key in NUMERIC_ATTRIBUTES)
+
+
+def parse_filter(text: str | None) -> tuple[Clause, ...]:
+    """The clauses of ``text`` (empty for an empty filter); ``InvalidInputError`` if malformed."""
+    if text is None or not text.strip():
+        return ()
+    return _Parser(text).clauses()
+
+
+class _Parser:
+    """A cursor over the tokens of one filter string."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokens(text)
+        self.index = 0
+
+    def _error(self, message: str) -> InvalidInputError:
+        return InvalidInputError(f"{message} in the filter {self.text!r}")
+
+    def _take(self) -> tuple[str, str]:
+        if self.index >= len(self.tokens):
+            raise self._error("unexpected end: finish the comparison")
+        self.index += 1
+        return self.tokens[self.index - 1]
+
+    def clauses(self) -> tuple[Clause, ...]:
+        found: list[Clause] = []
+        while True:
+            lexeme, ident = self._take()
+            if lexeme != "ident":
+                raise self._error(f"expected an identifier like metrics.auc, got {ident!r}")
+            kind, key = _identifier(ident, self.text)
+            found.append(self._comparison(kind, key))
+            if self.index >= len(self.tokens):
+                return tuple(found)
+            word_kind, word = self._take()
+            if word_kind != "word" or word.upper() != "AND":
+                raise self._error(f"expected AND between comparisons, got {word!r} (no OR)")
+
+    def _comparison(self, kind: Kind, key: str) -> Clause:
+        op_kind, op = self._take()
+        op = op.upper()
+        if op_kind == "word" and op == "NOT":
+            if self._take()[1].upper() != "IN":
+                raise self._error("expected NOT IN")
+            op = "NOT IN"
+        elif op_kind not in ("op", "word"):
+            raise self._error(f"expected a comparator after {kind} {key!r}")
+        numeric = _is_numeric(kind, key)
+        allowed = _NUMERIC_OPS if numeric else _STRING_OPS
+        if kind == "attribute" and not numeric:
+            allowed = allowed | {"IN", "NOT IN"}
+        if op not in allowed:
+            choices = ", ".join(sorted(allowed))
+            raise self._error(
+                f"comparator {op!r} is not allowed for {kind} {key!r} (use {choices})"
+            )
+        if op in ("IN", "NOT IN"):
+            return Clause(kind, key, cast(Op, op), self._string_list())
+        value_kind, raw = self._take()
+        if numeric:
+            if value_kind != "number":
+                raise self._error(f"{kind} {key!r} compares numbers: {raw!r} is not a number")
+            number = float(raw) if kind == "metric" else int(float(raw))
+            return Clause(kind, key, cast(Op, op), number)
+        if value_kind != "string":
+            raise self._error(f"{kind} {key!r} compares strings: quote the value, e.g. '{raw}'")
+        return Clause(kind, key, cast(Op, op), _unquote(raw))
+
+    def _string_list(self) -> tuple[str, ...]:
+        if self._take()[1] != "(":
+            raise self._error("IN needs a list like ('a', 'b')")
+        values: list[str] = []
+        while True:
+            kind, raw = self._take()
+            if kind == "string":
+                values.append(_unquote(raw))
+            elif raw == ")":
+                if not values:
+                    raise self._error("IN needs at least one value")
+                return tuple(values)
+            elif raw != ",":
+                raise self._error(f"IN lists hold quoted strings; got {raw!r}")
+
+
+def _unquote(raw: str) -> str:
+    return raw[1:-1].replace("''", "'")
+
+
+def parse_order_by(text: str) -> OrderBy:
+    """One ``order_by`` term: ``metrics.auc DESC``, ``attributes.start_time`` (ASC by default)."""
+    parts = text.strip().rsplit(None, 1)
+    ascending = True
+    if len(parts) == 2 and parts[1].upper() in ("ASC", "DESC"):
+        ascending = parts[1].upper() == "ASC"
+        text = parts[0]
+    ident = text.strip()
+    if "." not in ident:
+        ident = f"attributes.{ident}"
+    kind, key = _identifier(ident, text)
+    return OrderBy(kind, key, ascending)

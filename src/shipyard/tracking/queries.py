@@ -1,0 +1,213 @@
+"""The reads of the tracking store: experiments, run searches, metric histories, lineage, files.
+
+>>> runs, token = store.search_runs(["1"], "metrics.auc > 0.9", ["metrics.auc DESC"])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from shipyard.errors import InvalidInputError, NotFoundError
+from shipyard.registry.metadata.engine import run_read
+from shipyard.tracking import tables as t
+from shipyard.tracking.entities import Experiment, Metric, Run, ViewType
+from shipyard.tracking.filters import parse_filter, parse_order_by
+from shipyard.tracking.rows import (
+    experiment_from_row,
+    load_experiment,
+    load_runs,
+    metric_from_row,
+    require_run_row,
+)
+from shipyard.tracking.search import (
+    MetricOrderQueries,
+    decode_page_token,
+    encode_page_token,
+    metric_order_queries,
+    run_id_query,
+)
+
+__all__ = ["ArtifactFile", "LinkedModel", "TrackingQueries"]
+
+MAX_SEARCH_RESULTS = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedModel:
+    """A model version registered from a run."""
+
+    name: str
+    version: int
+    dataset_digest: str | None
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactFile:
+    """One stored run artifact: its path, blob and size."""
+
+    path: str
+    sha256: str
+    size: int
+
+
+class TrackingQueries:
+    """Read-only queries; ``TrackingStore`` adds the writes."""
+
+    engine: Engine
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        if not str(experiment_id).isdigit():
+            raise NotFoundError(f"experiment id {experiment_id!r} does not exist")
+        where = t.experiments.c.experiment_id == int(experiment_id)
+        return run_read(
+            self.engine, lambda conn: load_experiment(conn, where, f"id {experiment_id!r}")
+        )
+
+    def get_experiment_by_name(self, name: str) -> Experiment:
+        where = t.experiments.c.name == name
+        return run_read(self.engine, lambda conn: load_experiment(conn, where, repr(name)))
+
+    def list_experiments(self, view_type: ViewType = ViewType.ACTIVE_ONLY) -> list[Experiment]:
+        stages = [stage.value for stage in view_type.stages]
+
+        def work(conn: Connection) -> list[Experiment]:
+            rows = conn.execute(
+                sa.select(t.experiments)
+                .where(t.experiments.c.lifecycle_stage.in_(stages))
+                .order_by(t.experiments.c.experiment_id)
+            )
+            return [experiment_from_row(conn, row) for row in rows.all()]
+
+        return run_read(self.engine, work)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        order_by: Sequence[str] = (),
+        *,
+        max_results: int = 1000,
+        page_token: str | None = None,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> tuple[list[Run], str | None]:
+        """One page of runs matching ``filter_string`` in ``order_by`` order, and the next token."""
+        if not 0 < max_results <= MAX_SEARCH_RESULTS:
+            raise InvalidInputError(
+                f"max_results must be between 1 and {MAX_SEARCH_RESULTS}, got {max_results}"
+            )
+        ids = []
+        for experiment_id in experiment_ids:
+            if not str(experiment_id).isdigit():
+                raise InvalidInputError(f"experiment id {experiment_id!r} is not a number")
+            ids.append(int(experiment_id))
+        clauses = parse_filter(filter_string)
+        ordering = [parse_order_by(term) for term in order_by]
+        offset = decode_page_token(page_token)
+
+        def work(conn: Connection) -> tuple[list[Run], str | None]:
+            dialect = conn.dialect.name
+            if len(ordering) == 1 and ordering[0].kind == "metric":
+                plan = metric_order_queries(ids, clauses, ordering[0], view_type.stages, dialect)
+                run_ids = _metric_ordered_ids(conn, plan, max_results + 1, offset)
+            else:
+                query = run_id_query(
+                    ids,
+                    clauses,
+                    ordering,
+                    view_type.stages,
+                    limit=max_results + 1,
+                    offset=offset,
+                    dialect=dialect,
+                )
+                run_ids = list(conn.execute(query).scalars())
+            token = None
+            if len(run_ids) > max_results:
+                run_ids = run_ids[:max_results]
+                token = encode_page_token(offset + max_results)
+            return load_runs(conn, run_ids), token
+
+        return run_read(self.engine, work)
+
+    def metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every value logged for ``key`` in ``run_id``, by step then time."""
+        history = t.metric_history
+
+        def work(conn: Connection) -> list[Metric]:
+            require_run_row(conn, run_id)
+            rows = conn.execute(
+                sa.select(history)
+                .where(history.c.run_id == run_id, history.c.key == key)
+                .order_by(history.c.step, history.c.timestamp, history.c.id)
+            )
+            return [metric_from_row(row) for row in rows]
+
+        return run_read(self.engine, work)
+
+    def linked_models(self, run_id: str) -> list[LinkedModel]:
+        def work(conn: Connection) -> list[LinkedModel]:
+            rows = conn.execute(
+                sa.select(t.run_models)
+                .where(t.run_models.c.run_id == run_id)
+                .order_by(t.run_models.c.created_at)
+            )
+            return [
+                LinkedModel(row.model_name, row.version, row.dataset_digest, row.created_at)
+                for row in rows
+            ]
+
+        return run_read(self.engine, work)
+
+    def environment(self, run_id: str) -> dict[str, Any] | None:
+        def work(conn: Connection) -> dict[str, Any] | None:
+            query = sa.select(t.run_environment.c.environment).where(
+                t.run_environment.c.run_id == run_id
+            )
+            value = conn.execute(query).scalar()
+            return dict(value) if value is not None else None
+
+        return run_read(self.engine, work)
+
+    def artifact_files(self, prefix: str) -> list[ArtifactFile]:
+        """Every stored artifact whose path starts with ``prefix`` (a folder, no trailing /)."""
+        files = t.artifact_files
+        pattern = prefix.rstrip("/") + "/" if prefix else ""
+
+        def work(conn: Connection) -> list[ArtifactFile]:
+            query = sa.select(files.c.path, files.c.sha256, files.c.size).order_by(files.c.path)
+            if pattern:
+                query = query.where(sa.func.substr(files.c.path, 1, len(pattern)) == pattern)
+            return [ArtifactFile(row.path, row.sha256, row.size) for row in conn.execute(query)]
+
+        return run_read(self.engine, work)
+
+    def artifact_file(self, path: str) -> ArtifactFile:
+        files = t.artifact_files
+
+        def work(conn: Connection) -> ArtifactFile:
+            row = conn.execute(
+                sa.select(files.c.path, files.c.sha256, files.c.size).where(files.c.path == path)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"artifact {path!r} does not exist")
+            return ArtifactFile(row.path, row.sha256, row.size)
+
+        return run_read(self.engine, work)
+
+
+def _metric_ordered_ids(
+    conn: Connection, plan: MetricOrderQueries, limit: int, offset: int
+) -> list[str]:
+    """One page in metric order: runs with a value first, then NaN, then none."""
+    ids = list(conn.execute(plan.valued.limit(limit).offset(offset)).scalars())
+    if len(ids) == limit:
+        return ids
+    valued = offset + len(ids) if ids or offset == 0 else conn.execute(plan.valued_count).scalar()
+    rest_offset = max(0, offset - int(valued or 0))
+    ids += conn.execute(plan.rest.limit(limit - len(ids)).offset(rest_offset)).scalars()
+    return ids

@@ -1,0 +1,242 @@
+"""The MLflow Tracking REST API (``/api/2.0/mlflow/...``) translated onto the tracking store.
+
+Each handler takes the request's JSON object and returns the response's; errors are Shipyard
+errors that ``app.py`` maps to MLflow's error codes. Only what the ``mlflow`` client's tracking
+calls need is here: experiments, runs, logging, search and metric history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shipyard.errors import InvalidInputError
+from shipyard.tracking.entities import Metric, RunStatus, ViewType, now_ms
+from shipyard.tracking.server.mlflow_json import (
+    experiment_json,
+    int_field,
+    metric_from_json,
+    metric_json,
+    pairs,
+    run_info_json,
+    run_json,
+    string_field,
+)
+from shipyard.tracking.tracker import Tracker
+
+__all__ = ["PREFIX", "MlflowApi"]
+
+PREFIX = "/api/2.0/mlflow"
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _run_id(body: dict[str, Any]) -> str:
+    run_id = body.get("run_id") or body.get("run_uuid")
+    if not isinstance(run_id, str) or not run_id:
+        raise InvalidInputError("missing value for required parameter 'run_id'")
+    return run_id
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = string_field(body, name)
+    if value is None:  # pragma: no cover - string_field raises for a missing required field
+        raise InvalidInputError(f"missing value for required parameter {name!r}")
+    return value
+
+
+def _view_type(value: Any) -> ViewType:
+    if value in (None, "", 1, "1"):
+        return ViewType.ACTIVE_ONLY
+    names = {"2": "DELETED_ONLY", "3": "ALL"}
+    try:
+        return ViewType(names.get(str(value), str(value)))
+    except ValueError:
+        raise InvalidInputError(
+            f"invalid view type {value!r}: use ACTIVE_ONLY, DELETED_ONLY or ALL"
+        ) from None
+
+
+class MlflowApi:
+    """Handlers for the MLflow tracking endpoints, over one ``Tracker``."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+        self.store = tracker.store
+
+    def handlers(self) -> list[tuple[str, str, Handler]]:
+        """``(method, path, handler)`` for every endpoint served."""
+        return [
+            ("POST", "/experiments/create", self.create_experiment),
+            ("GET", "/experiments/get", self.get_experiment),
+            ("GET", "/experiments/get-by-name", self.get_experiment_by_name),
+            ("POST", "/experiments/search", self.search_experiments),
+            ("GET", "/experiments/search", self.search_experiments),
+            ("POST", "/experiments/delete", self.delete_experiment),
+            ("POST", "/experiments/set-experiment-tag", self.set_experiment_tag),
+            ("POST", "/runs/create", self.create_run),
+            ("GET", "/runs/get", self.get_run),
+            ("POST", "/runs/update", self.update_run),
+            ("POST", "/runs/delete", self.delete_run),
+            ("POST", "/runs/restore", self.restore_run),
+            ("POST", "/runs/search", self.search_runs),
+            ("POST", "/runs/log-metric", self.log_metric),
+            ("POST", "/runs/log-parameter", self.log_parameter),
+            ("POST", "/runs/log-batch", self.log_batch),
+            ("POST", "/runs/set-tag", self.set_tag),
+            ("GET", "/metrics/get-history", self.get_metric_history),
+            ("POST", "/logged-models/search", self.search_logged_models),
+        ]
+
+    # -- experiments ---------------------------------------------------------------------------
+
+    def create_experiment(self, body: dict[str, Any]) -> dict[str, Any]:
+        name = _text(body, "name")
+        tags = dict(pairs(body.get("tags"), "tag"))
+        location = string_field(body, "artifact_location", required=False)
+        return {"experiment_id": self.store.create_experiment(name, location, tags)}
+
+    def get_experiment(self, body: dict[str, Any]) -> dict[str, Any]:
+        experiment_id = _text(body, "experiment_id")
+        return {"experiment": experiment_json(self.store.get_experiment(experiment_id))}
+
+    def get_experiment_by_name(self, body: dict[str, Any]) -> dict[str, Any]:
+        name = _text(body, "experiment_name")
+        return {"experiment": experiment_json(self.store.get_experiment_by_name(name))}
+
+    def search_experiments(self, body: dict[str, Any]) -> dict[str, Any]:
+        experiments = self.store.list_experiments(_view_type(body.get("view_type")))
+        text = (body.get("filter") or "").strip()
+        if text:
+            experiments = [e for e in experiments if _name_matches(e.name, text)]
+        limit = int_field(body, "max_results", 1000) or 1000
+        return {"experiments": [experiment_json(e) for e in experiments[:limit]]}
+
+    def delete_experiment(self, body: dict[str, Any]) -> dict[str, Any]:
+        experiment_id = _text(body, "experiment_id")
+        self.store.delete_experiment(experiment_id)
+        return {}
+
+    def set_experiment_tag(self, body: dict[str, Any]) -> dict[str, Any]:
+        experiment_id = _text(body, "experiment_id")
+        key = _text(body, "key")
+        self.store.set_experiment_tag(experiment_id, key, str(body.get("value", "")))
+        return {}
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def create_run(self, body: dict[str, Any]) -> dict[str, Any]:
+        run = self.store.create_run(
+            string_field(body, "experiment_id", required=False) or "0",
+            user_id=string_field(body, "user_id", required=False) or "unknown",
+            run_name=string_field(body, "run_name", required=False),
+            start_time=int_field(body, "start_time"),
+            tags=dict(pairs(body.get("tags"), "tag")),
+        )
+        return {"run": run_json(run)}
+
+    def get_run(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"run": run_json(self.store.get_run(_run_id(body)))}
+
+    def update_run(self, body: dict[str, Any]) -> dict[str, Any]:
+        status = body.get("status")
+        try:
+            parsed = RunStatus(status) if status else None
+        except ValueError:
+            choices = ", ".join(s.value for s in RunStatus)
+            raise InvalidInputError(
+                f"invalid run status {status!r}: use one of {choices}"
+            ) from None
+        run = self.store.update_run(
+            _run_id(body),
+            status=parsed,
+            end_time=int_field(body, "end_time"),
+            run_name=string_field(body, "run_name", required=False),
+        )
+        return {"run_info": run_info_json(run.info)}
+
+    def delete_run(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.store.delete_run(_run_id(body))
+        return {}
+
+    def restore_run(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.store.restore_run(_run_id(body))
+        return {}
+
+    def search_runs(self, body: dict[str, Any]) -> dict[str, Any]:
+        ids = body.get("experiment_ids") or []
+        order_by = body.get("order_by") or []
+        if not isinstance(ids, list) or not isinstance(order_by, list):
+            raise InvalidInputError("experiment_ids and order_by must be lists")
+        runs, token = self.store.search_runs(
+            [str(i) for i in ids],
+            body.get("filter") or None,
+            [str(term) for term in order_by],
+            max_results=int_field(body, "max_results", 1000) or 1000,
+            page_token=body.get("page_token") or None,
+            view_type=_view_type(body.get("run_view_type")),
+        )
+        response: dict[str, Any] = {"runs": [run_json(run) for run in runs]}
+        if token:
+            response["next_page_token"] = token
+        return response
+
+    # -- logging -------------------------------------------------------------------------------
+
+    def log_metric(self, body: dict[str, Any]) -> dict[str, Any]:
+        item = {**body, "timestamp": body.get("timestamp") or now_ms()}
+        self.store.log_batch(_run_id(body), metrics=[metric_from_json(item)])
+        return {}
+
+    def log_parameter(self, body: dict[str, Any]) -> dict[str, Any]:
+        key = _text(body, "key")
+        self.store.log_batch(_run_id(body), params=[(key, str(body.get("value", "")))])
+        return {}
+
+    def set_tag(self, body: dict[str, Any]) -> dict[str, Any]:
+        key = _text(body, "key")
+        self.store.log_batch(_run_id(body), tags=[(key, str(body.get("value", "")))])
+        return {}
+
+    def log_batch(self, body: dict[str, Any]) -> dict[str, Any]:
+        raw_metrics = body.get("metrics") or []
+        if not isinstance(raw_metrics, list):
+            raise InvalidInputError("metrics must be a list of {key, value, timestamp, step}")
+        metrics: list[Metric] = [metric_from_json(item) for item in raw_metrics]
+        self.store.log_batch(
+            _run_id(body),
+            metrics=metrics,
+            params=pairs(body.get("params"), "param"),
+            tags=pairs(body.get("tags"), "tag"),
+        )
+        return {}
+
+    def get_metric_history(self, body: dict[str, Any]) -> dict[str, Any]:
+        key = _text(body, "metric_key")
+        history = self.store.metric_history(_run_id(body), key)
+        return {"metrics": [metric_json(m) for m in history]}
+
+    def search_logged_models(self, body: dict[str, Any]) -> dict[str, Any]:
+        """MLflow 3 "logged models" are not kept here (models go to Shipyard's registry), so
+        there are none; the client asks while listing a run's artifacts."""
+        return {"models": []}
+
+
+def _name_matches(name: str, text: str) -> bool:
+    """The experiment filters the client sends: ``name = 'x'`` and ``name LIKE 'x%'``."""
+    import fnmatch
+    import re
+
+    found = re.fullmatch(r"(?:attributes\.)?name\s*(=|!=|LIKE|ILIKE)\s*'(.*)'", text, re.I)
+    if found is None:
+        raise InvalidInputError(
+            f"unsupported experiment filter {text!r}: use name = 'x' or name LIKE 'x%'"
+        )
+    op, value = found.group(1).upper(), found.group(2)
+    if op == "=":
+        return name == value
+    if op == "!=":
+        return name != value
+    pattern = value.replace("%", "*").replace("_", "?")
+    if op == "ILIKE":
+        return fnmatch.fnmatch(name.lower(), pattern.lower())
+    return fnmatch.fnmatchcase(name, pattern)

@@ -1,0 +1,152 @@
+"""The tracking stage's tables (SQLAlchemy Core); migration ``0003_tracking`` creates them.
+
+tracking_experiments     one row per experiment (id 0 is MLflow's "Default")
+tracking_experiment_tags key/value tags of an experiment
+tracking_runs            one row per run: status, times, heartbeat (stale detection)
+tracking_run_params      immutable parameters, one row per (run, key)
+tracking_run_tags        mutable tags, one row per (run, key)
+tracking_metric_history  every logged metric value (append only)
+tracking_latest_metrics  the latest value per (run, key): searching and listing read only this
+tracking_run_environment what a run ran on: git, Python, packages, host, argv (JSON)
+tracking_run_models      model versions registered from a run (run -> version lineage)
+tracking_artifact_files  run artifact paths -> content-addressed blobs in the artifact store
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "artifact_files",
+    "experiment_tags",
+    "experiments",
+    "latest_metrics",
+    "metadata",
+    "metric_history",
+    "run_environment",
+    "run_models",
+    "run_params",
+    "run_tags",
+    "runs",
+]
+
+metadata = sa.MetaData()
+
+
+def _run_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("tracking_runs.run_id", ondelete="CASCADE")
+
+
+experiments = sa.Table(
+    "tracking_experiments",
+    metadata,
+    sa.Column("experiment_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(500), nullable=False, unique=True),
+    sa.Column("artifact_location", sa.String(1024), nullable=False),
+    sa.Column("lifecycle_stage", sa.String(16), nullable=False),
+    sa.Column("creation_time", sa.BigInteger, nullable=False),
+    sa.Column("last_update_time", sa.BigInteger, nullable=False),
+)
+
+experiment_tags = sa.Table(
+    "tracking_experiment_tags",
+    metadata,
+    sa.Column(
+        "experiment_id",
+        sa.Integer,
+        sa.ForeignKey("tracking_experiments.experiment_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+runs = sa.Table(
+    "tracking_runs",
+    metadata,
+    sa.Column("run_id", sa.String(32), primary_key=True),
+    sa.Column(
+        "experiment_id",
+        sa.Integer,
+        sa.ForeignKey("tracking_experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String(250), nullable=False),
+    sa.Column("user_id", sa.String(256), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("start_time", sa.BigInteger, nullable=False),
+    sa.Column("end_time", sa.BigInteger, nullable=True),
+    sa.Column("heartbeat_time", sa.BigInteger, nullable=True),
+    sa.Column("lifecycle_stage", sa.String(16), nullable=False),
+    sa.Column("artifact_uri", sa.String(1024), nullable=False),
+    sa.Index("ix_tracking_runs_experiment_start", "experiment_id", "start_time"),
+    sa.Index("ix_tracking_runs_status_heartbeat", "status", "heartbeat_time"),
+)
+
+run_params = sa.Table(
+    "tracking_run_params",
+    metadata,
+    sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+run_tags = sa.Table(
+    "tracking_run_tags",
+    metadata,
+    sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+metric_history = sa.Table(
+    "tracking_metric_history",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("run_id", sa.String(32), _run_fk(), nullable=False),
+    sa.Column("key", sa.String(250), nullable=False),
+    sa.Column("value", sa.Float(precision=53), nullable=False),
+    sa.Column("is_nan", sa.Boolean, nullable=False),
+    sa.Column("timestamp", sa.BigInteger, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Index("ix_tracking_metric_history_run_key_step", "run_id", "key", "step"),
+)
+
+latest_metrics = sa.Table(
+    "tracking_latest_metrics",
+    metadata,
+    sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
+    sa.Column("key", sa.String(250), primary_key=True),
+    sa.Column("value", sa.Float(precision=53), nullable=False),
+    sa.Column("is_nan", sa.Boolean, nullable=False),
+    sa.Column("timestamp", sa.BigInteger, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Index("ix_tracking_latest_metrics_key_value", "key", "value"),
+)
+
+run_environment = sa.Table(
+    "tracking_run_environment",
+    metadata,
+    sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
+    sa.Column("environment", sa.JSON, nullable=False),
+)
+
+run_models = sa.Table(
+    "tracking_run_models",
+    metadata,
+    sa.Column("run_id", sa.String(32), _run_fk(), primary_key=True),
+    sa.Column("model_name", sa.String(128), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("dataset_digest", sa.String(128), nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+artifact_files = sa.Table(
+    "tracking_artifact_files",
+    metadata,
+    sa.Column("path", sa.String(1024), primary_key=True),
+    sa.Column("run_id", sa.String(32), _run_fk(), nullable=True, index=True),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
