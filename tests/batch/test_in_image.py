@@ -89,3 +89,20 @@ def test_image_scores_a_mounted_file_without_network_as_the_caller(
     assert config["Cmd"] == ["serve"] and config["User"] not in ("", "0", "root")
     assert json.dumps(result.to_dict())
     assert seen[-1] == (569, 1.0)  # followed from the container's progress manifest
+
+
+def test_a_bad_row_in_the_image_fails_with_its_row_and_leaves_no_output(
+    forest: Forest,
+    forest_image: str,
+    engine: DockerEngine,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from shipyard.errors import InvalidInputError
+
+    frame = forest.frame.astype({forest.features[0]: object})
+    frame.iloc[42, 1] = "n/a"
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    target = tmp_path / "out.parquet"
+    with pytest.raises(InvalidInputError, match=r"in the image: row 42 \(0-based\)"):
+        predict_in_image(engine, forest_image, tmp_path / "in.csv", target, BatchOptions())
+    assert not target.exists()

@@ -223,12 +223,18 @@ class _Watcher:
 
 
 def _error(stdout: str, status: int, stderr: bytes) -> errors.ShipyardError:
+    """The error the command in the container reported (its ``--json`` error document)."""
     try:
-        payload = json.loads(stdout.strip().splitlines()[-1])
-        kind = getattr(errors, str(payload["type"]), None)
+        payload = json.loads(stdout[stdout.index("{") :])
+        detail = payload["error"]
+        if isinstance(detail, dict):  # {"error": {"type", "message", "exit_code"}}
+            kind_name, message = str(detail["type"]), str(detail["message"])
+        else:
+            kind_name, message = str(payload["type"]), str(detail)
+        kind = getattr(errors, kind_name, None)
         if isinstance(kind, type) and issubclass(kind, errors.ShipyardError):
-            return kind(f"in the image: {payload['error']}")
-    except (ValueError, KeyError, IndexError):
+            return kind(f"in the image: {message}")
+    except (ValueError, KeyError, TypeError):
         pass
     tail = stderr.decode(errors="replace").strip()[-2000:]
     return BuildError(f"predict exited with code {status} in the image:\n{tail}")
