@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import time
 import uuid
 from dataclasses import replace
@@ -114,6 +115,7 @@ def predict_in_image(
     staging.mkdir(parents=True, exist_ok=True)
     user = _user(engine, image)
     if os.getuid() == 0:
+        _check_readable(mount_in, source, user)
         _chown_tree(staging, *(int(p) for p in user.split(":")))
     out_name = output.name + ("/" if folder_output else "")
     command = container_command(in_name, out_name, options)
@@ -251,6 +253,19 @@ def _move_into_place(produced: Path, output: Path) -> None:
     if output.is_dir() and not output.is_symlink():
         shutil.rmtree(output)
     os.replace(produced, output)
+
+
+def _check_readable(mount: Path, source: Path, user: str) -> None:
+    """As root the container runs as the image's user, which reads the input as "others"."""
+    paths = [mount, *([source] if source != mount else [])]
+    for path in paths:
+        needed = stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0)
+        if path.stat().st_mode & needed != needed:
+            raise ConfigError(
+                f"the image runs as user {user}, which cannot read {path} (mode "
+                f"{stat.filemode(path.stat().st_mode)}): make it readable (chmod o+rX) or run "
+                "shipyard as a non-root user, whose uid the container then uses"
+            )
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
