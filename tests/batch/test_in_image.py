@@ -15,6 +15,7 @@ import pytest
 from shipyard.batch import BatchOptions
 from shipyard.batch.in_image import image_for, predict_in_image
 from shipyard.build import pipeline
+from shipyard.build.image import remove_build
 from shipyard.build.pipeline import build_image, plan_build
 from shipyard.config import Settings
 from shipyard.docker_engine import DockerEngine
@@ -54,7 +55,7 @@ def forest_image(
         patch.setattr(pipeline, "service_requirements", with_pyarrow)
         image = build_image(engine, spec, folder, cache_dir=wheel_cache)
     yield spec.tags[0]
-    engine.remove_build(image, spec.tags)
+    remove_build(engine, image, spec.tags)
 
 
 def test_image_scores_a_mounted_file_without_network_as_the_caller(
@@ -89,3 +90,21 @@ def test_image_scores_a_mounted_file_without_network_as_the_caller(
     assert config["Cmd"] == ["serve"] and config["User"] not in ("", "0", "root")
     assert json.dumps(result.to_dict())
     assert seen[-1] == (569, 1.0)  # followed from the container's progress manifest
+
+
+def test_a_bad_row_in_the_image_fails_with_its_row_and_leaves_no_output(
+    forest: Forest,
+    forest_image: str,
+    engine: DockerEngine,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from shipyard.errors import InvalidInputError
+
+    frame = forest.frame.astype({forest.features[0]: object})
+    frame.iloc[42, 1] = "bad"
+    (tmp_path / "data").mkdir()
+    frame.to_csv(tmp_path / "data" / "in.csv", index=False)
+    target = tmp_path / "out.parquet"
+    with pytest.raises(InvalidInputError, match=r"in the image: row 42 \(0-based\)"):
+        predict_in_image(engine, forest_image, tmp_path / "data" / "in.csv", target, BatchOptions())
+    assert not target.exists()

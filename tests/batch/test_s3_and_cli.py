@@ -88,4 +88,4 @@ def test_cli_errors_exit_non_zero_with_the_reason(
     argv = ["predict", forest.ref, str(source), "-o", str(tmp_path / "out.csv"), "--json"]
     result = CliRunner().invoke(app, [*argv, *extra])
     assert result.exit_code == code, result.output
-    assert message in json.loads(result.stdout)["error"]
+    assert message in json.loads(result.stdout)["error"]["message"]

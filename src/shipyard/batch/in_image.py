@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import time
 import uuid
 from dataclasses import replace
@@ -114,6 +115,7 @@ def predict_in_image(
     staging.mkdir(parents=True, exist_ok=True)
     user = _user(engine, image)
     if os.getuid() == 0:
+        _check_readable(mount_in, source, user)
         _chown_tree(staging, *(int(p) for p in user.split(":")))
     out_name = output.name + ("/" if folder_output else "")
     command = container_command(in_name, out_name, options)
@@ -223,12 +225,18 @@ class _Watcher:
 
 
 def _error(stdout: str, status: int, stderr: bytes) -> errors.ShipyardError:
+    """The error the command in the container reported (its ``--json`` error document)."""
     try:
-        payload = json.loads(stdout.strip().splitlines()[-1])
-        kind = getattr(errors, str(payload["type"]), None)
+        payload = json.loads(stdout[stdout.index("{") :])
+        detail = payload["error"]
+        if isinstance(detail, dict):  # {"error": {"type", "message", "exit_code"}}
+            kind_name, message = str(detail["type"]), str(detail["message"])
+        else:
+            kind_name, message = str(payload["type"]), str(detail)
+        kind = getattr(errors, kind_name, None)
         if isinstance(kind, type) and issubclass(kind, errors.ShipyardError):
-            return kind(f"in the image: {payload['error']}")
-    except (ValueError, KeyError, IndexError):
+            return kind(f"in the image: {message}")
+    except (ValueError, KeyError, TypeError):
         pass
     tail = stderr.decode(errors="replace").strip()[-2000:]
     return BuildError(f"predict exited with code {status} in the image:\n{tail}")
@@ -245,6 +253,19 @@ def _move_into_place(produced: Path, output: Path) -> None:
     if output.is_dir() and not output.is_symlink():
         shutil.rmtree(output)
     os.replace(produced, output)
+
+
+def _check_readable(mount: Path, source: Path, user: str) -> None:
+    """As root the container runs as the image's user, which reads the input as "others"."""
+    paths = [mount, *([source] if source != mount else [])]
+    for path in paths:
+        needed = stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0)
+        if path.stat().st_mode & needed != needed:
+            raise ConfigError(
+                f"the image runs as user {user}, which cannot read {path} (mode "
+                f"{stat.filemode(path.stat().st_mode)}): make it readable (chmod o+rX) or run "
+                "shipyard as a non-root user, whose uid the container then uses"
+            )
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
