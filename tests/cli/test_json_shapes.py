@@ -23,7 +23,7 @@ from shipyard.cli.main import app
 from shipyard.config import Settings
 
 # Commands that run a server or a job in the foreground print logs, not a result; ``verify-self``
-# runs inside an image and always prints its JSON result; ``monitor rules`` prints Prometheus's YAML.
+# runs inside an image and always prints JSON; ``monitor rules`` prints Prometheus's YAML.
 NO_JSON = {"serve", "server", "monitor run", "verify-self", "monitor rules"}
 # Maps of the user's own data (or Docker's), whose keys are not ours to name.
 USER_MAPS = {"tags", "metadata", "aliases", "labels", "pushed", "flavor_options"}
