@@ -12,7 +12,6 @@ without numpy, pandas or SQLAlchemy; ``from shipyard import save_model`` works a
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
 from shipyard.errors import (
@@ -28,6 +27,7 @@ from shipyard.errors import (
     ShipyardError,
     StoreError,
 )
+from shipyard.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from shipyard._api import load_model, save_model
@@ -60,11 +60,11 @@ _LAZY: dict[str, str] = {
     "register_step": "shipyard.pipelines.register",
     "save_model": "shipyard._api",
     "step": "shipyard.pipelines.step",
-    "ActiveRun": "shipyard.tracking",
-    "Run": "shipyard.tracking",
-    "RunStatus": "shipyard.tracking",
-    "Tracker": "shipyard.tracking",
-    "start_run": "shipyard.tracking",
+    "ActiveRun": "shipyard.tracking.run",
+    "Run": "shipyard.tracking.entities",
+    "RunStatus": "shipyard.tracking.entities",
+    "Tracker": "shipyard.tracking.tracker",
+    "start_run": "shipyard.tracking.run",
 }
 
 __all__ = [
@@ -101,15 +101,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name on first use (PEP 562) and keep it."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'shipyard' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

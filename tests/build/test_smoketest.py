@@ -277,7 +277,7 @@ def test_missing_import_fails_the_build_within_seconds_with_the_error(
 
         tag = unique_tag("shipyard-test/trust-needs-sklearn")
         cli = _cli(trust_env, "build", "needs-sklearn:1", "--base-image", base_image, "-t", tag)
-        assert cli.exit_code == 7, cli.output
+        assert cli.exit_code == 11, cli.output
         assert "No module named 'sklearn'" in cli.stderr
         assert tag not in {t for image in engine.client.images.list() for t in image.tags}
     finally:

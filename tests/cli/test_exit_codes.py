@@ -54,6 +54,11 @@ def test_each_kind_of_failure_has_its_own_code() -> None:
         errors.ModelLoadError,
         errors.BuildError,
         errors.StoreError,
+        errors.SmokeTestError,
+        errors.PipelineRunError,
+        errors.DeployError,
+        errors.RolloutError,
+        errors.ClusterUnavailableError,
     ]
     codes = [output.exit_code_for(kind("x")) for kind in kinds]
     assert len(set(codes)) == len(codes)

@@ -41,4 +41,4 @@ def test_tag_errors_exit_with_distinct_codes(settings: Settings, tmp_path: Path)
     assert "is not KEY=VALUE" in malformed.stderr
     unknown = runner.invoke(app, ["models", "tag", "rm", "iris", "1", "nope", "--json"])
     assert unknown.exit_code == 3
-    assert "no tag 'nope'" in json.loads(unknown.stdout)["error"]
+    assert "no tag 'nope'" in json.loads(unknown.stdout)["error"]["message"]

@@ -64,7 +64,7 @@ def test_run_json_then_runs_list_and_show(
 @pytest.mark.slow
 def test_failed_run_exits_8_and_says_how_to_resume(runner: CliRunner, workspace: Workspace) -> None:
     result = runner.invoke(app, ["pipeline", "run", f"{TINY}:nooutput"])
-    assert result.exit_code == 8
+    assert result.exit_code == 12
     assert "--resume" in result.output
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,8 +21,11 @@ from shipyard.cli.compare import compare_table
 from shipyard.cli.output import err_console, handle_errors, print_json, print_table, stdout
 from shipyard.config import Settings
 from shipyard.errors import InvalidInputError
-from shipyard.tracking import Run, Tracker
+from shipyard.tracking.entities import Run
 from shipyard.tracking.views import experiment_view, run_view
+
+if TYPE_CHECKING:
+    from shipyard.tracking.tracker import Tracker
 
 __all__ = ["experiments_app", "register", "runs_app"]
 
@@ -35,6 +38,8 @@ RunId = Annotated[str, typer.Argument(help="Run id.", show_default=False)]
 
 @contextmanager
 def _tracker() -> Iterator[Tracker]:
+    from shipyard.tracking.tracker import Tracker
+
     with Tracker.from_settings(Settings.from_env()) as tracker:
         yield tracker
 

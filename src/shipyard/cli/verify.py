@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shipyard.cli.output import handle_errors, print_json, spinner, stdout
+from shipyard.cli.output import exit_code_for, handle_errors, print_json, spinner, stdout
 from shipyard.config import Settings
-from shipyard.errors import InvalidNameError, NotFoundError, ShipyardError, StoreError
+from shipyard.errors import InvalidNameError, NotFoundError, SmokeTestError, StoreError
 from shipyard.refs import ModelRef
-from shipyard.registry.registry import Registry
+
+SMOKE_TEST_EXIT = exit_code_for(SmokeTestError("smoke test failed"))
 
 if TYPE_CHECKING:
     from shipyard.build.smoketest import SmokeTest
@@ -45,10 +46,11 @@ def verify(
 ) -> None:
     """Run an image once without network: load the model, predict its golden sample."""
     from shipyard.build.smoketest import require_passed, run_smoke_test
+    from shipyard.deploy.images import resolve_image
     from shipyard.docker_engine import DockerEngine
 
     settings = Settings.from_env()
-    image = _image_for(target, settings)
+    image = resolve_image(target, settings).image
     with DockerEngine.connect() as engine:
         with spinner(f"smoke test of {image} (no network)", enabled=not as_json):
             result = run_smoke_test(engine, image, timeout_s=timeout)
@@ -56,7 +58,7 @@ def verify(
     recorded = record_smoke_test(settings, built, result) if result.passed else None
     if as_json and not result.passed:
         print_json({**result.to_dict(), "recorded_on": recorded})
-        raise typer.Exit(7)
+        raise typer.Exit(SMOKE_TEST_EXIT)
     require_passed(result)
     if as_json:
         print_json({**result.to_dict(), "recorded_on": recorded})
@@ -73,7 +75,7 @@ def verify_self(
     check = run_self_check(folder)
     sys.stdout.write(json.dumps(check.to_dict(), sort_keys=True) + "\n")
     sys.stdout.flush()
-    raise typer.Exit(0 if check.passed else 7)
+    raise typer.Exit(0 if check.passed else SMOKE_TEST_EXIT)
 
 
 def record_smoke_test(settings: Settings, image: BuiltImage, result: SmokeTest) -> str | None:
@@ -83,6 +85,8 @@ def record_smoke_test(settings: Settings, image: BuiltImage, result: SmokeTest) 
     name, number = labels.get("io.shipyard.model.name"), labels.get("io.shipyard.model.version")
     if not name or not number or not number.isdigit():
         return None
+    from shipyard.registry.registry import Registry
+
     try:
         with Registry.from_settings(settings) as registry:
             version = registry.get(ModelRef(name, version=int(number)))
@@ -112,18 +116,3 @@ def print_smoke_test(result: SmokeTest, recorded: str | None) -> None:
     )
     if recorded:
         stdout.print(f"  recorded as tags of {recorded}", markup=False)
-
-
-def _image_for(target: str, settings: Settings) -> str:
-    """``cancer:1`` -> ``shipyard/cancer:1`` when it names a registered version, else as is."""
-    from shipyard.build.spec import default_tags
-
-    try:
-        ref = ModelRef.parse(target)
-    except (InvalidNameError, ShipyardError):
-        return target
-    try:
-        with Registry.from_settings(settings) as registry:
-            return default_tags(registry.get(ref))[0]
-    except NotFoundError:
-        return target

@@ -9,8 +9,9 @@ imported on first use (PEP 562), so ``shipyard.serve.config`` loads without the 
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from shipyard.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from shipyard.serve.app import App, create_app
@@ -38,15 +39,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """Import a public name on first use (PEP 562) and keep it."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

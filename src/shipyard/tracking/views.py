@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipyard.tracking.entities import Experiment, Metric, Run
-from shipyard.tracking.queries import LinkedModel
+
+if TYPE_CHECKING:
+    from shipyard.tracking.queries import LinkedModel
 
 __all__ = ["experiment_view", "metric_view", "run_view"]
 
