@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
-import pygal
-from pygal.style import CleanStyle
 
 from shipyard.monitor.reference import ReferenceColumn
 
 __all__ = ["distribution_chart", "line_chart"]
+
+
+def _pygal() -> Any:
+    """pygal, without the legacy finder (for its map plug-ins, unused here) that it appends to
+    ``sys.meta_path`` on import: with it, every later import in the process warns."""
+    import pygal
+    import pygal.style
+
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
+    return pygal
+
 
 _SIZE = {"width": 760, "height": 320}
 
@@ -20,7 +31,7 @@ def _options() -> dict[str, object]:
     return {
         "js": [],
         "disable_xml_declaration": True,
-        "style": CleanStyle,
+        "style": _pygal().style.CleanStyle,
         "legend_at_bottom": True,
         "explicit_size": True,
         "truncate_legend": 24,
@@ -32,7 +43,7 @@ def line_chart(
     title: str, starts: Sequence[float], series: Mapping[str, Sequence[float | None]]
 ) -> str:
     """One line per series over the windows (x: window start, UTC)."""
-    chart = pygal.Line(title=title, x_label_rotation=30, show_minor_x_labels=False, **_options())
+    chart = _pygal().Line(title=title, x_label_rotation=30, show_minor_x_labels=False, **_options())
     labels = [datetime.fromtimestamp(s, UTC).strftime("%m-%d %H:%M") for s in starts]
     chart.x_labels = labels
     chart.x_labels_major = labels[:: max(1, len(labels) // 8)]
@@ -44,7 +55,9 @@ def line_chart(
 def distribution_chart(ref: ReferenceColumn, current: np.ndarray) -> str:
     """Reference against current shares: numbers over the reference's deciles; categories (and
     numbers with at most 10 values, such as class numbers) by value, the 12 most common."""
-    chart = pygal.Bar(title=f"{ref.name}: reference vs current", x_label_rotation=30, **_options())
+    chart = _pygal().Bar(
+        title=f"{ref.name}: reference vs current", x_label_rotation=30, **_options()
+    )
     reference = ref.present()
     few = ref.kind == "numeric" and len(np.unique(reference)) <= 10  # e.g. class numbers
     if few:
