@@ -39,17 +39,44 @@ from servers import Server, start_mlflow, start_shipyard
 HERE = Path(__file__).parent
 
 
-def bench_log_batch(server: Server, values: int, raw_batches: int) -> dict[str, Any]:
+def _new_run(server: Server, label: str) -> tuple[MlflowClient, str]:
     client = MlflowClient(server.url)
-    experiment = client.create_experiment(f"batch-{uuid.uuid4().hex[:8]}")
-    run_id = client.create_run(experiment).info.run_id
+    experiment = client.create_experiment(f"{label}-{uuid.uuid4().hex[:8]}")
+    return client, client.create_run(experiment).info.run_id
+
+
+def bench_log_batch(servers: list[Server], values: int, raw_batches: int) -> dict[str, Any]:
+    """Client throughput, the servers taking turns every 10 batches (load drifts alike)."""
+    runs = {server.name: _new_run(server, "batch") for server in servers}
+    elapsed = dict.fromkeys(runs, 0.0)
     now = int(time.time() * 1000)
-    started = time.perf_counter()
-    for first in range(0, values, 1000):
-        client.log_batch(
-            run_id, metrics=[Metric("loss", s / values, now, s) for s in range(first, first + 1000)]
-        )
-    elapsed = time.perf_counter() - started
+    for first in range(0, values, 10_000):
+        for server in servers:
+            client, run_id = runs[server.name]
+            began = time.perf_counter()
+            for start in range(first, min(first + 10_000, values), 1000):
+                metrics = [Metric("loss", s / values, now, s) for s in range(start, start + 1000)]
+                client.log_batch(run_id, metrics=metrics)
+            elapsed[server.name] += time.perf_counter() - began
+    results = {}
+    for server in servers:
+        client, run_id = runs[server.name]
+        stored = len(client.get_metric_history(run_id, "loss"))
+        assert stored == values, f"{server.name} stored {stored} of {values} values"
+        results[server.name] = {
+            "values": values,
+            "seconds": elapsed[server.name],
+            "values_per_s": values / elapsed[server.name],
+            "client_ms_per_batch": elapsed[server.name] * 1000 / (values / 1000),
+            **_server_time(server, run_id, values, raw_batches, now),
+        }
+    return results
+
+
+def _server_time(
+    server: Server, run_id: str, values: int, raw_batches: int, now: int
+) -> dict[str, Any]:
+    """The same 1000-value body, serialised once, posted with a plain HTTP client."""
     round_trips, app_times, cpu_times = [], [], []
     with httpx.Client(base_url=server.url, timeout=120) as http:
         for batch in range(raw_batches):
@@ -64,7 +91,7 @@ def bench_log_batch(server: Server, values: int, raw_batches: int) -> dict[str, 
                 }
             ).encode()
             began = time.perf_counter()
-            response = http.post(  # a generous timeout: MLflow can take seconds per batch
+            response = http.post(
                 "/api/2.0/mlflow/runs/log-batch",
                 content=body,
                 headers={"content-type": "application/json"},
@@ -76,13 +103,7 @@ def bench_log_batch(server: Server, values: int, raw_batches: int) -> dict[str, 
                 app_times.append(float(timing.split("dur=")[1]))
             if "x-shipyard-handler-cpu-ms" in response.headers:
                 cpu_times.append(float(response.headers["x-shipyard-handler-cpu-ms"]))
-    stored = len(client.get_metric_history(run_id, "loss"))
-    assert stored == values, f"{server.name} stored {stored} of {values} values"
     return {
-        "values": values,
-        "seconds": elapsed,
-        "values_per_s": values / elapsed,
-        "client_ms_per_batch": elapsed * 1000 / (values / 1000),
         "server_round_trip_ms_p50": statistics.median(round_trips),
         "server_app_ms_p50": statistics.median(app_times) if app_times else None,
         "server_cpu_ms_p50": statistics.median(cpu_times) if cpu_times else None,
@@ -159,6 +180,7 @@ def bench_search(server: Server, runs: int, repeat: int) -> tuple[dict[str, Any]
 
 
 def main() -> None:
+    os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"  # the client's telemetry thread, off for both
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--values", type=int, default=100_000)
     parser.add_argument("--raw-batches", type=int, default=30)
@@ -182,12 +204,10 @@ def main() -> None:
                 results[servers[-1].name] = {}
             # Phase by phase, the two servers back to back: on a shared machine a noisy
             # neighbour then hits both alike.
-            for server in servers:
-                print(f"== {server.name} log-batch", flush=True)
-                results[server.name]["log_batch"] = bench_log_batch(
-                    server, args.values, args.raw_batches
-                )
-                print(results[server.name]["log_batch"], flush=True)
+            print("== log-batch", flush=True)
+            for name, batch in bench_log_batch(servers, args.values, args.raw_batches).items():
+                results[name]["log_batch"] = batch
+                print(name, batch, flush=True)
             for server in servers:
                 print(f"== {server.name} writers", flush=True)
                 results[server.name]["writers"] = bench_writers(

@@ -101,7 +101,10 @@ def start_mlflow(workdir: Path) -> Server:
         ],
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
-        env={k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+        },
     )
     url = f"http://127.0.0.1:{port}"
     _wait("mlflow", url, process, log)

@@ -184,6 +184,8 @@ def mlflow_client(
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     monkeypatch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    # the client's telemetry raced in concurrent writer processes (KeyError on its session id)
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     mlflow.set_tracking_uri(tracking_server.url)
     yield mlflow.MlflowClient(tracking_server.url)
     while mlflow.active_run() is not None:

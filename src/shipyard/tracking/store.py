@@ -18,7 +18,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from shipyard.errors import ConflictError, InvalidInputError, NotFoundError
@@ -45,12 +44,17 @@ from shipyard.tracking.validation import (
     validate_run_name,
     validate_tag_value,
 )
+from shipyard.tracking.writes import (
+    METRIC_COLUMNS,
+    dialect_insert,
+    history_insert,
+    insert_params,
+    normal_sync,
+    upsert_latest,
+    upsert_tags,
+)
 
 __all__ = ["TrackingStore"]
-
-
-def _insert(conn: Connection, table: sa.Table) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 class TrackingStore(TrackingQueries):
@@ -70,7 +74,7 @@ class TrackingStore(TrackingQueries):
         """
         engine = create_metadata_engine(url)
         if fast_commits and engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _normal_sync)
+            event.listen(engine, "connect", normal_sync)
         try:
             upgrade_to_head(engine)
         except BaseException:
@@ -157,7 +161,7 @@ class TrackingStore(TrackingQueries):
 
         def work(conn: Connection) -> None:
             load_experiment(conn, t.experiments.c.experiment_id == number, repr(experiment_id))
-            insert = _insert(conn, t.experiment_tags).values(
+            insert = dialect_insert(conn, t.experiment_tags).values(
                 experiment_id=number, key=key, value=value
             )
             conn.execute(
@@ -248,7 +252,7 @@ class TrackingStore(TrackingQueries):
             if values:
                 conn.execute(sa.update(t.runs).where(t.runs.c.run_id == run_id).values(**values))
             if run_name:
-                self._upsert_tags(conn, run_id, {"mlflow.runName": run_name})
+                upsert_tags(conn, run_id, {"mlflow.runName": run_name})
 
         run_write(self.engine, work)
         return self.get_run(run_id)
@@ -307,7 +311,7 @@ class TrackingStore(TrackingQueries):
                     )
                 )
                 reason = f"stale: no heartbeat for over {timeout_ms // 1000} s"
-                self._upsert_tags(conn, row.run_id, {"shipyard.end_reason": reason})
+                upsert_tags(conn, row.run_id, {"shipyard.end_reason": reason})
                 reaped.append(row.run_id)
             return reaped
 
@@ -352,52 +356,18 @@ class TrackingStore(TrackingQueries):
                     f"run {run_id!r} is deleted: restore it (`shipyard runs restore`) to log to it"
                 )
             if checked_params:
-                self._insert_params(conn, run_id, checked_params)
+                insert_params(conn, run_id, checked_params)
             if checked_tags:
-                self._upsert_tags(conn, run_id, checked_tags)
+                upsert_tags(conn, run_id, checked_tags)
             if history:
                 # Driver-level executemany: SQLAlchemy's per-row parameter processing cost
                 # more than the insert itself for a 1000-value batch.
-                conn.exec_driver_sql(_history_insert(conn), history)
-                self._upsert_latest(
-                    conn, [dict(zip(_METRIC_COLUMNS, r, strict=True)) for r in latest.values()]
+                conn.exec_driver_sql(history_insert(conn), history)
+                upsert_latest(
+                    conn, [dict(zip(METRIC_COLUMNS, r, strict=True)) for r in latest.values()]
                 )
 
         run_write(self.engine, work)
-
-    def _insert_params(self, conn: Connection, run_id: str, params: dict[str, str]) -> None:
-        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in params.items()]
-        conn.execute(_insert(conn, t.run_params).on_conflict_do_nothing(), rows)
-        stored = conn.execute(
-            sa.select(t.run_params.c.key, t.run_params.c.value).where(
-                t.run_params.c.run_id == run_id, t.run_params.c.key.in_(list(params))
-            )
-        )
-        for key, value in stored:
-            if value != params[key]:
-                raise InvalidInputError(
-                    f"param {key!r} of run {run_id!r} was already logged with value {value!r}; "
-                    f"{params[key]!r} is refused: params are immutable (log a new run, or use a "
-                    "tag or a metric for values that change)"
-                )
-
-    def _upsert_tags(self, conn: Connection, run_id: str, tags: Mapping[str, str]) -> None:
-        insert = _insert(conn, t.run_tags)
-        statement = insert.on_conflict_do_update(
-            index_elements=["run_id", "key"], set_={"value": insert.excluded.value}
-        )
-        conn.execute(statement, [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()])
-
-    def _upsert_latest(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        insert = _insert(conn, t.latest_metrics)
-        current = t.latest_metrics.c
-        newer = sa.tuple_(insert.excluded.step, insert.excluded.timestamp, insert.excluded.value)
-        statement = insert.on_conflict_do_update(
-            index_elements=["run_id", "key"],
-            set_={name: insert.excluded[name] for name in ("value", "is_nan", "timestamp", "step")},
-            where=newer >= sa.tuple_(current.step, current.timestamp, current.value),
-        )
-        conn.execute(statement, rows)
 
     # -- lineage and artifacts -----------------------------------------------------------------
 
@@ -408,7 +378,7 @@ class TrackingStore(TrackingQueries):
 
         def work(conn: Connection) -> None:
             require_run_row(conn, run_id)
-            insert = _insert(conn, t.run_models).values(
+            insert = dialect_insert(conn, t.run_models).values(
                 run_id=run_id,
                 model_name=model_name,
                 version=version,
@@ -425,7 +395,7 @@ class TrackingStore(TrackingQueries):
         def work(conn: Connection) -> None:
             if run_id is not None:
                 require_run_row(conn, run_id)
-            insert = _insert(conn, t.artifact_files)
+            insert = dialect_insert(conn, t.artifact_files)
             values = {"run_id": run_id, "sha256": sha256, "size": size, "created_at": now_ms()}
             conn.execute(
                 insert.values(path=path, **values).on_conflict_do_update(
@@ -454,22 +424,6 @@ class TrackingStore(TrackingQueries):
                 f"run {run_id!r} does not exist: list runs with `shipyard runs list`"
             )
         return found[0]
-
-
-def _normal_sync(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.close()
-
-
-_METRIC_COLUMNS = ("run_id", "key", "value", "is_nan", "timestamp", "step")
-
-
-def _history_insert(conn: Connection) -> str:
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-    columns = ", ".join(f'"{c}"' for c in _METRIC_COLUMNS)
-    marks = ", ".join([mark] * len(_METRIC_COLUMNS))
-    return f"INSERT INTO {t.metric_history.name} ({columns}) VALUES ({marks})"  # noqa: S608
 
 
 def _experiment_number(experiment_id: str) -> int:
