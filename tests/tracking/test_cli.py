@@ -44,8 +44,8 @@ def test_runs_list_filters_and_orders(three_runs: list[str]) -> None:
         "--filter", "metrics.auc > 0.5 and params.depth = '5'",
         "--order-by", "metrics.auc DESC",
     )  # fmt: skip
-    assert [r["run_id"] for r in listed["runs"]] == [three_runs[0], three_runs[2]]
-    assert listed["runs"][0]["metrics"]["auc"]["value"] == pytest.approx(0.95)
+    assert [r["run_id"] for r in listed] == [three_runs[0], three_runs[2]]
+    assert listed[0]["metrics"]["auc"]["value"] == pytest.approx(0.95)
     table = run("runs", "list", "--order-by", "metrics.auc ASC")
     assert table.exit_code == 0 and "3 run(s)" in table.stdout
 
@@ -67,19 +67,19 @@ def test_runs_show_and_compare(three_runs: list[str]) -> None:
 def test_runs_rm_hides_the_run(three_runs: list[str]) -> None:
     assert as_json("runs", "rm", three_runs[1]) == {"deleted": [three_runs[1]]}
     listed = as_json("runs", "list", "--experiment", "churn")
-    assert three_runs[1] not in [r["run_id"] for r in listed["runs"]]
+    assert three_runs[1] not in [r["run_id"] for r in listed]
 
 
 def test_experiments_create_list_rm(tracking_settings: Settings) -> None:
     created = as_json("experiments", "create", "fraud")
-    names = [e["name"] for e in as_json("experiments", "list")["experiments"]]
+    names = [e["name"] for e in as_json("experiments", "list")]
     assert names == ["Default", "fraud"]
     assert run("experiments", "create", "fraud").exit_code == 4  # conflict
     assert (
         as_json("experiments", "rm", "fraud")["deleted"]["experiment_id"]
         == created["experiment_id"]
     )
-    assert [e["name"] for e in as_json("experiments", "list")["experiments"]] == ["Default"]
+    assert [e["name"] for e in as_json("experiments", "list")] == ["Default"]
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,7 @@ def list_runs(
             ids = [e.experiment_id for e in tracker.store.list_experiments()]
         runs, _ = tracker.store.search_runs(ids, filter_string, order_by or [], max_results=limit)
     if as_json:
-        print_json({"runs": [run_view(run) for run in runs]})
+        print_json([run_view(run) for run in runs])
         return
     metric_keys = sorted({key for run in runs for key in run.metrics})[:6]
     columns = ["run id", "name", "status", "started", "duration", *metric_keys]
@@ -187,7 +187,7 @@ def list_experiments(as_json: AsJson = False) -> None:
     with _tracker() as tracker:
         experiments = tracker.store.list_experiments()
     if as_json:
-        print_json({"experiments": [experiment_view(e) for e in experiments]})
+        print_json([experiment_view(e) for e in experiments])
         return
     rows = [[e.experiment_id, e.name, _when(e.creation_time)] for e in experiments]
     print_table("experiments", ["id", "name", "created"], rows)
