@@ -20,9 +20,19 @@ from shipyard.registry.metadata.migrate import (
 from shipyard.registry.metadata.tables import metadata
 
 
+def _own_tables(prefix: str) -> object:
+    """Compare only one stage's tables: the other stages' live in their own modules."""
+
+    def include_name(name: str | None, type_: str, _parents: object) -> bool:
+        return type_ != "table" or bool(name and name.startswith(prefix))
+
+    return include_name
+
+
 def test_migrated_schema_matches_the_tables(registry: Registry) -> None:
     with registry.metadata.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        opts = {"version_table": VERSION_TABLE, "include_name": _own_tables("registry_")}
+        context = MigrationContext.configure(conn, opts=opts)
         differences = compare_metadata(context, metadata)
 
     assert differences == []
