@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import shipyard
-from shipyard.build.container import start_container, stop_container, wait_until_healthy
 from shipyard.build.context import default_service_source
 from shipyard.build.image import remove_build
 from shipyard.build.pipeline import build_image, plan_build
@@ -34,6 +33,11 @@ from shipyard.build.wheelhouse import (
     service_requirements,
 )
 from shipyard.config import Settings
+from shipyard.deploy.targets.docker.container import (
+    start_container,
+    stop_container,
+    wait_until_ready,
+)
 from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.registry.registry import Registry
 
@@ -77,7 +81,7 @@ def start_to_healthy(engine: DockerEngine, image: str) -> tuple[float, float]:
                         ready = time.perf_counter() - started
             except OSError:
                 time.sleep(0.02)
-        wait_until_healthy(engine, running)
+        wait_until_ready(engine, running)
         return ready, time.perf_counter() - started
     finally:
         stop_container(engine, running)
