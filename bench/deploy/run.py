@@ -240,6 +240,12 @@ def write_doc(rows: dict[str, dict[str, float]]) -> None:
         )
     lines += [
         "",
+        "The one-host balancer closes each client connection after its response (no keep-alive:",
+        "an nginx reload would otherwise reset a request sent on an idle connection at that",
+        "instant); the Swarm balancer never reloads and keeps connections open, which is most of",
+        "the difference in req/s between the two rows. Broken-version rollback: docker removes",
+        "the new replica as soon as it reports its load error; Swarm waits for the failed task and",
+        "then runs its own rollback.",
         "On 2 shared cores a second replica competes with the first, with nginx and with wrk for",
         "the same CPUs, so the 1 → 2 replica ratio says little about a real multi-core host.",
         "No peer is compared here: none of BentoML, MLflow or KServe offers a one-host rolling",

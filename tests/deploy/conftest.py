@@ -106,6 +106,7 @@ class Load:
     """Constant, bounded load on a URL from one thread; counts failures and latencies."""
 
     url: str
+    rows: int = 1
     ok: int = 0
     failed: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
@@ -123,7 +124,7 @@ class Load:
             while not self._stop.is_set() and time.monotonic() < deadline:
                 started = time.perf_counter()
                 try:
-                    response = client.post(f"{self.url}/predict", json=[ROW])
+                    response = client.post(f"{self.url}/predict", json=[ROW] * self.rows)
                     if response.status_code == 200:
                         self.ok += 1
                     else:

@@ -56,14 +56,14 @@ def test_bad_input_is_refused_with_a_clear_error_and_nothing_applied(
 ) -> None:
     result = CliRunner().invoke(app, ["deploy", "cancer:1", *args, "--json"], env=cli_env)
     assert result.exit_code == code, result.output
-    assert message in json.loads(result.stdout)["error"]
+    assert message in json.loads(result.stdout)["error"]["message"]
 
 
 def test_unreachable_engine_is_exit_6(cli_env: dict[str, str], tmp_path: Path) -> None:
     env = {**cli_env, "DOCKER_HOST": f"unix://{tmp_path / 'none.sock'}"}
     result = CliRunner().invoke(app, ["deploy", "cancer:1", "--json"], env=env)
     assert result.exit_code == 6, result.output
-    assert "no Docker engine reachable" in json.loads(result.stdout)["error"]
+    assert "no Docker engine reachable" in json.loads(result.stdout)["error"]["message"]
 
 
 @pytest.mark.docker
@@ -74,7 +74,7 @@ def test_missing_image_is_not_found_and_nothing_applied(
     args = ["deploy", "shipyard-test/none:missing", "--name", name, "--lb-image", lb_image]
     result = CliRunner().invoke(app, [*args, "--json"], env=cli_env)
     assert result.exit_code == 3, result.output
-    assert "no image 'shipyard-test/none:missing'" in json.loads(result.stdout)["error"]
+    assert "no image 'shipyard-test/none:missing'" in json.loads(result.stdout)["error"]["message"]
     label = {"label": f"{DEPLOYMENT_LABEL}={name}"}
     assert engine.client.containers.list(all=True, filters=label) == []
     listed = CliRunner().invoke(app, ["deployments", "list", "--json"], env=cli_env)
@@ -94,7 +94,9 @@ def test_cli_deploy_status_history_rm_and_a_taken_name(
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["ready"] == 2
         again = runner.invoke(app, [*args, "--lb-image", lb_image, "--json"], env=cli_env)
-        assert again.exit_code == 4 and "already runs" in json.loads(again.stdout)["error"]
+        assert (
+            again.exit_code == 4 and "already runs" in json.loads(again.stdout)["error"]["message"]
+        )
         status = runner.invoke(app, ["deployments", "status", name, "--json"], env=cli_env)
         assert json.loads(status.stdout)["ready"] == 2
         history = runner.invoke(app, ["deployments", "history", name, "--json"], env=cli_env)
@@ -117,8 +119,8 @@ def test_run_reports_a_model_that_fails_to_load_within_seconds(
     args = ["run", broken_image, "--port", "0", "--detach", "--name", unique_name(), "--json"]
     result = CliRunner().invoke(app, args, env=cli_env)
     elapsed = time.monotonic() - started
-    assert result.exit_code == 1, result.output
-    assert "could not load its model" in json.loads(result.stdout)["error"]
+    assert result.exit_code == 8, result.output
+    assert "could not load its model" in json.loads(result.stdout)["error"]["message"]
     assert elapsed < 30, elapsed
 
 
@@ -133,8 +135,21 @@ def test_run_with_name_then_stop(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["name"] == name
     taken = CliRunner().invoke(app, args, env=cli_env)
-    assert taken.exit_code == 4 and "exists already" in json.loads(taken.stdout)["error"]
+    assert taken.exit_code == 4 and "exists already" in json.loads(taken.stdout)["error"]["message"]
     stopped = CliRunner().invoke(app, ["stop", name, "--json"], env=cli_env)
     assert stopped.exit_code == 0 and json.loads(stopped.stdout)["exit_code"] == 0
     missing = CliRunner().invoke(app, ["stop", name, "--json"], env=cli_env)
     assert missing.exit_code == 3
+
+
+def test_kubernetes_dry_run_writes_manifests_and_apply_says_how(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "k8s"
+    args = ["deploy", "cancer:1", "--target", "kubernetes", "--autoscale", "2:5@60"]
+    result = CliRunner().invoke(app, [*args, "--dry-run", "-o", str(out), "--json"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert (out / "kustomization.yaml").is_file() and (out / "hpa.yaml").is_file()
+    applied = CliRunner().invoke(app, [*args, "--json"], env=cli_env)
+    assert applied.exit_code == 13, applied.output
+    assert "kubectl apply --server-side" in json.loads(applied.stdout)["error"]["message"]

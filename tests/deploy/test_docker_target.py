@@ -213,12 +213,12 @@ def test_a_worse_canary_is_aborted_automatically(deployed: Deployed) -> None:
     from shipyard.deploy.canary import CanaryPolicy
 
     live = deployed.deployments.records.live(deployed.name)
-    # Same image, but it demands an API key nobody sends: every prediction it gets is a 401.
-    env = (*live.spec.env, ("SHIPYARD_SERVE_API_KEY_FILE", "/etc/hostname"))
+    # Same image, but it refuses bodies over 1 KiB: every 4-row prediction it gets is a 413.
+    env = (*live.spec.env, ("SHIPYARD_SERVE_MAX_BODY_BYTES", "1024"))
     revision, _ = deployed.deployments.canary(
         deployed.name, deployed.target, weight=30, progress=lambda _m: None, env=env
     )
-    load = Load(deployed.url).start()
+    load = Load(deployed.url, rows=4).start()
     try:
         verdict = deployed.deployments.watch_canary(
             deployed.name,

@@ -46,3 +46,5 @@ revisions = sa.Table(
     sa.Column("detail", sa.Text, nullable=True),
     sa.ForeignKeyConstraint(["deployment"], ["deploy_deployments.name"], ondelete="CASCADE"),
 )
+
+sa.Index("ix_deploy_revisions_model", revisions.c.model_name)

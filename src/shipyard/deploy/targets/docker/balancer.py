@@ -57,7 +57,9 @@ def start_balancer(
             stop_signal="SIGQUIT",
             restart_policy={"Name": "unless-stopped"},
         )
-        container.put_archive(_CONFIG_DIR, _tar(_CONFIG_NAME, render_nginx_conf(servers)))
+        container.put_archive(
+            _CONFIG_DIR, _tar(_CONFIG_NAME, render_nginx_conf(servers, client_keepalive=False))
+        )
         container.start()
         container.reload()
     port = int(container.attrs["NetworkSettings"]["Ports"][f"{CONTAINER_PORT}/tcp"][0]["HostPort"])
@@ -87,7 +89,7 @@ def point_balancer(
     weights: Mapping[str, int] | None = None,
 ) -> None:
     """Balance over ``servers`` from now on: write, check and reload the configuration."""
-    text = render_nginx_conf(servers, weights=weights)
+    text = render_nginx_conf(servers, weights=weights, client_keepalive=False)
     with engine_errors("reconfiguring the load balancer"):
         container = engine.client.containers.get(lb_id)
         container.put_archive(_CONFIG_DIR, _tar(f"{_CONFIG_NAME}.new", text))

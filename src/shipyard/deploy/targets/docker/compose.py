@@ -73,7 +73,8 @@ def render_compose(spec: DeploymentSpec, *, mode: Mode = "compose") -> dict[str,
         "command": ["nginx", "-g", "daemon off;"],
         "configs": [{"source": NGINX_CONFIG, "target": LB_CONFIG_PATH}],
         "networks": ["serving"],
-        "labels": _labels(spec),
+        # Only the name: a label that changed with the model would restart nginx on every update.
+        "labels": {"io.shipyard.deployment": spec.name},
         "ports": [_lb_port(spec, mode)],
         "deploy": {
             "replicas": 1,

@@ -24,7 +24,7 @@ import docker.errors
 
 from shipyard.contract import CONTAINER_PORT, DRAIN_SECONDS, HEALTH_PATH, READY_PATH
 from shipyard.docker_engine import DockerEngine, engine_errors
-from shipyard.errors import BuildError, ConflictError, NotFoundError
+from shipyard.errors import BuildError, ConflictError, ModelLoadError, NotFoundError
 
 __all__ = [
     "RUN_LABEL",
@@ -117,8 +117,8 @@ def wait_until_ready(
 ) -> float:
     """Wait until ``/readyz`` answers 200; return the seconds it took.
 
-    A container that exits, or whose server reports a failed model load on ``/healthz``, raises
-    ``BuildError`` at once with the server's error and the end of its log."""
+    A container that exits raises ``BuildError``, one whose server reports a failed model load
+    on ``/healthz`` ``ModelLoadError``, at once, with the server's error and the end of its log."""
     started = time.monotonic()
     with engine_errors(f"watching {running.name}"):
         container = engine.client.containers.get(running.id)
@@ -132,7 +132,7 @@ def wait_until_ready(
             )
         failure = _load_failure(running.url)
         if failure is not None:
-            raise BuildError(
+            raise ModelLoadError(
                 f"{running.image} could not load its model: {failure}\n{log_tail(container)}"
             )
         if is_ready(running.url):
