@@ -43,7 +43,7 @@ from shipyard.deploy.targets.docker.container import (
 )
 from shipyard.deploy.targets.docker.nginx import render_nginx_conf
 from shipyard.docker_engine import DockerEngine, engine_errors
-from shipyard.errors import BuildError, ConflictError, NotFoundError, RolloutError
+from shipyard.errors import BuildError, ConflictError, ModelLoadError, NotFoundError, RolloutError
 
 __all__ = ["DockerTarget"]
 
@@ -236,7 +236,7 @@ class DockerTarget:
             if step < wanted:
                 try:
                     self._start_replica(spec, revision, progress)
-                except BuildError as exc:
+                except (BuildError, ModelLoadError) as exc:
                     raise RolloutError(f"revision {revision} failed readiness: {exc}") from None
                 self._point(lb, spec.name)
             if step < len(old):
