@@ -89,7 +89,11 @@ def test_container_runs_as_non_root_and_reports_healthy(
     container_id = running.id  # type: ignore[attr-defined]
     code, uid = exec_in(engine, container_id, "id", "-u")
     assert code == 0 and int(uid) != 0
+    deadline = time.monotonic() + 60  # ready on /readyz first; Docker's check runs every 5 s
     attrs = engine.client.api.inspect_container(container_id)
+    while attrs["State"]["Health"]["Status"] == "starting" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        attrs = engine.client.api.inspect_container(container_id)
     assert attrs["State"]["Health"]["Status"] == "healthy"
     assert attrs["Config"]["User"] == "10001:10001"
 

@@ -38,7 +38,7 @@ def test_show_draws_the_dag_and_json_lists_nodes(runner: CliRunner, workspace: W
 def test_bad_definition_exits_2_with_a_message(runner: CliRunner, workspace: Workspace) -> None:
     result = runner.invoke(app, ["pipeline", "run", str(TINY), "--json"])
     assert result.exit_code == 2
-    assert "name one as" in json.loads(result.output)["error"]
+    assert "name one as" in json.loads(result.output)["error"]["message"]
 
 
 @pytest.mark.slow
