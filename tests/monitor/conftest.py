@@ -127,6 +127,7 @@ def served_regressor(
     app = create_app(RegistrySource(settings, ModelRef.parse("reg:1")),
                      ServeConfig(prediction_log=str(log)))  # fmt: skip
     with ThreadServer(app) as server:
+        wait_until_ready(server.url)
         rows = send_phases(server.url, rng, regress, "reg")
     yield ServedLog(log, monitor_home, "reg:1", rows)
 

@@ -19,7 +19,7 @@ from shipyard.monitor.windows import WindowSpec
 from shipyard.refs import ModelRef
 from shipyard.serve import RegistrySource, ServeConfig, create_app
 from tests.monitor.conftest import make_rows, regress
-from tests.serve.servers import ThreadServer
+from tests.serve.servers import ThreadServer, wait_until_ready
 
 pytestmark = pytest.mark.slow
 
@@ -43,6 +43,7 @@ def stationary_log(
                      ServeConfig(prediction_log=str(log)))  # fmt: skip
     live = make_rows(rng, WINDOWS * WINDOW_ROWS, shift=False)
     with ThreadServer(app) as server, ThreadPoolExecutor(4) as pool:
+        wait_until_ready(server.url)  # the model loads after the socket opens (503 until then)
 
         def call(start: int) -> int:
             part = live.iloc[start : start + 100].to_dict(orient="records")
