@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from shipyard.cli import follow
 from shipyard.cli.output import err_console, handle_errors, print_json, print_table, stdout
 from shipyard.config import Settings
 
@@ -36,6 +37,7 @@ def register(root: typer.Typer) -> None:
     """Add ``deploy`` and the ``deployments`` group to the root app."""
     root.command("deploy")(deploy)
     root.add_typer(app, name="deployments")
+    follow.register(app)
 
 
 @handle_errors
@@ -63,18 +65,29 @@ def deploy(
         str | None, typer.Option(help="Base image when the model's image must be built first.")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Render and validate only.")] = False,
+    follow_alias: Annotated[
+        bool,
+        typer.Option(
+            "--follow-alias", help="Roll to the version NAME@ALIAS names when it moves (watch)."
+        ),
+    ] = False,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the manifests to a new folder.")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Deploy a model version (or an image) with N replicas behind a load balancer."""
+    from shipyard.deploy.follow import followed_ref
     from shipyard.deploy.images import resolve_image
     from shipyard.deploy.service import Deployments, write_manifests
     from shipyard.deploy.targets import connect_target, target_class
+    from shipyard.errors import NotFoundError
 
     settings = Settings.from_env()
+    follows = str(followed_ref(ref)) if follow_alias else None
     source = resolve_image(ref, settings)
+    if follows is not None and source.model is None:
+        raise NotFoundError(f"--follow-alias: {ref} names no registered version to start from")
     spec = _spec(
         source,
         target=target,
@@ -99,7 +112,9 @@ def deploy(
     with _target(connect_target(spec.target)) as connected:
         spec = _with_image(connected, source, spec, settings, base_image, as_json=as_json)
         with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
-            revision, status = deployments.deploy(spec, connected, progress=progress)
+            revision, status = deployments.deploy(
+                spec, connected, progress=progress, follow_alias=follows
+            )
     _print_status(status, revision, as_json=as_json)
 
 
@@ -120,6 +135,7 @@ def list_deployments(as_json: JsonOption = False) -> None:
                     "live_revision": d.live_revision,
                     "image": live.spec.image if live else None,
                     "replicas": live.spec.replicas if live else None,
+                    "follows": d.follow_alias,
                 }
                 for d, live in rows
             ]
@@ -127,7 +143,7 @@ def list_deployments(as_json: JsonOption = False) -> None:
         return
     print_table(
         None,
-        ["name", "target", "revision", "image", "replicas"],
+        ["name", "target", "revision", "image", "replicas", "follows"],
         [
             (
                 d.name,
@@ -135,6 +151,7 @@ def list_deployments(as_json: JsonOption = False) -> None:
                 d.live_revision,
                 live.spec.image if live else "",
                 live.spec.replicas if live else "",
+                d.follow_alias or "",
             )
             for d, live in rows
         ],
@@ -152,7 +169,14 @@ def status(name: NameArg, as_json: JsonOption = False) -> None:
         record = records.get(name)
     with _target(connect_target(record.target)) as connected:
         current = connected.status(name)
-    _print_status(current, record.live_revision, as_json=as_json)
+    if as_json:
+        print_json(
+            {**current.to_dict(), "revision": record.live_revision, "follows": record.follow_alias}
+        )
+        return
+    _print_status(current, record.live_revision, as_json=False)
+    if record.follow_alias:
+        stdout.print(f"follows {record.follow_alias} (`shipyard deployments watch` rolls it)")
 
 
 @app.command("history")

@@ -1,0 +1,214 @@
+"""``shipyard deployments watch``: the registry alias as the deploy trigger.
+
+shipyard deploy cancer@production --follow-alias        # the deployment follows the alias
+shipyard deployments watch                              # long-running: rolls when it moves
+shipyard deployments watch cancer --once --json         # one pass, for cron, CI and tests
+shipyard deployments watch cancer --once --retry-failed # try a version that failed once more
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from shipyard.cli.output import err_console, exit_code_for, handle_errors, print_json, print_table
+from shipyard.config import Settings
+
+if TYPE_CHECKING:
+    from rich.status import Status
+
+    from shipyard.deploy.watch import FollowResult
+    from shipyard.errors import ShipyardError
+
+__all__ = ["register", "watch"]
+
+_STYLE = {"rolled": "green", "rolled-back": "yellow", "failed": "red"}
+
+
+def register(deployments: typer.Typer) -> None:
+    """Add ``watch`` to the ``deployments`` group."""
+    deployments.command("watch")(watch)
+
+
+@handle_errors
+def watch(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Deployments to watch (default: all that follow).")
+    ] = None,
+    interval: Annotated[
+        float, typer.Option(min=0.5, help="Seconds between two reads of the registry.")
+    ] = 10.0,
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
+    retry_failed: Annotated[
+        bool,
+        typer.Option("--retry-failed", help="Try again a version whose roll failed (first pass)."),
+    ] = False,
+    base_image: Annotated[
+        str | None, typer.Option(help="Base image when a version's image must be built first.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON: one summary with --once, else a line per change.")
+    ] = False,
+) -> None:
+    """Roll each deployment made with --follow-alias to the version its alias points at, with
+    the normal rolling update and automatic rollback; a failed version is not tried again until
+    the alias moves. With --once: exit 0, or the exit code of the first failed roll."""
+    from shipyard.cli.deploy import _cache_dir
+    from shipyard.deploy.watch import Watcher
+    from shipyard.deploy.watch import watch as watch_loop
+
+    settings = Settings.from_env()
+    chosen = tuple(names or ())
+    progress = _progress(enabled=not as_json)
+    with Watcher.open(settings, cache_dir=_cache_dir(settings), base_image=base_image) as watcher:
+        followed = watcher.followed(chosen)
+        if not as_json:
+            listed = ", ".join(f"{d.name} → {d.follow_alias}" for d in followed) or "none"
+            err_console.print(f"following: {listed}", highlight=False)
+        if once:
+            results = watcher.reconcile(chosen, progress=progress, retry_failed=retry_failed)
+            if as_json:
+                print_json(_summary(results))
+            else:
+                _print_results(results)
+            failed = [r.error for r in results if r.error is not None]
+            if failed:
+                raise typer.Exit(exit_code_for(failed[0]))
+            return
+        reporter = _Reporter(as_json=as_json, interval=interval)
+        stop = threading.Event()
+        try:
+            with reporter.live():
+                watch_loop(
+                    watcher,
+                    chosen,
+                    interval=interval,
+                    on_pass=reporter.passed,
+                    on_error=reporter.failed,
+                    stop=stop,
+                    progress=progress,
+                    retry_failed=retry_failed,
+                )
+        except KeyboardInterrupt:
+            stop.set()
+            if not as_json:
+                err_console.print("stopped watching")
+
+
+def _progress(*, enabled: bool) -> Callable[[str], None]:
+    def step(message: str) -> None:
+        if enabled:
+            now = datetime.now(UTC).strftime("%H:%M:%S")
+            err_console.print(f"[dim]{now}[/] {message}", soft_wrap=True, highlight=False)
+
+    return step
+
+
+def _summary(results: list[FollowResult]) -> dict[str, Any]:
+    return {
+        "at": datetime.now(UTC).isoformat(),
+        "deployments": [r.to_dict() for r in results],
+        "rolled": sum(r.outcome == "rolled" for r in results),
+        "failed": sum(r.outcome in {"rolled-back", "failed"} for r in results),
+    }
+
+
+def _print_results(results: list[FollowResult]) -> None:
+    if not results:
+        err_console.print(
+            "no deployment follows an alias: `shipyard deploy NAME@ALIAS --follow-alias`"
+        )
+        return
+    print_table(
+        None,
+        ["deployment", "follows", "live", "alias", "action", "outcome", "reason"],
+        [
+            (
+                r.decision.deployment,
+                r.decision.follows,
+                r.decision.live_version,
+                r.decision.desired_version,
+                r.decision.action,
+                r.outcome or "",
+                str(r.error) if r.error else r.decision.reason,
+            )
+            for r in results
+        ],
+    )
+
+
+class _Reporter:
+    """The long-running watcher's output: a spinner with the last pass, and one log line (or,
+    with --json, one JSON line) whenever a deployment's state changes or a roll ends."""
+
+    def __init__(self, *, as_json: bool, interval: float) -> None:
+        self.as_json = as_json
+        self.interval = interval
+        self._seen: dict[str, tuple[str, str | None]] = {}
+        self._status: Status | None = None
+        self._passes = 0
+
+    @contextmanager
+    def live(self) -> Iterator[None]:
+        if self.as_json:
+            yield
+            return
+        with err_console.status("watching: first pass") as status:
+            self._status = status
+            yield
+
+    def passed(self, results: list[FollowResult]) -> None:
+        now: dict[str, tuple[str, str | None]] = {
+            r.decision.deployment: (r.decision.action, r.outcome) for r in results
+        }
+        changed = [
+            r
+            for r in results
+            if r.outcome is not None
+            or now[r.decision.deployment] != self._seen.get(r.decision.deployment)
+        ]
+        first, self._passes = self._passes == 0, self._passes + 1
+        self._seen = now
+        if self.as_json:
+            if changed or first:
+                _json_line(_summary(results))
+            return
+        for result in changed:
+            _log_result(result)
+        if self._status is not None:
+            counts = Counter(r.decision.action for r in results)
+            text = ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "none"
+            stamp = datetime.now(UTC).strftime("%H:%M:%S")
+            self._status.update(f"watching: {text} at {stamp}; next pass in {self.interval:g} s")
+
+    def failed(self, exc: ShipyardError) -> None:
+        if self.as_json:
+            _json_line({"at": datetime.now(UTC).isoformat(), "error": str(exc)})
+        else:
+            err_console.print(f"[red]pass failed:[/] {exc} (trying again)", soft_wrap=True)
+
+
+def _json_line(document: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(document, sort_keys=True, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _log_result(result: FollowResult) -> None:
+    decision = result.decision
+    if result.outcome is None:
+        text = f"{decision.deployment}: {decision.action} ({decision.reason})"
+    else:
+        style = _STYLE.get(result.outcome, "")
+        text = f"[{style}]{decision.deployment}: {result.outcome}[/] (revision {result.revision})"
+        if result.error is not None:
+            text += f": {result.error}"
+    stamp = datetime.now(UTC).strftime("%H:%M:%S")
+    err_console.print(f"[dim]{stamp}[/] {text}", soft_wrap=True, highlight=False)
