@@ -159,6 +159,7 @@ ERRORS: list[tuple[tuple[str, ...], str, int]] = [
             ("canary", ("wine:1",)),
             ("promote", ()),
             ("abort", ()),
+            ("watch", ("--once",)),
         )
     ),
     (("runs", "show", "nope"), "NotFoundError", 3),

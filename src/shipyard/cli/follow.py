@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from shipyard.cli.output import err_console, exit_code_for, handle_errors, print_json, print_table
+from shipyard.cli.output import (
+    err_console,
+    error_document,
+    exit_code_for,
+    handle_errors,
+    print_json,
+    print_table,
+)
 from shipyard.config import Settings
 
 if TYPE_CHECKING:
@@ -115,10 +122,16 @@ def _progress(*, enabled: bool) -> Callable[[str], None]:
 def _summary(results: list[FollowResult]) -> dict[str, Any]:
     return {
         "at": datetime.now(UTC).isoformat(),
-        "deployments": [r.to_dict() for r in results],
+        "deployments": [_result(r) for r in results],
         "rolled": sum(r.outcome == "rolled" for r in results),
         "failed": sum(r.outcome in {"rolled-back", "failed"} for r in results),
     }
+
+
+def _result(result: FollowResult) -> dict[str, Any]:
+    """A result as JSON; a failure's error as ``{"type", "message", "exit_code"}``."""
+    error = None if result.error is None else error_document(result.error)["error"]
+    return {**result.to_dict(), "error": error}
 
 
 def _print_results(results: list[FollowResult]) -> None:
@@ -191,7 +204,7 @@ class _Reporter:
 
     def failed(self, exc: ShipyardError) -> None:
         if self.as_json:
-            _json_line({"at": datetime.now(UTC).isoformat(), "error": str(exc)})
+            _json_line({"at": datetime.now(UTC).isoformat(), **error_document(exc)})
         else:
             err_console.print(f"[red]pass failed:[/] {exc} (trying again)", soft_wrap=True)
 

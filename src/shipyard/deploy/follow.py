@@ -74,7 +74,6 @@ class Observation:
     live: RevisionRecord | None
     pointer: AliasPointer
     history: Sequence[RevisionRecord] = ()
-    canary: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +137,7 @@ def decide(observation: Observation, *, retry_failed: bool = False) -> Decision:
         return decision("no-alias", f"{follows} points at no version: left as it is")
     if live_version == desired:
         return decision("in-sync", f"runs {follows.name}:{desired}, as {follows} says")
-    if observation.canary:
+    if any(record.outcome == "canary" for record in observation.history):
         return decision("canary", "a canary runs: `deployments promote` or `abort` it first")
     failed = last_failed_roll(observation.history, follows.name)
     if (
