@@ -155,3 +155,7 @@ def test_watch_once_with_no_follower_does_nothing_and_refuses_a_non_follower(
     }
     assert refused.exit_code == 2, refused.output
     assert "follows no alias" in json.loads(refused.stdout)["error"]["message"]
+    history = runner.invoke(app, ["deployments", "history", "fixed", "--json"], env=env)
+    assert datetime.fromisoformat(json.loads(history.stdout)[0]["created_at"]).utcoffset() == (
+        timedelta(0)  # compared with alias moves, so never naive (SQLite hands naive ones back)
+    )

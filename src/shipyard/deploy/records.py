@@ -22,6 +22,7 @@ from shipyard.deploy.tables import deployments, revisions
 from shipyard.errors import ConflictError, NotFoundError
 from shipyard.registry.metadata import MetadataStore
 from shipyard.registry.metadata.engine import run_read, run_write
+from shipyard.registry.metadata.reads import as_utc
 
 __all__ = ["DeploymentRecord", "DeploymentRecords", "Outcome", "RevisionRecord"]
 
@@ -254,7 +255,7 @@ def _deployment(row: Any) -> DeploymentRecord:
         live_revision=row.live_revision,
         last_revision=int(row.last_revision),
         follow_alias=row.follow_alias,
-        created_at=row.created_at,
+        created_at=as_utc(row.created_at),
         created_by=row.created_by,
     )
 
@@ -265,7 +266,7 @@ def _revision(row: Any) -> RevisionRecord:
         revision=int(row.revision),
         action=row.action,
         spec=DeploymentSpec.from_dict(dict(row.spec)),
-        created_at=row.created_at,
+        created_at=as_utc(row.created_at),  # SQLite hands back naive datetimes (stored in UTC)
         created_by=row.created_by,
         outcome=row.outcome,
         detail=row.detail,

@@ -45,13 +45,23 @@ from shipyard.deploy.records import DeploymentRecord, DeploymentRecords, Revisio
 from shipyard.deploy.service import Deployments
 from shipyard.deploy.targets import connect_target
 from shipyard.deploy.targets.base import Progress, Target
-from shipyard.errors import ConfigError, NotFoundError, RolloutError, ShipyardError
+from shipyard.errors import (
+    ClusterUnavailableError,
+    ConfigError,
+    DockerUnavailableError,
+    NotFoundError,
+    RolloutError,
+    ShipyardError,
+    StoreError,
+)
 from shipyard.refs import ModelRef
 from shipyard.registry.registry import Registry
 
 __all__ = ["FollowResult", "Watcher", "watch"]
 
 RollOutcome = Literal["rolled", "rolled-back", "failed"]
+_UNREACHABLE = (DockerUnavailableError, ClusterUnavailableError, StoreError)
+"""Nothing was tried: the next pass tries again, so these are not recorded as a failed roll."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +203,9 @@ class Watcher:
             f"{decision.moved_by or 'unknown'})"
         )[:256]
         before = self.records.get(name).last_revision
-        wanted = live.spec
+        wanted = live.spec.with_changes(
+            model_name=follows.name, model_version=version, image_digest=None
+        )
         try:
             source = resolve_image(str(ref), self.settings)
             if source.model is None:
@@ -224,7 +236,8 @@ class Watcher:
             )
         except ShipyardError as exc:
             revision = self.records.get(name).last_revision
-            if revision == before:  # failed before the update began: record it all the same
+            if revision == before and not isinstance(exc, _UNREACHABLE):
+                # failed before the update began (no image, a failed build): record it too
                 revision = self.records.begin(wanted, action=FOLLOW_ACTION, user=user)
                 self.records.finish(name, revision, "failed", str(exc))
             outcome: RollOutcome = "rolled-back" if isinstance(exc, RolloutError) else "failed"
