@@ -160,6 +160,7 @@ ERRORS: list[tuple[tuple[str, ...], str, int]] = [
             ("promote", ()),
             ("abort", ()),
             ("watch", ("--once",)),
+            ("follow", ("wine@production",)),
         )
     ),
     (("runs", "show", "nope"), "NotFoundError", 3),

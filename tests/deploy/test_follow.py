@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sklearn.datasets import load_breast_cancer
+from sklearn.tree import DecisionTreeClassifier
 from typer.testing import CliRunner
 
+import shipyard
 from shipyard.cli.main import app
 from shipyard.config import Settings
 from shipyard.deploy.follow import (
@@ -22,6 +26,7 @@ from shipyard.deploy.records import DeploymentRecords, RevisionRecord
 from shipyard.deploy.spec import DeploymentSpec
 from shipyard.errors import ConfigError, InvalidNameError
 from shipyard.refs import ModelRef
+from shipyard.registry.registry import Registry
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 FOLLOWS = ModelRef.parse("churn@production")
@@ -131,10 +136,14 @@ def test_only_an_alias_reference_can_be_followed() -> None:
         followed_ref("Churn@production")
 
 
-def test_watch_once_with_no_follower_does_nothing_and_refuses_a_non_follower(
-    tmp_path: Path,
-) -> None:
-    env = {"SHIPYARD_HOME": str(tmp_path / "home"), "SHIPYARD_USER": "tester"}
+@pytest.fixture
+def offline(tmp_path: Path) -> dict[str, str]:
+    """A home with one deployment of churn:1 that follows nothing, and no Docker engine."""
+    env = {
+        "SHIPYARD_HOME": str(tmp_path / "home"),
+        "SHIPYARD_USER": "tester",
+        "DOCKER_HOST": f"unix://{tmp_path / 'no-engine.sock'}",
+    }
     spec = DeploymentSpec(
         name="fixed", image="shipyard/churn:1", model_name="churn", model_version=1
     )
@@ -142,20 +151,61 @@ def test_watch_once_with_no_follower_does_nothing_and_refuses_a_non_follower(
         records.finish(
             "fixed", records.begin(spec, action="deploy", user="ana", new=True), "applied"
         )
-    runner = CliRunner()
+    return env
 
-    idle = runner.invoke(app, ["deployments", "watch", "--once", "--json"], env=env)
-    refused = runner.invoke(app, ["deployments", "watch", "fixed", "--once", "--json"], env=env)
 
-    assert idle.exit_code == 0, idle.output
-    assert {k: v for k, v in json.loads(idle.stdout).items() if k != "at"} == {
+def cli(env: dict[str, str], *args: str, code: int = 0) -> Any:
+    result = CliRunner().invoke(app, [*args, "--json"], env=env)
+    assert result.exit_code == code, result.output
+    return json.loads(result.stdout)
+
+
+def test_watch_once_with_no_follower_does_nothing_and_refuses_a_non_follower(
+    offline: dict[str, str],
+) -> None:
+    idle = cli(offline, "deployments", "watch", "--once")
+    refused = cli(offline, "deployments", "watch", "fixed", "--once", code=2)
+
+    assert {k: v for k, v in idle.items() if k != "at"} == {
         "deployments": [],
         "rolled": 0,
         "failed": 0,
     }
-    assert refused.exit_code == 2, refused.output
-    assert "follows no alias" in json.loads(refused.stdout)["error"]["message"]
-    history = runner.invoke(app, ["deployments", "history", "fixed", "--json"], env=env)
-    assert datetime.fromisoformat(json.loads(history.stdout)[0]["created_at"]).utcoffset() == (
+    assert "follows no alias" in refused["error"]["message"]
+    history = cli(offline, "deployments", "history", "fixed")
+    assert datetime.fromisoformat(history[0]["created_at"]).utcoffset() == (
         timedelta(0)  # compared with alias moves, so never naive (SQLite hands naive ones back)
     )
+
+
+def test_follow_and_stop_following_and_an_unreachable_engine_holds_nothing(
+    offline: dict[str, str],
+) -> None:
+    assert (
+        "no model"
+        in cli(offline, "deployments", "follow", "fixed", "churn@production", code=3)["error"][
+            "message"
+        ].lower()
+    )
+    features, target = load_breast_cancer(return_X_y=True)
+    settings = Settings.from_env(offline)
+    for depth in (1, 2):
+        model = DecisionTreeClassifier(max_depth=depth).fit(features, target)
+        shipyard.save_model(model, "churn", sample_input=features[:2], settings=settings)
+    with Registry.from_settings(settings) as registry:
+        registry.set_alias("churn", "production", 2)
+    assert cli(offline, "deployments", "follow", "fixed", "churn:2", code=2)["error"]["message"]
+
+    followed = cli(offline, "deployments", "follow", "fixed", "churn@production")
+    listed = cli(offline, "deployments", "list")
+    summary = cli(offline, "deployments", "watch", "fixed", "--once", code=6)  # no engine
+
+    assert followed == {"name": "fixed", "follows": "churn@production"}
+    assert listed[0]["follows"] == "churn@production"
+    (entry,) = summary["deployments"]
+    assert (entry["action"], entry["outcome"], entry["revision"]) == ("roll", "failed", None)
+    assert entry["error"]["type"] == "DockerUnavailableError"
+    assert len(cli(offline, "deployments", "history", "fixed")) == 1  # nothing tried, nothing held
+    stopped = cli(offline, "deployments", "follow", "fixed", "--stop")
+    assert stopped == {"name": "fixed", "follows": None}
+    assert cli(offline, "deployments", "watch", "--once")["deployments"] == []

@@ -4,6 +4,7 @@ shipyard deploy cancer@production --follow-alias        # the deployment follows
 shipyard deployments watch                              # long-running: rolls when it moves
 shipyard deployments watch cancer --once --json         # one pass, for cron, CI and tests
 shipyard deployments watch cancer --once --retry-failed # try a version that failed once more
+shipyard deployments follow cancer --stop               # pin it where it is
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from shipyard.cli.output import (
     handle_errors,
     print_json,
     print_table,
+    stdout,
 )
 from shipyard.config import Settings
 
@@ -35,14 +37,52 @@ if TYPE_CHECKING:
     from shipyard.deploy.watch import FollowResult
     from shipyard.errors import ShipyardError
 
-__all__ = ["register", "watch"]
+__all__ = ["follow", "register", "watch"]
 
 _STYLE = {"rolled": "green", "rolled-back": "yellow", "failed": "red"}
 
 
 def register(deployments: typer.Typer) -> None:
-    """Add ``watch`` to the ``deployments`` group."""
+    """Add ``watch`` and ``follow`` to the ``deployments`` group."""
     deployments.command("watch")(watch)
+    deployments.command("follow")(follow)
+
+
+@handle_errors
+def follow(
+    name: Annotated[str, typer.Argument(help="The deployment's name.")],
+    ref: Annotated[
+        str | None, typer.Argument(help="NAME@ALIAS to follow from now on (the watcher rolls).")
+    ] = None,
+    stop: Annotated[
+        bool, typer.Option("--stop", help="Stop following; it stays as it is.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Make a deployment follow an alias, or (--stop) stop following one."""
+    from shipyard.deploy.follow import followed_ref
+    from shipyard.deploy.records import DeploymentRecords
+    from shipyard.errors import ConfigError
+    from shipyard.registry.registry import Registry
+
+    settings = Settings.from_env()
+    if stop == (ref is not None):
+        raise ConfigError("give either NAME@ALIAS to follow or --stop, not both or neither")
+    with DeploymentRecords.open(settings) as records:
+        records.get(name)
+        follows = None
+        if ref is not None:
+            parsed = followed_ref(ref)
+            with Registry.from_settings(settings) as registry:
+                registry.get(parsed)  # the alias must exist: a NotFoundError says what does
+            follows = str(parsed)
+        record = records.set_follow(name, follows)
+    if as_json:
+        print_json({"name": record.name, "follows": record.follow_alias})
+    elif record.follow_alias:
+        stdout.print(f"{name} follows {record.follow_alias}: `shipyard deployments watch` rolls it")
+    else:
+        stdout.print(f"{name} follows no alias any more")
 
 
 @handle_errors

@@ -177,6 +177,17 @@ class DeploymentRecords:
 
         run_write(self._engine, work)
 
+    def set_follow(self, name: str, ref: str | None) -> DeploymentRecord:
+        """Follow ``ref`` (``NAME@ALIAS``) from now on, or stop following (``None``)."""
+        self.get(name)
+        run_write(
+            self._engine,
+            lambda conn: conn.execute(
+                deployments.update().where(deployments.c.name == name).values(follow_alias=ref)
+            ),
+        )
+        return self.get(name)
+
     def mark_removed(self, name: str) -> None:
         def work(conn: Connection) -> None:
             conn.execute(
