@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,7 @@ from shipyard.deploy.follow import (
 )
 from shipyard.deploy.records import DeploymentRecords, RevisionRecord
 from shipyard.deploy.spec import DeploymentSpec
+from shipyard.deploy.watch import FollowResult, Watcher, watch
 from shipyard.errors import ConfigError, InvalidNameError
 from shipyard.refs import ModelRef
 from shipyard.registry.registry import Registry
@@ -209,3 +213,45 @@ def test_follow_and_stop_following_and_an_unreachable_engine_holds_nothing(
     stopped = cli(offline, "deployments", "follow", "fixed", "--stop")
     assert stopped == {"name": "fixed", "follows": None}
     assert cli(offline, "deployments", "watch", "--once")["deployments"] == []
+
+
+def test_the_watch_loop_passes_until_stopped_and_retries_failed_on_the_first_pass_only(
+    offline: dict[str, str],
+) -> None:
+    settings = Settings.from_env(offline)
+    features, target = load_breast_cancer(return_X_y=True)
+    model = DecisionTreeClassifier(max_depth=1).fit(features, target)
+    shipyard.save_model(model, "churn", sample_input=features[:2], settings=settings)
+    with Registry.from_settings(settings) as registry:
+        registry.set_alias("churn", "production", 1)
+    passes: list[list[FollowResult]] = []
+    stop = threading.Event()
+    with Watcher.open(settings) as watcher:
+        watcher.records.set_follow("fixed", "churn@production")
+        seen_retry: list[bool] = []
+        reconcile = watcher.reconcile
+
+        def recording(names: Sequence[str] = (), **options: Any) -> list[FollowResult]:
+            seen_retry.append(options["retry_failed"])
+            return reconcile(names, **options)
+
+        watcher.reconcile = recording  # type: ignore[method-assign]
+
+        def on_pass(results: list[FollowResult]) -> None:
+            passes.append(results)
+            if len(passes) == 3:
+                stop.set()
+
+        started = time.monotonic()
+        watch(
+            watcher,
+            interval=0.05,
+            on_pass=on_pass,
+            on_error=lambda exc: pytest.fail(str(exc)),
+            stop=stop,
+            progress=lambda _m: None,
+            retry_failed=True,
+        )
+    assert time.monotonic() - started < 10
+    assert [[r.decision.action for r in results] for results in passes] == [["in-sync"]] * 3
+    assert seen_retry == [True, False, False]

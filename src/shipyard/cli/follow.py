@@ -14,7 +14,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -121,7 +121,8 @@ def watch(
             listed = ", ".join(f"{d.name} → {d.follow_alias}" for d in followed) or "none"
             err_console.print(f"following: {listed}", highlight=False)
         if once:
-            results = watcher.reconcile(chosen, progress=progress, retry_failed=retry_failed)
+            with nullcontext() if as_json else err_console.status("one pass: reading the aliases"):
+                results = watcher.reconcile(chosen, progress=progress, retry_failed=retry_failed)
             if as_json:
                 print_json(_summary(results))
             else:
