@@ -99,7 +99,8 @@ def watch(
         typer.Option("--retry-failed", help="Try again a version whose roll failed (first pass)."),
     ] = False,
     base_image: Annotated[
-        str | None, typer.Option(help="Base image when a version's image must be built first.")
+        str | None,
+        typer.Option(help="Base for a version's image built first (default: the live one's)."),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="JSON: one summary with --once, else a line per change.")

@@ -9,7 +9,8 @@ made while a roll was running, is caught up on the next pass, and nothing is los
 
 One pass (``Watcher.reconcile``): observe every followed deployment, ``follow.decide`` each, and
 for each ``roll`` pin the version the alias names (it may move again meanwhile), build its image
-when the engine lacks it (as ``shipyard deploy REF`` does), then run the target's normal rolling
+when the engine lacks it (as ``shipyard deploy REF`` does; on the base the live image was built
+on, from its OCI label, unless a base is given), then run the target's normal rolling
 update through ``Deployments.change`` (a replica that fails readiness rolls the update back). The
 revision's action is ``follow`` and its ``created_by`` names the watcher's user, the alias and
 who moved it. A roll that fails before a revision exists (the image cannot be built) is recorded
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from shipyard.build.labels import OCI
 from shipyard.config import Settings
 from shipyard.deploy.follow import (
     FOLLOW_ACTION,
@@ -45,6 +47,7 @@ from shipyard.deploy.records import DeploymentRecord, DeploymentRecords, Revisio
 from shipyard.deploy.service import Deployments
 from shipyard.deploy.targets import connect_target
 from shipyard.deploy.targets.base import Progress, Target
+from shipyard.docker_engine import DockerEngine
 from shipyard.errors import (
     ClusterUnavailableError,
     ConfigError,
@@ -59,6 +62,7 @@ from shipyard.registry.registry import Registry
 
 __all__ = ["FollowResult", "Watcher", "watch"]
 
+BASE_NAME_LABEL = f"{OCI}.base.name"
 RollOutcome = Literal["rolled", "rolled-back", "failed"]
 _UNREACHABLE = (DockerUnavailableError, ClusterUnavailableError, StoreError)
 """Nothing was tried: the next pass tries again, so these are not recorded as a failed roll."""
@@ -227,7 +231,7 @@ class Watcher:
                     engine,
                     source,
                     self.settings,
-                    base_image=self._base_image,
+                    base_image=self._base_image or _base_of(engine, live.spec.image),
                     cache_dir=self._cache_dir,
                 )
                 wanted = wanted.with_changes(image_digest=built.digest or built.id)
@@ -272,6 +276,13 @@ def watch(
             on_pass(results)
             retry = False
         stop.wait(interval)
+
+
+def _base_of(engine: DockerEngine, image: str) -> str | None:
+    """The base the live image was built on (its OCI label), so the new version gets it too."""
+    if not has_image(engine, image):
+        return None
+    return engine.inspect(image).labels.get(BASE_NAME_LABEL)
 
 
 def _live(history: Sequence[RevisionRecord], number: int | None) -> RevisionRecord | None:
