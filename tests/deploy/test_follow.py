@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,9 @@ from shipyard.deploy.watch import FollowResult, Watcher, watch
 from shipyard.errors import ConfigError, InvalidNameError
 from shipyard.refs import ModelRef
 from shipyard.registry.registry import Registry
+from tests.registry.conftest import postgres_db_url, postgres_server_url
+
+__all__ = ["postgres_db_url", "postgres_server_url"]
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 FOLLOWS = ModelRef.parse("churn@production")
@@ -140,94 +145,106 @@ def test_only_an_alias_reference_can_be_followed() -> None:
         followed_ref("Churn@production")
 
 
-@pytest.fixture
-def offline(tmp_path: Path) -> dict[str, str]:
-    """A home with one deployment of churn:1 that follows nothing, and no Docker engine."""
+@dataclass(frozen=True)
+class Offline:
+    """A registry (SQLite or PostgreSQL) with one deployment of MODEL:1 that follows nothing,
+    and no Docker engine. Names are unique: the PostgreSQL database is shared by the session."""
+
+    env: dict[str, str]
+    name: str
+    model: str
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_env(self.env)
+
+    def cli(self, *args: str, code: int = 0) -> Any:
+        result = CliRunner().invoke(app, [*args, "--json"], env=self.env)
+        assert result.exit_code == code, result.output
+        return json.loads(result.stdout)
+
+    def save_versions(self, count: int) -> None:
+        features, target = load_breast_cancer(return_X_y=True)
+        for depth in range(1, count + 1):
+            model = DecisionTreeClassifier(max_depth=depth).fit(features, target)
+            shipyard.save_model(
+                model, self.model, sample_input=features[:2], settings=self.settings
+            )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def offline(request: pytest.FixtureRequest, tmp_path: Path) -> Offline:
     env = {
         "SHIPYARD_HOME": str(tmp_path / "home"),
         "SHIPYARD_USER": "tester",
         "DOCKER_HOST": f"unix://{tmp_path / 'no-engine.sock'}",
     }
+    if request.param == "postgres":
+        env["SHIPYARD_DB_URL"] = request.getfixturevalue("postgres_db_url")
+    suffix = uuid.uuid4().hex[:6]
+    space = Offline(env, f"fixed-{suffix}", f"churn-{suffix}")
     spec = DeploymentSpec(
-        name="fixed", image="shipyard/churn:1", model_name="churn", model_version=1
+        name=space.name, image=f"shipyard/{space.model}:1", model_name=space.model, model_version=1
     )
-    with DeploymentRecords.open(Settings.from_env(env)) as records:
-        records.finish(
-            "fixed", records.begin(spec, action="deploy", user="ana", new=True), "applied"
-        )
-    return env
-
-
-def cli(env: dict[str, str], *args: str, code: int = 0) -> Any:
-    result = CliRunner().invoke(app, [*args, "--json"], env=env)
-    assert result.exit_code == code, result.output
-    return json.loads(result.stdout)
+    with DeploymentRecords.open(space.settings) as records:
+        revision = records.begin(spec, action="deploy", user="ana", new=True)
+        records.finish(space.name, revision, "applied")
+    return space
 
 
 def test_watch_once_with_no_follower_does_nothing_and_refuses_a_non_follower(
-    offline: dict[str, str],
+    offline: Offline,
 ) -> None:
-    idle = cli(offline, "deployments", "watch", "--once")
-    refused = cli(offline, "deployments", "watch", "fixed", "--once", code=2)
+    idle = offline.cli("deployments", "watch", "--once")
+    refused = offline.cli("deployments", "watch", offline.name, "--once", code=2)
 
-    assert {k: v for k, v in idle.items() if k != "at"} == {
-        "deployments": [],
-        "rolled": 0,
-        "failed": 0,
-    }
+    assert offline.name not in [d["deployment"] for d in idle["deployments"]]
+    assert (idle["rolled"], idle["failed"]) == (0, 0)
     assert "follows no alias" in refused["error"]["message"]
-    history = cli(offline, "deployments", "history", "fixed")
+    history = offline.cli("deployments", "history", offline.name)
     assert datetime.fromisoformat(history[0]["created_at"]).utcoffset() == (
         timedelta(0)  # compared with alias moves, so never naive (SQLite hands naive ones back)
     )
 
 
 def test_follow_and_stop_following_and_an_unreachable_engine_holds_nothing(
-    offline: dict[str, str],
+    offline: Offline,
 ) -> None:
-    assert (
-        "no model"
-        in cli(offline, "deployments", "follow", "fixed", "churn@production", code=3)["error"][
-            "message"
-        ].lower()
-    )
-    features, target = load_breast_cancer(return_X_y=True)
-    settings = Settings.from_env(offline)
-    for depth in (1, 2):
-        model = DecisionTreeClassifier(max_depth=depth).fit(features, target)
-        shipyard.save_model(model, "churn", sample_input=features[:2], settings=settings)
-    with Registry.from_settings(settings) as registry:
-        registry.set_alias("churn", "production", 2)
-    assert cli(offline, "deployments", "follow", "fixed", "churn:2", code=2)["error"]["message"]
+    ref = f"{offline.model}@production"
+    unknown = offline.cli("deployments", "follow", offline.name, ref, code=3)
+    assert "no model" in unknown["error"]["message"].lower()
+    offline.save_versions(2)
+    with Registry.from_settings(offline.settings) as registry:
+        registry.set_alias(offline.model, "production", 2)
+    assert offline.cli("deployments", "follow", offline.name, f"{offline.model}:2", code=2)
 
-    followed = cli(offline, "deployments", "follow", "fixed", "churn@production")
-    listed = cli(offline, "deployments", "list")
-    summary = cli(offline, "deployments", "watch", "fixed", "--once", code=6)  # no engine
+    followed = offline.cli("deployments", "follow", offline.name, ref)
+    listed = {d["name"]: d for d in offline.cli("deployments", "list")}
+    summary = offline.cli("deployments", "watch", offline.name, "--once", code=6)  # no engine
 
-    assert followed == {"name": "fixed", "follows": "churn@production"}
-    assert listed[0]["follows"] == "churn@production"
+    assert followed == {"name": offline.name, "follows": ref}
+    assert listed[offline.name]["follows"] == ref
     (entry,) = summary["deployments"]
     assert (entry["action"], entry["outcome"], entry["revision"]) == ("roll", "failed", None)
     assert entry["error"]["type"] == "DockerUnavailableError"
-    assert len(cli(offline, "deployments", "history", "fixed")) == 1  # nothing tried, nothing held
-    stopped = cli(offline, "deployments", "follow", "fixed", "--stop")
-    assert stopped == {"name": "fixed", "follows": None}
-    assert cli(offline, "deployments", "watch", "--once")["deployments"] == []
+    history = offline.cli("deployments", "history", offline.name)
+    assert len(history) == 1  # nothing was tried, so nothing is held
+    stopped = offline.cli("deployments", "follow", offline.name, "--stop")
+    assert stopped == {"name": offline.name, "follows": None}
+    idle = offline.cli("deployments", "watch", "--once")
+    assert offline.name not in [d["deployment"] for d in idle["deployments"]]
 
 
 def test_the_watch_loop_passes_until_stopped_and_retries_failed_on_the_first_pass_only(
-    offline: dict[str, str],
+    offline: Offline,
 ) -> None:
-    settings = Settings.from_env(offline)
-    features, target = load_breast_cancer(return_X_y=True)
-    model = DecisionTreeClassifier(max_depth=1).fit(features, target)
-    shipyard.save_model(model, "churn", sample_input=features[:2], settings=settings)
-    with Registry.from_settings(settings) as registry:
-        registry.set_alias("churn", "production", 1)
+    offline.save_versions(1)
+    with Registry.from_settings(offline.settings) as registry:
+        registry.set_alias(offline.model, "production", 1)
     passes: list[list[FollowResult]] = []
     stop = threading.Event()
-    with Watcher.open(settings) as watcher:
-        watcher.records.set_follow("fixed", "churn@production")
+    with Watcher.open(offline.settings) as watcher:
+        watcher.records.set_follow(offline.name, f"{offline.model}@production")
         seen_retry: list[bool] = []
         reconcile = watcher.reconcile
 
@@ -245,6 +262,7 @@ def test_the_watch_loop_passes_until_stopped_and_retries_failed_on_the_first_pas
         started = time.monotonic()
         watch(
             watcher,
+            [offline.name],
             interval=0.05,
             on_pass=on_pass,
             on_error=lambda exc: pytest.fail(str(exc)),
