@@ -207,7 +207,7 @@ class _Reporter:
     def __init__(self, *, as_json: bool, interval: float) -> None:
         self.as_json = as_json
         self.interval = interval
-        self._seen: dict[str, tuple[str, str | None]] = {}
+        self._seen: dict[str, tuple[str, str | None, str | None]] = {}
         self._status: Status | None = None
         self._passes = 0
 
@@ -221,13 +221,11 @@ class _Reporter:
             yield
 
     def passed(self, results: list[FollowResult]) -> None:
-        now: dict[str, tuple[str, str | None]] = {
-            r.decision.deployment: (r.decision.action, r.outcome) for r in results
-        }
-        changed = [
+        now = {r.decision.deployment: _state(r) for r in results}
+        changed = [  # a roll that was tried, or a state other than the last pass's
             r
             for r in results
-            if r.outcome is not None
+            if r.revision is not None
             or now[r.decision.deployment] != self._seen.get(r.decision.deployment)
         ]
         first, self._passes = self._passes == 0, self._passes + 1
@@ -251,6 +249,12 @@ class _Reporter:
             err_console.print(f"[red]pass failed:[/] {exc} (trying again)", soft_wrap=True)
 
 
+def _state(result: FollowResult) -> tuple[str, str | None, str | None]:
+    """What a person needs to hear about again only when it changes."""
+    error = None if result.error is None else str(result.error)
+    return (result.decision.action, result.outcome, error)
+
+
 def _json_line(document: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(document, sort_keys=True, default=str) + "\n")
     sys.stdout.flush()
@@ -262,7 +266,8 @@ def _log_result(result: FollowResult) -> None:
         text = f"{decision.deployment}: {decision.action} ({decision.reason})"
     else:
         style = _STYLE.get(result.outcome, "")
-        text = f"[{style}]{decision.deployment}: {result.outcome}[/] (revision {result.revision})"
+        tried = "nothing tried" if result.revision is None else f"revision {result.revision}"
+        text = f"[{style}]{decision.deployment}: {result.outcome}[/] ({tried})"
         if result.error is not None:
             text += f": {result.error}"
     stamp = datetime.now(UTC).strftime("%H:%M:%S")

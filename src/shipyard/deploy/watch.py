@@ -166,10 +166,6 @@ class Watcher:
                 if decision.action != "roll" or observation.live is None:
                     results.append(FollowResult(decision))
                     continue
-                progress(
-                    f"{decision.deployment}: {decision.reason}; rolling to "
-                    f"{observation.follows.name}:{decision.desired_version}"
-                )
                 live = observation.live
                 try:
                     if live.spec.target not in targets:
@@ -180,6 +176,10 @@ class Watcher:
                 except ShipyardError as exc:  # nothing attempted: the next pass tries again
                     results.append(FollowResult(decision, "failed", None, exc))
                     continue
+                progress(
+                    f"{decision.deployment}: {decision.reason}; rolling to "
+                    f"{observation.follows.name}:{decision.desired_version}"
+                )
                 results.append(self._roll(decision, observation.follows, live, target, progress))
         return results
 
