@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[2]
-CHUNK = 16_384  # shipyard predict's default --batch-rows
+CHUNK = 65_536  # shipyard predict's default --batch-rows (DEFAULT_BATCH_ROWS)
 
 BASELINE = """
 import pickle, sys, time

@@ -14,6 +14,7 @@ from typing import Any, Literal, get_args
 from shipyard.errors import ConfigError
 
 __all__ = [
+    "DEFAULT_BATCH_ROWS",
     "FORMATS",
     "BatchOptions",
     "BatchResult",
@@ -26,6 +27,10 @@ DataFormat = Literal["parquet", "csv", "jsonl"]
 OnError = Literal["fail", "skip"]
 
 FORMATS: tuple[DataFormat, ...] = get_args(DataFormat)
+DEFAULT_BATCH_ROWS = 65_536
+"""Rows per model call: large enough that per-call costs (the model's own dispatch, one part file
+and one manifest line a chunk) stay a few percent of the work, small enough for flat memory
+(about 500 MB for 30 float64 features, see docs/benchmarks/batch.md)."""
 _SUFFIXES: dict[str, DataFormat] = {
     ".parquet": "parquet",
     ".pq": "parquet",
@@ -61,7 +66,7 @@ class BatchOptions:
 
     input_format: DataFormat | None = None
     output_format: DataFormat | None = None
-    batch_rows: int = 16_384
+    batch_rows: int = DEFAULT_BATCH_ROWS
     columns: tuple[str, ...] = ()
     keep: tuple[str, ...] = ()
     on_error: OnError = "fail"

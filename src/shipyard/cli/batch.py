@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+from shipyard.batch.options import DEFAULT_BATCH_ROWS
 from shipyard.cli.output import err_console, handle_errors, print_json, print_table
 from shipyard.config import Settings
 from shipyard.errors import ConfigError
@@ -50,7 +51,9 @@ def predict(
     input_format: Annotated[
         str | None, typer.Option(help="Input format when its name does not tell.")
     ] = None,
-    batch_rows: Annotated[int, typer.Option(help="Rows scored per model call.")] = 16_384,
+    batch_rows: Annotated[
+        int, typer.Option(help="Rows scored per model call.")
+    ] = DEFAULT_BATCH_ROWS,
     columns: Annotated[
         list[str] | None,
         typer.Option(help="Feature columns, in order (tensor models; comma-separated)."),
