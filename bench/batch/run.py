@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[2]
-CHUNK = 65_536  # shipyard predict's default --batch-rows (DEFAULT_BATCH_ROWS)
+CHUNKS = {"parquet": 65_536, "csv": 16_384}  # shipyard predict's defaults (DEFAULT_BATCH_ROWS)
 
 BASELINE = """
 import pickle, sys, time
@@ -135,13 +135,15 @@ def make_data(
 def shipyard_run(model_dir: Path, source: Path, target: Path, threads: int) -> tuple[float, int]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     argv = [sys.executable, "-m", "shipyard", "predict", str(model_dir), str(source)]
-    argv += ["-o", str(target), "--batch-rows", str(CHUNK), "--overwrite", "--json"]
+    chunk = CHUNKS["parquet" if source.suffix == ".parquet" else "csv"]
+    argv += ["-o", str(target), "--batch-rows", str(chunk), "--overwrite", "--json"]
     argv += ["--threads", str(threads)]
     return measure(argv, env)
 
 
 def baseline_run(pickled: Path, source: Path) -> tuple[float, int]:
-    return measure([sys.executable, "-c", BASELINE, str(pickled), str(source), str(CHUNK)])
+    chunk = CHUNKS["parquet" if source.suffix == ".parquet" else "csv"]
+    return measure([sys.executable, "-c", BASELINE, str(pickled), str(source), str(chunk)])
 
 
 def main() -> None:

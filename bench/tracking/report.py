@@ -28,6 +28,8 @@ def render(results: dict[str, Any]) -> str:
              mb["client_ms_per_batch"], "1f", False),
         _row("server round trip per batch, p50 ms (pre-serialised body)",
              sb["server_round_trip_ms_p50"], mb["server_round_trip_ms_p50"], "1f", False),
+        f"| client floor per batch: the same client against an instant server, ms | "
+        f"{sb.get('client_floor_ms_per_batch', float('nan')):.1f} | same client | |",
         f"| Shipyard time in app / CPU of the store call per batch, p50 ms | "
         f"{sb['server_app_ms_p50']:.1f} / {sb['server_cpu_ms_p50']:.1f} | n/a | |",
         f"| {s['writers']['writers']} processes at once: values lost of "

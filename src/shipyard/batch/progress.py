@@ -8,8 +8,8 @@ there; a line torn by a kill is ignored. The fingerprint (model digest, input fi
 options that change the parts) must match for a resume: otherwise old parts would be mixed with
 new ones.
 
-    {"fingerprint": {"model": "sha256:…", "batch_rows": 65536, …}}
-    {"index": 0, "start": 0, "rows": 65536, "written": 65532, "rejected": 4,
+    {"fingerprint": {"model": "sha256:…", "batch_rows": 16384, …}}
+    {"index": 0, "start": 0, "rows": 16384, "written": 16380, "rejected": 4,
      "part": "part-000000.parquet", "rejects": "rejects-000000.jsonl", "columns": ["id", …]}
 """
 

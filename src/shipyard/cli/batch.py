@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from shipyard.batch.options import DEFAULT_BATCH_ROWS
 from shipyard.cli.output import err_console, handle_errors, print_json, print_table
 from shipyard.config import Settings
 from shipyard.errors import ConfigError
@@ -52,8 +51,12 @@ def predict(
         str | None, typer.Option(help="Input format when its name does not tell.")
     ] = None,
     batch_rows: Annotated[
-        int, typer.Option(help="Rows scored per model call.")
-    ] = DEFAULT_BATCH_ROWS,
+        int | None,
+        typer.Option(
+            help="Rows scored per model call [default: 65,536 for Parquet input, 16,384 for "
+            "CSV and JSON lines]."
+        ),
+    ] = None,
     columns: Annotated[
         list[str] | None,
         typer.Option(help="Feature columns, in order (tensor models; comma-separated)."),
