@@ -9,6 +9,7 @@ command by command in ``targets/kubernetes/kubectl.py`` and ``docs/guide/deployi
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ from shipyard.deploy.spec import DeploymentSpec
 from tests.deploy.gateway_api import route_problems, schema_errors
 
 IMAGE = "registry.example/shipyard/cancer:2"
+needs_kubectl = pytest.mark.skipif(
+    shutil.which("kubectl") is None, reason="kubectl is not installed (scripts/services.sh)"
+)
 
 
 def _closed_port() -> int:
@@ -71,6 +75,7 @@ def _invoke(env: dict[str, str], *args: str) -> tuple[int, Any]:
     return result.exit_code, json.loads(result.stdout)
 
 
+@needs_kubectl
 @pytest.mark.parametrize("context", [None, "missing"])
 def test_no_reachable_cluster_is_exit_15_and_nothing_is_written_or_recorded(
     env: dict[str, str], tmp_path: Path, context: str | None
@@ -105,6 +110,7 @@ def _record(env: dict[str, str], spec: DeploymentSpec) -> None:
         records.finish(spec.name, revision, "applied")
 
 
+@needs_kubectl
 def test_commands_on_a_recorded_deployment_need_its_cluster(env: dict[str, str]) -> None:
     _record(
         env, DeploymentSpec(name="cancer", image=IMAGE, target="kubernetes", namespace="models")
@@ -153,3 +159,19 @@ def test_canary_dry_run_is_for_kubernetes_only(env: dict[str, str], tmp_path: Pa
     args = ["deployments", "canary", "cancer", IMAGE, "--dry-run", "-o", str(tmp_path / "x")]
     code, document = _invoke(env, *args)
     assert code == 2 and "kubernetes canaries" in document["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("command", "wanted"),
+    [
+        (("deploy",), ("--no-wait", "--context", "kubectl apply --server-side")),
+        (("deployments", "update"), ("--no-wait",)),
+        (("deployments", "scale"), ("--no-wait",)),
+        (("deployments", "canary"), ("--gateway", "--dry-run", "HTTPRoute")),
+    ],
+)
+def test_the_help_names_the_new_options(command: tuple[str, ...], wanted: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for text in wanted:
+        assert text in result.stdout

@@ -67,7 +67,9 @@ def deploy(
     context: Annotated[
         str | None, typer.Option(help="Kubernetes: kubeconfig context (default: the current).")
     ] = None,
-    autoscale: Annotated[str | None, typer.Option(help="MIN:MAX[@CPU%] (Kubernetes HPA).")] = None,
+    autoscale: Annotated[
+        str | None, typer.Option(help="MIN:MAX or MIN:MAX@CPU% (k8s HPA).")
+    ] = None,
     lb_image: Annotated[
         str | None, typer.Option(help="nginx image for the balancer (SHIPYARD_DEPLOY_LB_IMAGE).")
     ] = None,
@@ -286,7 +288,7 @@ def canary(
     gateway: Annotated[
         str | None,
         typer.Option(
-            help="Kubernetes: the Gateway the HTTPRoute attaches to, NAME[/NAMESPACE] "
+            help="Kubernetes: the Gateway the HTTPRoute attaches to, NAME or NAME/NAMESPACE "
             "(default: the deployment's, else 'shipyard' in its namespace)."
         ),
     ] = None,

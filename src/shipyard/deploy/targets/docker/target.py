@@ -44,7 +44,14 @@ from shipyard.deploy.targets.docker.container import (
 )
 from shipyard.deploy.targets.docker.nginx import render_nginx_conf
 from shipyard.docker_engine import DockerEngine, engine_errors
-from shipyard.errors import BuildError, ConflictError, ModelLoadError, NotFoundError, RolloutError
+from shipyard.errors import (
+    BuildError,
+    ConflictError,
+    DeployError,
+    ModelLoadError,
+    NotFoundError,
+    RolloutError,
+)
 
 __all__ = ["DockerTarget"]
 
@@ -113,7 +120,10 @@ class DockerTarget:
         if lb is None:
             return self._create(spec, revision, progress, wait=wait)
         if not wait:
-            self._roll(spec, revision, lb, progress, wait=False)
+            try:
+                self._roll(spec, revision, lb, progress, wait=False)
+            except RolloutError as failure:  # a replica that did not even start: nothing undone
+                raise DeployError(f"{failure} (--no-wait: nothing was rolled back)") from None
             return self.status(spec.name)
         try:
             self._roll(spec, revision, lb, progress)
