@@ -41,7 +41,7 @@ from shipyard.deploy.targets.kubernetes.render import (
 )
 from shipyard.errors import ConfigError, ConflictError, RolloutError
 
-__all__ = ["KubernetesTarget", "rollout_budget_seconds"]
+__all__ = ["KubernetesTarget", "replica_status", "rollout_budget_seconds"]
 
 _KINDS = "deployments,services,poddisruptionbudgets,networkpolicies,horizontalpodautoscalers"
 _ROUTES = "httproutes.gateway.networking.k8s.io"
@@ -49,9 +49,10 @@ _ROUTES = "httproutes.gateway.networking.k8s.io"
 
 def rollout_budget_seconds(spec: DeploymentSpec) -> int:
     """How long ``rollout status`` may watch: each pod's start budget plus its drain, one pod
-    at a time, plus a minute."""
+    at a time, plus two minutes; always longer than the Deployment's progress deadline, so a
+    stalled rollout is reported by Kubernetes itself (``ProgressDeadlineExceeded``)."""
     per_pod = start_budget_seconds(spec.load_seconds) + DRAIN_SECONDS + 15
-    return 60 + per_pod * max(spec.replicas, 1)
+    return 120 + per_pod * max(spec.replicas, 1)
 
 
 class KubernetesTarget:
@@ -174,7 +175,7 @@ class KubernetesTarget:
                 continue
             if meta.get("deletionTimestamp"):
                 continue
-            replicas.append(_replica(item))
+            replicas.append(replica_status(item))
         return DeploymentStatus(name=name, target=self.name, url=url, replicas=tuple(replicas))
 
     def exists(self, name: str) -> bool:
@@ -220,7 +221,8 @@ def _selector(name: str) -> str:
     return f"app.kubernetes.io/instance={name},app.kubernetes.io/managed-by=shipyard"
 
 
-def _replica(pod: dict[str, Any]) -> ReplicaStatus:
+def replica_status(pod: dict[str, Any]) -> ReplicaStatus:
+    """A pod, as `kubectl get -o json` prints it, as a replica."""
     meta = pod.get("metadata") or {}
     conditions = (pod.get("status") or {}).get("conditions") or []
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)

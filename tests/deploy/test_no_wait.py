@@ -1,0 +1,42 @@
+"""``--no-wait`` on the real engine: a version that can never get ready is applied and reported
+at once, recorded ``applied`` with a detail saying readiness was not watched, and not rolled back
+(the same image with ``--wait`` fails readiness: tests/deploy/test_docker_target.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from shipyard.cli.main import app
+from shipyard.deploy.targets.base import DEPLOYMENT_LABEL
+from shipyard.docker_engine import DockerEngine
+from tests.build.conftest import DemoModel
+from tests.deploy.conftest import unique_name
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def test_no_wait_applies_a_broken_version_without_waiting_or_rolling_back(
+    demo_model: DemoModel, engine: DockerEngine, broken_image: str, lb_image: str
+) -> None:
+    name = unique_name()
+    env = dict(demo_model.env)
+    args = ["deploy", broken_image, "--name", name, "--port", "0", "--lb-image", lb_image]
+    runner = CliRunner()
+    try:
+        result = runner.invoke(app, [*args, "--no-wait", "--json"], env=env)
+        assert result.exit_code == 0, result.output
+        assert "no automatic rollback" in result.stderr
+        document = json.loads(result.stdout)
+        assert document["revision"] == 1 and len(document["replicas"]) == 1
+        history = runner.invoke(app, ["deployments", "history", name, "--json"], env=env)
+        (revision,) = json.loads(history.stdout)
+        assert revision["outcome"] == "applied"
+        assert "--no-wait" in revision["detail"] and "no automatic rollback" in revision["detail"]
+    finally:
+        removed = runner.invoke(app, ["deployments", "rm", name, "--json"], env=env)
+    assert removed.exit_code == 0, removed.output
+    label = {"label": f"{DEPLOYMENT_LABEL}={name}"}
+    assert engine.client.containers.list(all=True, filters=label) == []
