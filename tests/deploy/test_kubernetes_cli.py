@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from shipyard.config import Settings
 from shipyard.deploy.records import DeploymentRecords
 from shipyard.deploy.spec import DeploymentSpec
 from tests.deploy.gateway_api import route_problems, schema_errors
+from tests.deploy.kubeconfig import unreachable_cluster_env
 
 IMAGE = "registry.example/shipyard/cancer:2"
 needs_kubectl = pytest.mark.skipif(
@@ -30,43 +30,13 @@ needs_kubectl = pytest.mark.skipif(
 )
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """A Shipyard home and a kubeconfig whose API server is a closed port on 127.0.0.1."""
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [
-                    {
-                        "name": "nowhere",
-                        "cluster": {
-                            "server": f"https://127.0.0.1:{_closed_port()}",
-                            "insecure-skip-tls-verify": True,
-                        },
-                    }
-                ],
-                "users": [{"name": "tester", "user": {"token": "not-a-secret"}}],
-                "contexts": [
-                    {"name": "nowhere", "context": {"cluster": "nowhere", "user": "tester"}}
-                ],
-                "current-context": "nowhere",
-            }
-        )
-    )
     return {
         "SHIPYARD_HOME": str(tmp_path / "home"),
         "SHIPYARD_USER": "tester",
-        "KUBECONFIG": str(kubeconfig),
-        "KUBECACHEDIR": str(tmp_path / "kube-cache"),
+        **unreachable_cluster_env(tmp_path),
     }
 
 

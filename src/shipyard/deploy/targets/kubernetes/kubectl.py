@@ -163,8 +163,10 @@ class Kubectl:
 
 
 def _last_line(text: str) -> str:
+    """kubectl's message: its ``error:`` line when it printed one, else its last line."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+    errors = [line for line in lines if line.startswith("error:")]
+    return (errors or lines or [""])[-1]
 
 
 def _hint(stderr: str) -> str:

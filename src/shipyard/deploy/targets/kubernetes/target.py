@@ -142,7 +142,8 @@ class KubernetesTarget:
         progress(f"kubectl apply --server-side -k (canary of revision {revision})")
         self.kubectl.apply(kustomization(pods, spec.namespace))
         canary = deployment_name(spec.name, "canary")
-        ready, message = self.kubectl.rollout_status(canary, rollout_budget_seconds(spec))
+        budget = rollout_budget_seconds(spec.with_changes(replicas=1))
+        ready, message = self.kubectl.rollout_status(canary, budget)
         if not ready:
             progress("the canary did not get ready: deleting it")
             self.kubectl.delete("deployment,service", names=(canary,))
