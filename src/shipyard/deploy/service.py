@@ -25,7 +25,10 @@ from shipyard.deploy.spec import DeploymentSpec
 from shipyard.deploy.targets.base import DeploymentStatus, Progress, Target
 from shipyard.errors import ConfigError, ConflictError, RolloutError, ShipyardError
 
-__all__ = ["Deployments", "write_manifests"]
+__all__ = ["NOT_WAITED", "Deployments", "write_manifests"]
+
+NOT_WAITED = "applied with --no-wait: readiness not watched, no automatic rollback"
+"""The detail of a revision applied with ``wait=False``."""
 
 
 def write_manifests(files: dict[str, str], output: Path) -> list[Path]:
@@ -112,7 +115,7 @@ class Deployments:
             except ShipyardError as exc:
                 self.records.finish(name, revision, "failed", str(exc))
                 raise
-            self.records.finish(name, revision, "applied", None if wait else _NOT_WAITED)
+            self.records.finish(name, revision, "applied", None if wait else NOT_WAITED)
             return revision, status
         return revision, self._apply(wanted, revision, target, previous, progress, wait=wait)
 
@@ -243,11 +246,8 @@ class Deployments:
         except BaseException as exc:
             self.records.finish(spec.name, revision, "failed", str(exc) or type(exc).__name__)
             raise
-        self.records.finish(spec.name, revision, "applied", None if wait else _NOT_WAITED)
+        self.records.finish(spec.name, revision, "applied", None if wait else NOT_WAITED)
         return status
-
-
-_NOT_WAITED = "applied with --no-wait: readiness not watched, no automatic rollback"
 
 
 def _stop_canary(target: Target, spec: DeploymentSpec, progress: Progress) -> None:
