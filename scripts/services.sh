@@ -17,6 +17,7 @@ command -v debootstrap >/dev/null || _need_apt+=(debootstrap)
 command -v docker-registry >/dev/null || _need_apt+=(docker-registry)
 command -v wrk >/dev/null || _need_apt+=(wrk)
 command -v chromium >/dev/null || _need_apt+=(chromium)  # monitor: the report renders in it
+command -v kubectl >/dev/null || _need_apt+=(kubernetes-client)  # deploy: kubectl kustomize, apply
 if [ ${#_need_apt[@]} -gt 0 ]; then
   _log "installing ${_need_apt[*]}"
   apt-get update -qq
@@ -101,6 +102,19 @@ EOF
     sleep 1
   done
 fi
+# --- The Gateway API's HTTPRoute schema (deploy: canary routes are validated offline) --------
+# kubernetes-validate has no CRDs; the npm package carries validators compiled from the Gateway
+# API's OpenAPI schema, run with the machine's node (tests/deploy/gateway_api.py).
+export SHIPYARD_TEST_GATEWAY_API="${SHIPYARD_TEST_GATEWAY_API:-/opt/shipyard-test/gateway-api}"
+if command -v npm >/dev/null &&
+  [ ! -f "$SHIPYARD_TEST_GATEWAY_API/node_modules/@kubernetes-models/gateway-api/package.json" ]; then
+  _log "installing @kubernetes-models/gateway-api into $SHIPYARD_TEST_GATEWAY_API"
+  mkdir -p "$SHIPYARD_TEST_GATEWAY_API"
+  npm install --prefix "$SHIPYARD_TEST_GATEWAY_API" --no-audit --no-fund --silent \
+    @kubernetes-models/gateway-api@2.0.0 >/dev/null 2>&1 ||
+    _log "could not install @kubernetes-models/gateway-api: the HTTPRoute schema tests will skip"
+fi
+
 _log "ready: PostgreSQL, Docker engine, $SHIPYARD_TEST_BASE_IMAGE, $SHIPYARD_TEST_LB_IMAGE, swarm, registry $SHIPYARD_TEST_OCI_REGISTRY"
 eval "$_services_saved_opts"
 unset _services_saved_opts

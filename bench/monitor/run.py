@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -58,6 +59,8 @@ def _names() -> list[str]:
 def generate(work: Path, rows: int) -> dict[str, float]:
     started = time.perf_counter()
     work.mkdir(parents=True, exist_ok=True)
+    for old in work.glob("store*"):  # a new log: compaction (incremental) starts from scratch
+        shutil.rmtree(old)
     rng = np.random.default_rng(0)
     reference = rng.normal(size=(REFERENCE_ROWS, FEATURES))
     np.save(work / "reference.npy", reference)

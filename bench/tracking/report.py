@@ -19,6 +19,7 @@ def _row(label: str, shipyard: float, mlflow: float, unit: str, higher_is_better
 def render(results: dict[str, Any]) -> str:
     s, m = results["shipyard"], results["mlflow"]
     sb, mb = s["log_batch"], m["log_batch"]
+    floor = sb.get("client_floor_ms_per_batch", float("nan"))
     lines = [
         "| measure | Shipyard | MLflow 3.17.2 | Shipyard's advantage |",
         "| --- | ---: | ---: | ---: |",
@@ -28,6 +29,10 @@ def render(results: dict[str, Any]) -> str:
              mb["client_ms_per_batch"], "1f", False),
         _row("server round trip per batch, p50 ms (pre-serialised body)",
              sb["server_round_trip_ms_p50"], mb["server_round_trip_ms_p50"], "1f", False),
+        f"| client floor per batch: the same client against an instant server, ms | "
+        f"{floor:.1f} | {floor:.1f} | |",
+        _row("time a server adds per batch over the floor, ms", sb["client_ms_per_batch"] - floor,
+             mb["client_ms_per_batch"] - floor, "1f", False),
         f"| Shipyard time in app / CPU of the store call per batch, p50 ms | "
         f"{sb['server_app_ms_p50']:.1f} / {sb['server_cpu_ms_p50']:.1f} | n/a | |",
         f"| {s['writers']['writers']} processes at once: values lost of "

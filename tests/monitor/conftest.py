@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +114,22 @@ def served_classifier(
     yield ServedLog(log, monitor_home, "clf:1", rows)
 
 
+@contextmanager
+def regressor_server(
+    settings: Settings, name: str, train: pd.DataFrame, log: Path, rng: np.random.Generator
+) -> Iterator[str]:
+    """A ``LinearRegression`` fitted on ``train``, saved as ``NAME`` version 1 with ``train`` as
+    its reference, served in a thread that logs to ``log``; yields its URL once it is ready."""
+    model = LinearRegression().fit(train, regress(train, rng))
+    shipyard.save_model(model, name, sample_input=train[:5], reference_data=train,
+                        settings=settings)  # fmt: skip
+    app = create_app(RegistrySource(settings, ModelRef.parse(f"{name}:1")),
+                     ServeConfig(prediction_log=str(log)))  # fmt: skip
+    with ThreadServer(app) as server:
+        wait_until_ready(server.url)  # the model loads after the socket opens (503 until then)
+        yield server.url
+
+
 @pytest.fixture(scope="package")
 def served_regressor(
     monitor_home: dict[str, str], tmp_path_factory: pytest.TempPathFactory
@@ -120,15 +137,9 @@ def served_regressor(
     rng = np.random.default_rng(8)
     settings = Settings.from_env(monitor_home)
     train = make_rows(rng, 2000, shift=False)
-    model = LinearRegression().fit(train, regress(train, rng))
-    shipyard.save_model(model, "reg", sample_input=train[:5], reference_data=train,
-                        settings=settings)  # fmt: skip
     log = tmp_path_factory.mktemp("reg-serve") / "predictions.jsonl"
-    app = create_app(RegistrySource(settings, ModelRef.parse("reg:1")),
-                     ServeConfig(prediction_log=str(log)))  # fmt: skip
-    with ThreadServer(app) as server:
-        wait_until_ready(server.url)
-        rows = send_phases(server.url, rng, regress, "reg")
+    with regressor_server(settings, "reg", train, log, rng) as url:
+        rows = send_phases(url, rng, regress, "reg")
     yield ServedLog(log, monitor_home, "reg:1", rows)
 
 

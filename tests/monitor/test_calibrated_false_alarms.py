@@ -9,17 +9,12 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from sklearn.linear_model import LinearRegression
 
-import shipyard
 from shipyard.config import Settings
 from shipyard.monitor.analyze import AnalysisOptions
 from shipyard.monitor.monitor import Monitor, MonitorOptions
 from shipyard.monitor.windows import WindowSpec
-from shipyard.refs import ModelRef
-from shipyard.serve import RegistrySource, ServeConfig, create_app
-from tests.monitor.conftest import make_rows, regress
-from tests.serve.servers import ThreadServer, wait_until_ready
+from tests.monitor.conftest import make_rows, regressor_server
 
 pytestmark = pytest.mark.slow
 
@@ -35,19 +30,16 @@ def stationary_log(
     rng = np.random.default_rng(11)
     settings = Settings.from_env(monitor_home)
     train = make_rows(rng, 3000, shift=False)
-    model = LinearRegression().fit(train, regress(train, rng))
-    shipyard.save_model(model, "steady", sample_input=train[:5], reference_data=train,
-                        settings=settings)  # fmt: skip
     log = tmp_path_factory.mktemp("steady") / "predictions.jsonl"
-    app = create_app(RegistrySource(settings, ModelRef.parse("steady:1")),
-                     ServeConfig(prediction_log=str(log)))  # fmt: skip
-    live = make_rows(rng, WINDOWS * WINDOW_ROWS, shift=False)
-    with ThreadServer(app) as server, ThreadPoolExecutor(4) as pool:
-        wait_until_ready(server.url)  # the model loads after the socket opens (503 until then)
+    with (
+        regressor_server(settings, "steady", train, log, rng) as url,
+        ThreadPoolExecutor(4) as pool,
+    ):
+        live = make_rows(rng, WINDOWS * WINDOW_ROWS, shift=False)
 
         def call(start: int) -> int:
             part = live.iloc[start : start + 100].to_dict(orient="records")
-            with httpx.Client(base_url=server.url, timeout=30) as http:
+            with httpx.Client(base_url=url, timeout=30) as http:
                 return http.post("/predict", json=part).status_code
 
         assert set(pool.map(call, range(0, len(live), 100))) == {200}

@@ -3,8 +3,6 @@ S3 (moto's HTTP server on a loopback port). PostgreSQL tests skip visibly withou
 
 from __future__ import annotations
 
-import os
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,16 +12,17 @@ import boto3
 import psycopg
 import pytest
 from moto.server import ThreadedMotoServer
-from psycopg import sql
 
 from shipyard.config import Settings
 from shipyard.models.manifest import ModelManifest
 from shipyard.registry import Registry
 from shipyard.registry.metadata import tables
+from tests import databases
+from tests.databases import BACKENDS, fresh_database
+from tests.serve.servers import free_port
 
 from .handmade import write_model_folder
 
-PG_ENV = "SHIPYARD_TEST_POSTGRES_URL"
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "shipyard-test",
     "AWS_SECRET_ACCESS_KEY": "shipyard-test",
@@ -32,40 +31,16 @@ AWS_ENV = {
 
 MakeFolder = Callable[..., tuple[Path, ModelManifest]]
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql://USER:PASSWORD@HOST/DB")
-    try:
-        psycopg.connect(url, connect_timeout=3).close()
-    except psycopg.Error as exc:
-        pytest.skip(f"PostgreSQL at {PG_ENV} is unreachable: {exc}")
-    return url
+    return databases.postgres_server_url()
 
 
 @pytest.fixture(scope="session")
 def postgres_db_url(postgres_server_url: str) -> Iterator[str]:
     """A fresh database on the test server for this session, dropped afterwards."""
-    name = f"shipyard_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    base, _, _ = postgres_server_url.rpartition("/")
-    yield f"{base}/{name}"
-    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    yield from fresh_database(postgres_server_url, "shipyard_test")
 
 
 @pytest.fixture(scope="session")

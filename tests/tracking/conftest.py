@@ -4,11 +4,9 @@ without ``SHIPYARD_TEST_POSTGRES_URL``); a real ``shipyard server`` on a free lo
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,43 +15,19 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from psycopg import sql
 
 from shipyard.config import Settings
 from shipyard.registry.metadata import tables as registry_tables
 from shipyard.tracking import Tracker
 from shipyard.tracking import tables as tracking_tables
-
-PG_ENV = "SHIPYARD_TEST_POSTGRES_URL"
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.databases import BACKENDS, fresh_database, postgres_server_url
+from tests.serve.servers import free_port
 
 
 @pytest.fixture(scope="session")
 def tracking_postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this session's tracking tests, dropped afterwards."""
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql://USER:PASSWORD@HOST/DB")
-    try:
-        psycopg.connect(url, connect_timeout=3).close()
-    except psycopg.Error as exc:
-        pytest.skip(f"PostgreSQL at {PG_ENV} is unreachable: {exc}")
-    name = f"shipyard_track_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    base, _, _ = url.rpartition("/")
-    yield f"{base}/{name}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    yield from fresh_database(postgres_server_url(), "shipyard_track")
 
 
 def _empty_postgres(db_url: str) -> None:

@@ -69,7 +69,9 @@ def image_for(engine: DockerEngine, model: str, image: str | None, settings: Set
 def container_command(input_name: str, output_name: str, options: BatchOptions) -> list[str]:
     """The arguments after the image name: ``predict IN OUT`` and the options."""
     argv = ["predict", f"{_IN}/{input_name}", f"{_OUT}/{output_name}", "--json"]
-    argv += ["--batch-rows", str(options.batch_rows), "--on-error", options.on_error]
+    if options.batch_rows is not None:
+        argv += ["--batch-rows", str(options.batch_rows)]
+    argv += ["--on-error", options.on_error]
     argv += ["--threads", str(options.threads)]
     for flag, values in (("--columns", options.columns), ("--keep", options.keep)):
         if values:

@@ -97,7 +97,8 @@ def predict_file(
             on_progress(skip, plan.reader.fraction(skip))
         text = plan.features if plan.reader.format == "csv" else ()
         columns = list(dict.fromkeys((*plan.features, *plan.keep)))
-        chunks = plan.reader.chunks(options.batch_rows, columns, text, skip_rows=skip)
+        rows = options.rows_per_chunk(plan.reader.format)
+        chunks = plan.reader.chunks(rows, columns, text, skip_rows=skip)
         for record in _scored(chunks, scorer, log, options.threads):
             progress.add(record)
             if on_progress is not None:
@@ -183,7 +184,7 @@ def _fingerprint(served: ServedModel, plan: _Plan, options: BatchOptions) -> dic
         "model": descriptor.digest if descriptor is not None else served.name,
         "input": [[f, s] for f, s in zip(plan.reader.files, plan.reader.sizes, strict=True)],
         "format": [plan.reader.format, plan.output_format],
-        "batch_rows": options.batch_rows,
+        "batch_rows": options.rows_per_chunk(plan.reader.format),
         "columns": [list(plan.features), list(plan.keep)],
         "on_error": options.on_error,
     }

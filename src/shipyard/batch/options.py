@@ -14,6 +14,7 @@ from typing import Any, Literal, get_args
 from shipyard.errors import ConfigError
 
 __all__ = [
+    "DEFAULT_BATCH_ROWS",
     "FORMATS",
     "BatchOptions",
     "BatchResult",
@@ -26,6 +27,12 @@ DataFormat = Literal["parquet", "csv", "jsonl"]
 OnError = Literal["fail", "skip"]
 
 FORMATS: tuple[DataFormat, ...] = get_args(DataFormat)
+DEFAULT_BATCH_ROWS: dict[DataFormat, int] = {"parquet": 65_536, "csv": 16_384, "jsonl": 16_384}
+"""Rows per model call when ``--batch-rows`` is not given, by input format: large enough that
+per-call costs (the model's own dispatch, one part file and manifest line a chunk) stay a few
+percent of the work, small enough for flat memory. Text formats hold each value as text until it
+is checked, about three times the bytes of a typed Parquet value, so their chunks are a quarter
+as long (see docs/benchmarks/batch.md)."""
 _SUFFIXES: dict[str, DataFormat] = {
     ".parquet": "parquet",
     ".pq": "parquet",
@@ -61,7 +68,7 @@ class BatchOptions:
 
     input_format: DataFormat | None = None
     output_format: DataFormat | None = None
-    batch_rows: int = 16_384
+    batch_rows: int | None = None  # None: DEFAULT_BATCH_ROWS for the input format
     columns: tuple[str, ...] = ()
     keep: tuple[str, ...] = ()
     on_error: OnError = "fail"
@@ -74,7 +81,7 @@ class BatchOptions:
     def __post_init__(self) -> None:
         if not 1 <= self.threads <= 64:
             raise ConfigError(f"--threads {self.threads} is out of range: use 1-64")
-        if not 1 <= self.batch_rows <= 10_000_000:
+        if self.batch_rows is not None and not 1 <= self.batch_rows <= 10_000_000:
             raise ConfigError(f"--batch-rows {self.batch_rows} is out of range: use 1-10000000")
         if self.on_error not in get_args(OnError):
             raise ConfigError(f"--on-error {self.on_error!r}: use 'fail' or 'skip'")
@@ -83,6 +90,10 @@ class BatchOptions:
                 raise ConfigError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
         if len(set(self.keep)) != len(self.keep):
             raise ConfigError(f"--keep names a column twice: {list(self.keep)}")
+
+    def rows_per_chunk(self, input_format: DataFormat) -> int:
+        """``batch_rows``, or the default for ``input_format``."""
+        return self.batch_rows or DEFAULT_BATCH_ROWS[input_format]
 
 
 @dataclass(frozen=True, slots=True)

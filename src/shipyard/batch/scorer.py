@@ -142,14 +142,21 @@ class ChunkScorer:
 
 
 def _frame(signature: Signature | None, inputs: Tensors) -> Tensors | pd.DataFrame:
-    """Columns of one numeric dtype as a single-block DataFrame: one copy here instead of
-    pandas interleaving 30 blocks and scikit-learn copying again (a fifth of a forest's time)."""
+    """Columns of one numeric dtype as a single-block DataFrame, laid out as Arrow's
+    ``to_pandas`` lays it out: one ``(columns, rows)`` block, each column one contiguous copy.
+    That is one copy here instead of pandas interleaving 30 blocks and scikit-learn copying
+    again, and far cheaper than ``np.column_stack`` (a strided scatter into row-major order)."""
     if signature is None or signature.input_kind != "columns":
         return inputs
     arrays = [inputs[name] for name in signature.input_names]
     if len({a.dtype for a in arrays}) != 1 or arrays[0].dtype.kind not in "biuf":
         return inputs
-    return pd.DataFrame(np.column_stack(arrays), columns=list(signature.input_names), copy=False)
+    if any(a.ndim != 1 for a in arrays):
+        return inputs
+    block = np.empty((len(arrays), len(arrays[0])), dtype=arrays[0].dtype)
+    for row, array in zip(block, arrays, strict=True):
+        row[...] = array
+    return pd.DataFrame(block.T, columns=list(signature.input_names), copy=False)
 
 
 def _bisect(predict: Any, inputs: Tensors, rows: int) -> tuple[Tensors, dict[int, str]]:

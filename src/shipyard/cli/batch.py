@@ -50,7 +50,13 @@ def predict(
     input_format: Annotated[
         str | None, typer.Option(help="Input format when its name does not tell.")
     ] = None,
-    batch_rows: Annotated[int, typer.Option(help="Rows scored per model call.")] = 16_384,
+    batch_rows: Annotated[
+        int | None,
+        typer.Option(
+            help="Rows scored per model call [default: 65,536 for Parquet input, 16,384 for "
+            "CSV and JSON lines]."
+        ),
+    ] = None,
     columns: Annotated[
         list[str] | None,
         typer.Option(help="Feature columns, in order (tensor models; comma-separated)."),

@@ -2,6 +2,7 @@
 
 shipyard deploy cancer@production --target docker --replicas 3 --port 8080
 shipyard deploy cancer:2 --target swarm --dry-run -o ./stack      # render and validate only
+shipyard deploy cancer:2 --target kubernetes --namespace models     # kubectl apply --server-side
 shipyard deployments update cancer cancer:3                        # rolling update
 shipyard deployments rollback cancer --to 1
 """
@@ -31,6 +32,14 @@ __all__ = ["app", "register"]
 app = typer.Typer(help="List, inspect, scale, update, roll back and remove deployments.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 NameArg = Annotated[str, typer.Argument(help="The deployment's name.")]
+WaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--wait/--no-wait",
+        help="Wait until every replica is ready and roll back by itself when one is not; "
+        "--no-wait returns once applied (no automatic rollback).",
+    ),
+]
 
 
 def register(root: typer.Typer) -> None:
@@ -57,7 +66,12 @@ def deploy(
         str | None, typer.Option(help="Host folder or volume for the prediction logs.")
     ] = None,
     namespace: Annotated[str, typer.Option(help="Kubernetes namespace.")] = "default",
-    autoscale: Annotated[str | None, typer.Option(help="MIN:MAX[@CPU%] (Kubernetes HPA).")] = None,
+    context: Annotated[
+        str | None, typer.Option(help="Kubernetes: kubeconfig context (default: the current).")
+    ] = None,
+    autoscale: Annotated[
+        str | None, typer.Option(help="MIN:MAX or MIN:MAX@CPU% (k8s HPA).")
+    ] = None,
     lb_image: Annotated[
         str | None, typer.Option(help="nginx image for the balancer (SHIPYARD_DEPLOY_LB_IMAGE).")
     ] = None,
@@ -74,9 +88,13 @@ def deploy(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the manifests to a new folder.")
     ] = None,
+    wait: WaitOption = True,
     as_json: JsonOption = False,
 ) -> None:
-    """Deploy a model version (or an image) with N replicas behind a load balancer."""
+    """Deploy a model version (or an image) with N replicas behind a load balancer.
+
+    Kubernetes: kubectl apply --server-side of the rendered manifests (KUBECONFIG or --context
+    picks the cluster), then kubectl rollout status; a failed rollout is undone."""
     from shipyard.deploy.follow import followed_ref
     from shipyard.deploy.images import resolve_image
     from shipyard.deploy.service import Deployments, write_manifests
@@ -102,20 +120,23 @@ def deploy(
         namespace=namespace,
         autoscale=autoscale,
         lb_image=lb_image,
+        context=context,
     )
     files = target_class(spec.target).render(spec)
-    if output is not None:
-        write_manifests(files, output)
     if dry_run:
+        if output is not None:
+            write_manifests(files, output)
         _print_rendered(spec, files, output, as_json=as_json)
         return
-    with _target(connect_target(spec.target)) as connected:
+    with _target(connect_target(spec.target, spec=spec)) as connected:
+        if output is not None:
+            write_manifests(files, output)
         spec = _with_image(connected, source, spec, settings, base_image, as_json=as_json)
         with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
             revision, status = deployments.deploy(
-                spec, connected, progress=progress, follow_alias=follows
+                spec, connected, progress=progress, wait=wait, follow_alias=follows
             )
-    _print_status(status, revision, as_json=as_json)
+    _print_status(status, revision, as_json=as_json, waited=wait)
 
 
 @app.command("list")
@@ -163,11 +184,10 @@ def list_deployments(as_json: JsonOption = False) -> None:
 def status(name: NameArg, as_json: JsonOption = False) -> None:
     """What runs for a deployment now: replicas, readiness, URL."""
     from shipyard.deploy.records import DeploymentRecords
-    from shipyard.deploy.targets import connect_target
 
     with DeploymentRecords.open(Settings.from_env()) as records:
         record = records.get(name)
-    with _target(connect_target(record.target)) as connected:
+    with _connect(name, Settings.from_env()) as connected:
         current = connected.status(name)
     if as_json:
         print_json(
@@ -214,10 +234,11 @@ def history(name: NameArg, as_json: JsonOption = False) -> None:
 def scale(
     name: NameArg,
     replicas: Annotated[int, typer.Argument(help="The new number of replicas.")],
+    wait: WaitOption = True,
     as_json: JsonOption = False,
 ) -> None:
     """Add or remove replicas (the balancer follows)."""
-    _change(name, "scale", as_json=as_json, replicas=replicas)
+    _change(name, "scale", as_json=as_json, wait=wait, replicas=replicas)
 
 
 @app.command("update")
@@ -228,6 +249,7 @@ def update(
     base_image: Annotated[
         str | None, typer.Option(help="Base image when the model's image must be built first.")
     ] = None,
+    wait: WaitOption = True,
     as_json: JsonOption = False,
 ) -> None:
     """Roll a deployment to another model version or image, one replica at a time."""
@@ -240,7 +262,7 @@ def update(
     source = resolve_image(ref, settings)
     with DeploymentRecords.open(settings) as records:
         live = records.live(name)
-    with _target(connect_target(live.spec.target)) as connected:
+    with _target(connect_target(live.spec.target, spec=live.spec)) as connected:
         wanted = live.spec.with_changes(
             image=source.image,
             model_name=source.model.name if source.model else None,
@@ -249,9 +271,9 @@ def update(
         wanted = _with_image(connected, source, wanted, settings, base_image, as_json=as_json)
         with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
             revision, current = deployments.change(
-                name, connected, action="update", progress=progress, spec=wanted
+                name, connected, action="update", progress=progress, spec=wanted, wait=wait
             )
-    _print_status(current, revision, as_json=as_json)
+    _print_status(current, revision, as_json=as_json, waited=wait)
 
 
 @app.command("rollback")
@@ -262,14 +284,10 @@ def rollback(
     as_json: JsonOption = False,
 ) -> None:
     """Go back to an earlier revision (default: the one before the live image)."""
-    from shipyard.deploy.records import DeploymentRecords
     from shipyard.deploy.service import Deployments
-    from shipyard.deploy.targets import connect_target
 
     settings = Settings.from_env()
-    with DeploymentRecords.open(settings) as records:
-        record = records.get(name)
-    with _target(connect_target(record.target)) as connected:
+    with _connect(name, settings) as connected:
         with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
             revision, current = deployments.rollback(name, connected, to=to, progress=progress)
     _print_status(current, revision, as_json=as_json)
@@ -291,16 +309,33 @@ def canary(
     max_p99_ratio: Annotated[
         float, typer.Option(help="Abort when its p99 exceeds stable's by this factor.")
     ] = 1.5,
+    gateway: Annotated[
+        str | None,
+        typer.Option(
+            help="Kubernetes: the Gateway the HTTPRoute attaches to, NAME or NAME/NAMESPACE "
+            "(default: the deployment's, else 'shipyard' in its namespace)."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Kubernetes: render and validate only.")
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Kubernetes: write the manifests to a new folder."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Start a canary next to the stable replicas; with --analyse, abort it automatically when
-    its error rate or p99 (from /metrics) is worse than stable's by the margins."""
+    its error rate or p99 (from /metrics) is worse than stable's by the margins.
+
+    Kubernetes: a Deployment NAME-canary and a Gateway API HTTPRoute splitting by --weight."""
     from shipyard.deploy.canary import CanaryPolicy
     from shipyard.deploy.images import resolve_image
     from shipyard.deploy.records import DeploymentRecords
-    from shipyard.deploy.service import Deployments
+    from shipyard.deploy.service import Deployments, write_manifests
     from shipyard.deploy.spec import parse_env
     from shipyard.deploy.targets import connect_target
+    from shipyard.errors import ConfigError
 
     settings = Settings.from_env()
     source = resolve_image(ref, settings)
@@ -313,8 +348,30 @@ def canary(
     }
     if env:
         changes["env"] = tuple(sorted({**live.spec.environment, **parse_env(env)}.items()))
+    if live.spec.target == "kubernetes":
+        changes["gateway"] = gateway or live.spec.gateway
+    elif gateway or dry_run or output:
+        raise ConfigError("--gateway, --dry-run and -o are for kubernetes canaries")
     policy = CanaryPolicy(max_error_rate_increase, max_p99_ratio)
-    with _target(connect_target(live.spec.target)) as connected:
+    files = None
+    if live.spec.target == "kubernetes":
+        from shipyard.deploy.targets.kubernetes.canary import render_canary_manifests
+
+        wanted = live.spec.with_changes(**changes)
+        files = render_canary_manifests(live.spec, wanted, weight=weight)
+        if dry_run:
+            if output is not None:
+                write_manifests(files, output)
+            _print_rendered(wanted, files, output, as_json=as_json)
+            return
+    with _target(connect_target(live.spec.target, spec=live.spec)) as connected:
+        if analyse > 0 and not hasattr(connected, "replica_urls"):
+            raise ConfigError(
+                f"--analyse reads each replica's /metrics from this host, which {live.spec.target} "
+                "does not allow: watch the canary with your metrics stack, then promote or abort"
+            )
+        if output is not None and files is not None:
+            write_manifests(files, output)
         with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
             revision, current = deployments.canary(
                 name, connected, weight=weight, progress=progress, **changes
@@ -345,14 +402,10 @@ def canary(
 @handle_errors
 def promote(name: NameArg, as_json: JsonOption = False) -> None:
     """Roll every stable replica to the canary's version, then retire the canary."""
-    from shipyard.deploy.records import DeploymentRecords
     from shipyard.deploy.service import Deployments
-    from shipyard.deploy.targets import connect_target
 
     settings = Settings.from_env()
-    with DeploymentRecords.open(settings) as records:
-        record = records.get(name)
-    with _target(connect_target(record.target)) as connected:
+    with _connect(name, settings) as connected:
         with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
             revision, current = deployments.promote(name, connected, progress=progress)
     _print_status(current, revision, as_json=as_json)
@@ -362,14 +415,10 @@ def promote(name: NameArg, as_json: JsonOption = False) -> None:
 @handle_errors
 def abort(name: NameArg, as_json: JsonOption = False) -> None:
     """Retire the canary; the stable replicas take every request again."""
-    from shipyard.deploy.records import DeploymentRecords
     from shipyard.deploy.service import Deployments
-    from shipyard.deploy.targets import connect_target
 
     settings = Settings.from_env()
-    with DeploymentRecords.open(settings) as records:
-        record = records.get(name)
-    with _target(connect_target(record.target)) as connected:
+    with _connect(name, settings) as connected:
         with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
             revision = deployments.abort(
                 name, connected, reason="aborted by hand", progress=progress
@@ -385,14 +434,10 @@ def abort(name: NameArg, as_json: JsonOption = False) -> None:
 @handle_errors
 def remove(name: NameArg, as_json: JsonOption = False) -> None:
     """Remove a deployment: its replicas, balancer and network (the history is kept)."""
-    from shipyard.deploy.records import DeploymentRecords
     from shipyard.deploy.service import Deployments
-    from shipyard.deploy.targets import connect_target
 
     settings = Settings.from_env()
-    with DeploymentRecords.open(settings) as records:
-        record = records.get(name)
-    with _target(connect_target(record.target)) as connected, Deployments.open(settings) as d:
+    with _connect(name, settings) as connected, Deployments.open(settings) as d:
         removed = d.remove(name, connected)
     if as_json:
         print_json({"name": name, "removed": removed})
@@ -403,20 +448,29 @@ def remove(name: NameArg, as_json: JsonOption = False) -> None:
 # -- helpers -------------------------------------------------------------------------------
 
 
-def _change(name: str, action: str, *, as_json: bool, **changes: Any) -> None:
-    from shipyard.deploy.records import DeploymentRecords
+def _change(name: str, action: str, *, as_json: bool, wait: bool = True, **changes: Any) -> None:
     from shipyard.deploy.service import Deployments
-    from shipyard.deploy.targets import connect_target
 
     settings = Settings.from_env()
-    with DeploymentRecords.open(settings) as records:
-        record = records.get(name)
-    with _target(connect_target(record.target)) as connected:
+    with _connect(name, settings) as connected:
         with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
             revision, current = deployments.change(
-                name, connected, action=action, progress=progress, **changes
+                name, connected, action=action, progress=progress, wait=wait, **changes
             )
-    _print_status(current, revision, as_json=as_json)
+    _print_status(current, revision, as_json=as_json, waited=wait)
+
+
+@contextmanager
+def _connect(name: str, settings: Settings) -> Iterator[Target]:
+    """The target deployment ``name`` runs on, connected as its latest revision says (for
+    Kubernetes: that revision's kubeconfig context and namespace)."""
+    from shipyard.deploy.records import DeploymentRecords
+    from shipyard.deploy.targets import connect_target
+
+    with DeploymentRecords.open(settings) as records:
+        latest = records.history(name)[-1].spec
+    with _target(connect_target(latest.target, spec=latest)) as connected:
+        yield connected
 
 
 def _spec(
@@ -447,6 +501,7 @@ def _spec(
         api_key_secret=_absolute(options["api_key_secret"], target),
         prediction_log=_absolute(options["prediction_log"], target),
         namespace=str(options["namespace"]),
+        context=None if options["context"] is None else str(options["context"]),
         autoscale=None if autoscale is None else parse_autoscale(str(autoscale)),
         model_name=model.name if model else None,
         model_version=model.version if model else None,
@@ -534,7 +589,14 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
         yield step
 
 
-def _print_status(status: DeploymentStatus, revision: int | None, *, as_json: bool) -> None:
+def _print_status(
+    status: DeploymentStatus, revision: int | None, *, as_json: bool, waited: bool = True
+) -> None:
+    if not waited:
+        err_console.print(
+            "applied without waiting for readiness (--no-wait): no automatic rollback; follow "
+            f"it with `shipyard deployments status {status.name}`"
+        )
     if as_json:
         print_json({**status.to_dict(), "revision": revision})
         return

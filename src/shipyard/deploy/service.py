@@ -2,6 +2,8 @@
 
 Everything is rendered and validated before anything is applied; a revision is recorded as
 ``pending`` before it is applied and as ``applied``, ``rolled-back`` or ``failed`` after.
+``wait=False`` (``--no-wait``) returns once the target has applied it: no readiness wait, so no
+automatic rollback; the revision is ``applied`` with a detail saying it was not waited for.
 
     >>> with Deployments.open(settings) as deployments:
     ...     deployments.deploy(spec, target, progress=print)
@@ -23,7 +25,10 @@ from shipyard.deploy.spec import DeploymentSpec
 from shipyard.deploy.targets.base import DeploymentStatus, Progress, Target
 from shipyard.errors import ConfigError, ConflictError, RolloutError, ShipyardError
 
-__all__ = ["Deployments", "write_manifests"]
+__all__ = ["NOT_WAITED", "Deployments", "write_manifests"]
+
+NOT_WAITED = "applied with --no-wait: readiness not watched, no automatic rollback"
+"""The detail of a revision applied with ``wait=False``."""
 
 
 def write_manifests(files: dict[str, str], output: Path) -> list[Path]:
@@ -67,6 +72,7 @@ class Deployments:
         *,
         progress: Progress,
         follow_alias: str | None = None,
+        wait: bool = True,
     ) -> tuple[int, DeploymentStatus]:
         """A new deployment: refused when the name is taken (live on any target)."""
         target.render(spec)
@@ -79,7 +85,7 @@ class Deployments:
         revision = self.records.begin(
             spec, action="deploy", user=self.user, new=True, follow_alias=follow_alias
         )
-        return revision, self._apply(spec, revision, target, None, progress)
+        return revision, self._apply(spec, revision, target, None, progress, wait=wait)
 
     def change(
         self,
@@ -89,6 +95,7 @@ class Deployments:
         action: str,
         progress: Progress,
         spec: DeploymentSpec | None = None,
+        wait: bool = True,
         **changes: Any,
     ) -> tuple[int, DeploymentStatus]:
         """A new revision of ``name``: ``spec`` outright, or the live spec with ``changes``."""
@@ -104,13 +111,13 @@ class Deployments:
         previous = (live.spec, live.revision)
         if action == "scale" and hasattr(target, "scale"):
             try:
-                status: DeploymentStatus = target.scale(wanted, live.revision, progress)
+                status: DeploymentStatus = target.scale(wanted, live.revision, progress, wait=wait)
             except ShipyardError as exc:
                 self.records.finish(name, revision, "failed", str(exc))
                 raise
-            self.records.finish(name, revision, "applied")
+            self.records.finish(name, revision, "applied", None if wait else NOT_WAITED)
             return revision, status
-        return revision, self._apply(wanted, revision, target, previous, progress)
+        return revision, self._apply(wanted, revision, target, previous, progress, wait=wait)
 
     def rollback(
         self, name: str, target: Target, *, to: int | None, progress: Progress
@@ -177,14 +184,14 @@ class Deployments:
         revision, _ = self.change(
             name, target, action=f"promote {canary.revision}", progress=progress, spec=canary.spec
         )
-        target.stop_canary(name, progress)  # type: ignore[attr-defined]
+        _stop_canary(target, canary.spec, progress)
         self.records.finish(name, canary.revision, "promoted")
         return revision, target.status(name)
 
     def abort(self, name: str, target: Target, *, reason: str, progress: Progress) -> int:
         """Retire the canary; stable keeps serving every request."""
         canary = self.records.canary(name)
-        target.stop_canary(name, progress)  # type: ignore[attr-defined]
+        _stop_canary(target, canary.spec, progress)
         self.records.finish(name, canary.revision, "aborted", reason)
         return canary.revision
 
@@ -228,17 +235,29 @@ class Deployments:
         target: Target,
         previous: tuple[DeploymentSpec, int] | None,
         progress: Progress,
+        *,
+        wait: bool = True,
     ) -> DeploymentStatus:
         try:
-            status = target.apply(spec, revision, previous=previous, progress=progress)
+            status = target.apply(spec, revision, previous=previous, progress=progress, wait=wait)
         except RolloutError as exc:
             self.records.finish(spec.name, revision, "rolled-back", str(exc))
             raise
         except BaseException as exc:
             self.records.finish(spec.name, revision, "failed", str(exc) or type(exc).__name__)
             raise
-        self.records.finish(spec.name, revision, "applied")
+        self.records.finish(spec.name, revision, "applied", None if wait else NOT_WAITED)
         return status
+
+
+def _stop_canary(target: Target, spec: DeploymentSpec, progress: Progress) -> None:
+    """Retire the canary; a target whose routing is rendered from the spec (Kubernetes: the
+    HTTPRoute back to stable only) re-renders it first."""
+    retire = getattr(target, "retire_canary", None)
+    if retire is not None:
+        retire(spec, progress)
+    else:
+        target.stop_canary(spec.name, progress)  # type: ignore[attr-defined]
 
 
 def _check(target: Target, spec: DeploymentSpec) -> None:

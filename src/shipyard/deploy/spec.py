@@ -38,6 +38,8 @@ DEFAULT_LB_IMAGE = "nginx:1.27"
 """The official nginx image; ``SHIPYARD_DEPLOY_LB_IMAGE`` or ``--lb-image`` picks another."""
 
 _NAME = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
+_GATEWAY = re.compile(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(/[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?")
+_CONTEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,252}")
 _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MEMORY = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
@@ -143,6 +145,10 @@ class DeploymentSpec:
     lb_image: str = DEFAULT_LB_IMAGE
     drain_seconds: int = DRAIN_SECONDS
     labels: tuple[tuple[str, str], ...] = field(default=())
+    context: str | None = None
+    """Kubernetes: the kubeconfig context (``None``: the current one, as kubectl picks it)."""
+    gateway: str | None = None
+    """Kubernetes canaries: the Gateway the ``HTTPRoute`` attaches to, ``NAME[/NAMESPACE]``."""
 
     def __post_init__(self) -> None:
         validate_deployment_name(self.name)
@@ -161,6 +167,15 @@ class DeploymentSpec:
         for key, _ in self.env:
             if not _ENV_KEY.fullmatch(key):
                 raise ConfigError(f"environment variable name {key!r} is not valid")
+        if self.context is not None and not _CONTEXT.fullmatch(self.context):
+            raise ConfigError(f"--context {self.context!r} is not a kubeconfig context name")
+        if self.gateway is not None and not _GATEWAY.fullmatch(self.gateway):
+            raise ConfigError(
+                f"--gateway {self.gateway!r} is not NAME[/NAMESPACE] (for example 'public' or "
+                "'public/infra'), in lowercase letters, digits and '-'"
+            )
+        if (self.context is not None or self.gateway is not None) and self.target != "kubernetes":
+            raise ConfigError("--context and --gateway are for --target kubernetes only")
 
     @property
     def environment(self) -> dict[str, str]:
@@ -193,6 +208,8 @@ class DeploymentSpec:
             "load_seconds": self.load_seconds,
             "peak_rss_bytes": self.peak_rss_bytes,
             "lb_image": self.lb_image,
+            "context": self.context,
+            "gateway": self.gateway,
         }
 
     @classmethod
@@ -219,4 +236,6 @@ class DeploymentSpec:
             load_seconds=data.get("load_seconds"),
             peak_rss_bytes=data.get("peak_rss_bytes"),
             lb_image=data.get("lb_image", DEFAULT_LB_IMAGE),
+            context=data.get("context"),
+            gateway=data.get("gateway"),
         )

@@ -45,6 +45,7 @@ from shipyard.deploy.images import ensure_image, has_image, resolve_image
 from shipyard.deploy.probes import load_figures
 from shipyard.deploy.records import DeploymentRecord, DeploymentRecords, RevisionRecord
 from shipyard.deploy.service import Deployments
+from shipyard.deploy.spec import DeploymentSpec
 from shipyard.deploy.targets import connect_target
 from shipyard.deploy.targets.base import Progress, Target
 from shipyard.docker_engine import DockerEngine
@@ -95,14 +96,14 @@ class Watcher:
         registry: Registry,
         settings: Settings,
         *,
-        connect: Callable[[str], Target] = connect_target,
+        connect: Callable[[DeploymentSpec], Target] | None = None,
         cache_dir: Path | None = None,
         base_image: str | None = None,
     ) -> None:
         self.records = records
         self.registry = registry
         self.settings = settings
-        self._connect = connect
+        self._connect = connect or _connect
         self._cache_dir = cache_dir
         self._base_image = base_image
 
@@ -160,19 +161,18 @@ class Watcher:
         """One pass: decide every followed deployment and roll those whose alias moved."""
         results = []
         with ExitStack() as stack:
-            targets: dict[str, Target] = {}
+            targets: dict[tuple[str, str | None, str], Target] = {}
             for observation in self.observe(names):
                 decision = decide(observation, retry_failed=retry_failed)
                 if decision.action != "roll" or observation.live is None:
                     results.append(FollowResult(decision))
                     continue
                 live = observation.live
+                where = (live.spec.target, live.spec.context, live.spec.namespace)
                 try:
-                    if live.spec.target not in targets:
-                        targets[live.spec.target] = stack.enter_context(
-                            _closing(self._connect(live.spec.target))
-                        )
-                    target = targets[live.spec.target]
+                    if where not in targets:
+                        targets[where] = stack.enter_context(_closing(self._connect(live.spec)))
+                    target = targets[where]
                 except ShipyardError as exc:  # nothing attempted: the next pass tries again
                     results.append(FollowResult(decision, "failed", None, exc))
                     continue
@@ -276,6 +276,11 @@ def watch(
             on_pass(results)
             retry = False
         stop.wait(interval)
+
+
+def _connect(spec: DeploymentSpec) -> Target:
+    """The target ``spec`` runs on (for Kubernetes: its kubeconfig context and namespace)."""
+    return connect_target(spec.target, spec=spec)
 
 
 def _base_of(engine: DockerEngine, image: str) -> str | None:

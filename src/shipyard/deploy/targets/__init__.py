@@ -2,6 +2,7 @@
 
 >>> files = target_class("kubernetes").render(spec)   # pure, no cluster needed
 >>> target = connect_target("docker")
+>>> target = connect_target("kubernetes", spec=spec)   # spec.context and spec.namespace
 """
 
 from __future__ import annotations
@@ -40,7 +41,13 @@ def target_class(name: str) -> type[DockerTarget] | type[SwarmTarget] | type[Kub
     raise ConfigError(f"unknown target {name!r}: use one of {', '.join(TARGET_NAMES)}")
 
 
-def connect_target(name: TargetName | str) -> Target:
-    """The target ``name``, connected (its engine or cluster must answer)."""
-    connected: Target = target_class(name).connect()  # type: ignore[assignment]
+def connect_target(name: TargetName | str, *, spec: DeploymentSpec | None = None) -> Target:
+    """The target ``name``, connected (its engine or cluster must answer); Kubernetes uses the
+    kubeconfig context and namespace of ``spec`` (the deployment's)."""
+    cls = target_class(name)
+    if cls is KubernetesTarget:
+        if spec is None:
+            return KubernetesTarget.connect()
+        return KubernetesTarget.connect(context=spec.context, namespace=spec.namespace)
+    connected: Target = cls.connect()
     return connected

@@ -91,8 +91,10 @@ class Target(Protocol):
         *,
         previous: tuple[DeploymentSpec, int] | None,
         progress: Progress,
+        wait: bool = True,
     ) -> DeploymentStatus:
-        """Make ``spec`` run as ``revision``; roll back to ``previous`` if it fails readiness."""
+        """Make ``spec`` run as ``revision``; roll back to ``previous`` if it fails readiness.
+        ``wait=False``: return once applied, without waiting for readiness (no rollback)."""
         ...
 
     def status(self, name: str) -> DeploymentStatus:

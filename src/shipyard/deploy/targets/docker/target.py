@@ -7,7 +7,8 @@ engine's labels are the state: nothing else has to be kept in step.
 A rolling update replaces one replica at a time: start the new one, wait for ``/readyz``, put it
 in the balancer, take an old one out (rewrite upstreams, ``nginx -s reload``), then stop it
 (SIGTERM: it drains). A new replica that fails readiness is removed before it ever gets traffic,
-and any already replaced are put back: the update rolls back by itself.
+and any already replaced are put back: the update rolls back by itself. ``wait=False``
+(``--no-wait``) starts the replicas without waiting for ``/readyz`` and so never rolls back.
 
     >>> target = DockerTarget(engine)
     >>> target.apply(spec, 1, previous=None, progress=print).url
@@ -43,7 +44,14 @@ from shipyard.deploy.targets.docker.container import (
 )
 from shipyard.deploy.targets.docker.nginx import render_nginx_conf
 from shipyard.docker_engine import DockerEngine, engine_errors
-from shipyard.errors import BuildError, ConflictError, ModelLoadError, NotFoundError, RolloutError
+from shipyard.errors import (
+    BuildError,
+    ConflictError,
+    DeployError,
+    ModelLoadError,
+    NotFoundError,
+    RolloutError,
+)
 
 __all__ = ["DockerTarget"]
 
@@ -105,11 +113,18 @@ class DockerTarget:
         *,
         previous: tuple[DeploymentSpec, int] | None,
         progress: Progress,
+        wait: bool = True,
     ) -> DeploymentStatus:
         self.check(spec)
         lb = self._balancer(spec.name)
         if lb is None:
-            return self._create(spec, revision, progress)
+            return self._create(spec, revision, progress, wait=wait)
+        if not wait:
+            try:
+                self._roll(spec, revision, lb, progress, wait=False)
+            except RolloutError as failure:  # a replica that did not even start: nothing undone
+                raise DeployError(f"{failure} (--no-wait: nothing was rolled back)") from None
+            return self.status(spec.name)
         try:
             self._roll(spec, revision, lb, progress)
         except RolloutError as failure:
@@ -121,14 +136,16 @@ class DockerTarget:
             ) from None
         return self.status(spec.name)
 
-    def scale(self, spec: DeploymentSpec, revision: int, progress: Progress) -> DeploymentStatus:
+    def scale(
+        self, spec: DeploymentSpec, revision: int, progress: Progress, *, wait: bool = True
+    ) -> DeploymentStatus:
         """Add or remove replicas of the running revision (the balancer follows)."""
         lb = self._balancer(spec.name)
         if lb is None:
             raise NotFoundError(f"deployment {spec.name!r} is not running on docker")
         current = self._replicas(spec.name)
         for _ in range(spec.replicas - len(current)):
-            self._start_replica(spec, revision, progress)
+            self._start_replica(spec, revision, progress, wait=wait)
             self._point(lb, spec.name)
         for extra in current[spec.replicas :]:
             self._retire(lb, spec.name, extra, progress)
@@ -207,12 +224,14 @@ class DockerTarget:
 
     # -- steps -----------------------------------------------------------------------------
 
-    def _create(self, spec: DeploymentSpec, revision: int, progress: Progress) -> DeploymentStatus:
+    def _create(
+        self, spec: DeploymentSpec, revision: int, progress: Progress, *, wait: bool = True
+    ) -> DeploymentStatus:
         network = self._network(spec.name)
         started: list[_Replica] = []
         try:
             for _ in range(spec.replicas):
-                started.append(self._start_replica(spec, revision, progress))
+                started.append(self._start_replica(spec, revision, progress, wait=wait))
             progress("starting the load balancer")
             start_balancer(
                 self.engine,
@@ -227,7 +246,9 @@ class DockerTarget:
             raise
         return self.status(spec.name)
 
-    def _roll(self, spec: DeploymentSpec, revision: int, lb: str, progress: Progress) -> None:
+    def _roll(
+        self, spec: DeploymentSpec, revision: int, lb: str, progress: Progress, *, wait: bool = True
+    ) -> None:
         stable = self._replicas(spec.name)
         old = [r for r in stable if r.revision != revision]
         kept = len(stable) - len(old)
@@ -235,7 +256,7 @@ class DockerTarget:
         for step in range(max(wanted, len(old))):
             if step < wanted:
                 try:
-                    self._start_replica(spec, revision, progress)
+                    self._start_replica(spec, revision, progress, wait=wait)
                 except (BuildError, ModelLoadError) as exc:
                     raise RolloutError(f"revision {revision} failed readiness: {exc}") from None
                 self._point(lb, spec.name)
@@ -270,6 +291,7 @@ class DockerTarget:
         *,
         role: str = "stable",
         weight: int = 0,
+        wait: bool = True,
     ) -> _Replica:
         name = f"{spec.name}-{revision}-{secrets.token_hex(3)}"
         labels = self._labels(spec.name, "replica" if role == "stable" else "canary", revision)
@@ -291,6 +313,9 @@ class DockerTarget:
             nano_cpus=None if spec.cpu is None else int(spec.cpu * 1e9),
             mem_limit=spec.memory_bytes,
         )
+        if not wait:
+            progress(f"{name} started (not waiting for readiness)")
+            return _Replica.of(running, revision, role, weight)
         try:
             wait_until_ready(self.engine, running, timeout=180.0)
         except BaseException:

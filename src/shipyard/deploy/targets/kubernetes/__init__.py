@@ -1,1 +1,2 @@
-"""Kubernetes: pure manifests (Deployment, Service, PDB, NetworkPolicy, HPA)."""
+"""Kubernetes: pure manifests (``render.py``, ``canary.py``) and the ``kubectl`` edge that applies
+them (``kubectl.py``, used by ``target.py``)."""

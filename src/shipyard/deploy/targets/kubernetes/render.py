@@ -5,6 +5,8 @@ load time, memory from the measured RSS, a locked-down securityContext with an e
 logs, preStop and a grace period longer than the drain), Service, PodDisruptionBudget,
 NetworkPolicy and, with ``--autoscale``, an autoscaling/v2 HPA that scales down slowly.
 ``-o DIR`` writes them with a ``kustomization.yaml``; ``kubernetes-validate`` checks them offline.
+The pods carry a role label (``io.shipyard.role: stable``) in their selector, so a canary
+(``canary.py``: ``NAME-canary`` with ``role: canary``) never mixes with them.
 
     >>> files = render_manifests(spec)
     >>> sorted(files)[:2]
@@ -14,7 +16,7 @@ NetworkPolicy and, with ``--autoscale``, an autoscaling/v2 HPA that scales down 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -29,13 +31,30 @@ from shipyard.contract import (
 )
 from shipyard.deploy.probes import memory_request_bytes, start_budget_seconds
 from shipyard.deploy.spec import DeploymentSpec
+from shipyard.deploy.targets.base import REVISION_LABEL, ROLE_LABEL
 
-__all__ = ["render_manifests", "render_objects"]
+__all__ = [
+    "Role",
+    "deployment_name",
+    "kustomization",
+    "render_deployment",
+    "render_manifests",
+    "render_objects",
+    "render_service",
+    "service_port",
+    "to_yaml",
+]
 
+Role = Literal["stable", "canary"]
 _PERIOD_S = 2
 
 
-def _labels(spec: DeploymentSpec) -> dict[str, str]:
+def deployment_name(name: str, role: Role = "stable") -> str:
+    """``cancer`` for stable, ``cancer-canary`` for its canary (Deployment and Service)."""
+    return name if role == "stable" else f"{name}-canary"
+
+
+def _labels(spec: DeploymentSpec, role: Role | None = None) -> dict[str, str]:
     labels = {
         "app.kubernetes.io/name": spec.model_name or spec.name,
         "app.kubernetes.io/instance": spec.name,
@@ -44,15 +63,28 @@ def _labels(spec: DeploymentSpec) -> dict[str, str]:
     }
     if spec.model_version is not None:
         labels["app.kubernetes.io/version"] = str(spec.model_version)
+    if role is not None:
+        labels[ROLE_LABEL] = role
     return labels
 
 
-def _selector(spec: DeploymentSpec) -> dict[str, str]:
-    return {"app.kubernetes.io/instance": spec.name, "app.kubernetes.io/component": "model-server"}
+def _selector(spec: DeploymentSpec, role: Role | None = None) -> dict[str, str]:
+    """Every pod of the deployment (``role=None``), or the stable or canary ones only."""
+    selector = {
+        "app.kubernetes.io/instance": spec.name,
+        "app.kubernetes.io/component": "model-server",
+    }
+    if role is not None:
+        selector[ROLE_LABEL] = role
+    return selector
 
 
-def _meta(spec: DeploymentSpec, name: str | None = None) -> dict[str, Any]:
-    return {"name": name or spec.name, "namespace": spec.namespace, "labels": _labels(spec)}
+def _meta(spec: DeploymentSpec, role: Role | None = None) -> dict[str, Any]:
+    return {
+        "name": deployment_name(spec.name, role or "stable"),
+        "namespace": spec.namespace,
+        "labels": _labels(spec, role),
+    }
 
 
 def _resources(spec: DeploymentSpec) -> dict[str, Any]:
@@ -120,26 +152,33 @@ def _container(spec: DeploymentSpec) -> dict[str, Any]:
     }
 
 
-def _deployment(spec: DeploymentSpec) -> dict[str, Any]:
+def render_deployment(
+    spec: DeploymentSpec, *, role: Role = "stable", revision: int | None = None
+) -> dict[str, Any]:
+    """The Deployment of ``spec``'s stable pods or (``role="canary"``) of its one canary pod;
+    ``revision`` is recorded as a pod-template annotation (``rollout undo`` restores it too)."""
     volumes: list[dict[str, Any]] = [
         {"name": "logs", "emptyDir": {}},
         {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
     ]
     if spec.api_key_secret is not None:
         volumes.append({"name": "api-keys", "secret": {"secretName": spec.api_key_secret}})
+    template_meta: dict[str, Any] = {"labels": _labels(spec, role)}
+    if revision is not None:
+        template_meta["annotations"] = {REVISION_LABEL: str(revision)}
     body: dict[str, Any] = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": _meta(spec),
+        "metadata": _meta(spec, role),
         "spec": {
-            "selector": {"matchLabels": _selector(spec)},
+            "selector": {"matchLabels": _selector(spec, role)},
             "strategy": {
                 "type": "RollingUpdate",
                 "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
             },
             "progressDeadlineSeconds": start_budget_seconds(spec.load_seconds) + 120,
             "template": {
-                "metadata": {"labels": _labels(spec)},
+                "metadata": template_meta,
                 "spec": {
                     "automountServiceAccountToken": False,
                     "terminationGracePeriodSeconds": DRAIN_SECONDS + 15,
@@ -154,31 +193,42 @@ def _deployment(spec: DeploymentSpec) -> dict[str, Any]:
             },
         },
     }
-    if spec.autoscale is None:
+    if role == "canary":
+        body["spec"]["replicas"] = 1
+    elif spec.autoscale is None:
         body["spec"]["replicas"] = spec.replicas
     return body
 
 
-def render_objects(spec: DeploymentSpec) -> dict[str, dict[str, Any]]:
+def render_service(spec: DeploymentSpec, *, role: Role = "stable") -> dict[str, Any]:
+    """The Service in front of the stable (or the canary) pods only."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(spec, role),
+        "spec": {
+            "selector": _selector(spec, role),
+            "ports": [{"name": "http", "port": service_port(spec), "targetPort": "http"}],
+        },
+    }
+
+
+def service_port(spec: DeploymentSpec) -> int:
+    return spec.port or CONTAINER_PORT
+
+
+def render_objects(
+    spec: DeploymentSpec, *, revision: int | None = None
+) -> dict[str, dict[str, Any]]:
     """File name -> Kubernetes object for ``spec``."""
     objects: dict[str, dict[str, Any]] = {
-        "deployment.yaml": _deployment(spec),
-        "service.yaml": {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": _meta(spec),
-            "spec": {
-                "selector": _selector(spec),
-                "ports": [
-                    {"name": "http", "port": spec.port or CONTAINER_PORT, "targetPort": "http"}
-                ],
-            },
-        },
+        "deployment.yaml": render_deployment(spec, revision=revision),
+        "service.yaml": render_service(spec),
         "pdb.yaml": {
             "apiVersion": "policy/v1",
             "kind": "PodDisruptionBudget",
             "metadata": _meta(spec),
-            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": _selector(spec)}},
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": _selector(spec, "stable")}},
         },
         "networkpolicy.yaml": {
             "apiVersion": "networking.k8s.io/v1",
@@ -228,19 +278,24 @@ def render_objects(spec: DeploymentSpec) -> dict[str, dict[str, Any]]:
     return objects
 
 
-def render_manifests(spec: DeploymentSpec) -> dict[str, str]:
+def render_manifests(spec: DeploymentSpec, *, revision: int | None = None) -> dict[str, str]:
     """File name -> YAML text, plus a ``kustomization.yaml`` listing them."""
-    objects = render_objects(spec)
-    files = {name: _yaml(body) for name, body in objects.items()}
-    kustomization = {
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "namespace": spec.namespace,
-        "resources": sorted(objects),
-    }
-    files["kustomization.yaml"] = _yaml(kustomization)
+    return kustomization(render_objects(spec, revision=revision), spec.namespace)
+
+
+def kustomization(objects: dict[str, dict[str, Any]], namespace: str) -> dict[str, str]:
+    """The objects as YAML files plus the ``kustomization.yaml`` that lists them."""
+    files = {name: to_yaml(body) for name, body in objects.items()}
+    files["kustomization.yaml"] = to_yaml(
+        {
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "namespace": namespace,
+            "resources": sorted(objects),
+        }
+    )
     return files
 
 
-def _yaml(body: dict[str, Any]) -> str:
+def to_yaml(body: dict[str, Any]) -> str:
     return "# Generated by Shipyard.\n" + str(yaml.safe_dump(body, sort_keys=False))

@@ -4,7 +4,9 @@ N replicas with healthchecks, a restart policy, resource limits and ``update_con
 (start-first, ``failure_action: rollback``, a monitor window from the measured load time); the
 replicas on DNS round-robin and nginx in front of them, published in host mode (the ingress
 routing mesh needs IPVS, which not every host has). Swarm rolls back a failed update by itself;
-``apply`` watches the service's ``UpdateStatus`` and reports the outcome.
+``apply`` watches the service's ``UpdateStatus`` and reports the outcome (``wait=False``:
+``--no-wait`` returns after ``docker stack deploy``; Swarm's own ``failure_action: rollback``
+still acts, but Shipyard does not watch or report it).
 
 The stack file applied is exactly the one ``--dry-run -o DIR`` writes (plus the revision label),
 applied with the ``docker`` CLI (``docker stack deploy`` has no Engine API; argv, no shell).
@@ -110,11 +112,15 @@ class SwarmTarget:
         *,
         previous: tuple[DeploymentSpec, int] | None,
         progress: Progress,
+        wait: bool = True,
     ) -> DeploymentStatus:
         self.check(spec)
         started = datetime.now(UTC)
         progress(f"docker stack deploy {spec.name} (revision {revision})")
         self._stack_deploy(spec, revision)
+        if not wait:
+            progress("not waiting for readiness (--no-wait): Shipyard reports no rollback")
+            return self.status(spec.name)
         service = f"{spec.name}_{MODEL_SERVICE}"
         template_changed = previous is not None and _template(previous[0]) != _template(spec)
         per_task = start_budget_seconds(spec.load_seconds) + 30
