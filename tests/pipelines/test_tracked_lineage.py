@@ -12,7 +12,7 @@ import shipyard
 from shipyard.pipelines import Metrics, Model
 from shipyard.pipelines.artifacts import StoredArtifact
 from shipyard.pipelines.outcomes import StepOutcome
-from shipyard.pipelines.tracked import ancestors, dataset_digest
+from shipyard.pipelines.tracked import dataset_digest
 
 
 @shipyard.step
@@ -60,10 +60,10 @@ def _outcomes() -> dict[str, StepOutcome]:
     }
 
 
-def test_ancestors_are_the_node_and_everything_it_reads() -> None:
+def test_upstream_of_is_everything_a_node_reads_through_others() -> None:
     graph = lineage.graph()
-    assert ancestors(graph, "score") == {"score", "fit", "rows", "extra"}
-    assert ancestors(graph, "unrelated") == {"unrelated"}
+    assert graph.upstream_of("score") == {"fit", "rows", "extra"}
+    assert graph.upstream_of("unrelated") == set()
 
 
 def test_dataset_digest_combines_file_parameters_and_source_step_data() -> None:
@@ -73,7 +73,7 @@ def test_dataset_digest_combines_file_parameters_and_source_step_data() -> None:
     expected = hashlib.sha256(
         json.dumps(sources, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
-    assert dataset_digest(graph, _outcomes(), staged, ancestors(graph, "score")) == expected
+    assert dataset_digest(graph, _outcomes(), staged, graph.upstream_of("score")) == expected
     # a non-data output (JSON) of a source step is not data
     assert dataset_digest(graph, _outcomes(), staged, ["unrelated"]) is None
 

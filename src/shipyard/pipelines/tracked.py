@@ -52,7 +52,11 @@ from shipyard.pipelines.outcomes import StepOutcome
 from shipyard.registry.artifacts import ArtifactStore, LocalArtifactStore
 from shipyard.tracking.environment import capture_environment
 from shipyard.tracking.run import ActiveRun, start_run
-from shipyard.tracking.validation import MAX_TAG_VALUE_LENGTH, validate_key
+from shipyard.tracking.validation import (
+    MAX_METRICS_PER_BATCH,
+    MAX_TAG_VALUE_LENGTH,
+    validate_key,
+)
 
 __all__ = [
     "DATASET_DIGEST_ENV",
@@ -126,18 +130,6 @@ def _sources(
     return found
 
 
-def ancestors(graph: PipelineGraph, node_id: str) -> set[str]:
-    """``node_id`` and every node it reads from, directly or not."""
-    seen: set[str] = set()
-    todo = [node_id]
-    while todo:
-        current = todo.pop()
-        if current not in seen:
-            seen.add(current)
-            todo.extend(graph.nodes[current].upstream())
-    return seen
-
-
 def dataset_digest(
     graph: PipelineGraph,
     outcomes: Mapping[str, StepOutcome],
@@ -204,7 +196,8 @@ class TrackedRun:
     def env_for(self, node_id: str, outcomes: Mapping[str, StepOutcome]) -> dict[str, str]:
         """The variables a step gets: the tracked run and the digest of the data it came from."""
         env = {TRACKING_RUN_ENV: self.run_id}
-        digest = dataset_digest(self.graph, outcomes, self.staged, ancestors(self.graph, node_id))
+        came_from = {node_id} | self.graph.upstream_of(node_id)
+        digest = dataset_digest(self.graph, outcomes, self.staged, came_from)
         if digest is not None:
             env[DATASET_DIGEST_ENV] = digest
         return env
@@ -255,8 +248,10 @@ class TrackedRun:
             metrics.update(figures)
             if refused:
                 tags[f"{prefix}.metrics_not_logged"] = ", ".join(refused)[:MAX_TAG_VALUE_LENGTH]
+        items = list(metrics.items())
         with self._lock:
-            self.active.log_metrics(metrics)
+            for start in range(0, len(items), MAX_METRICS_PER_BATCH):  # MLflow's batch limit
+                self.active.log_metrics(dict(items[start : start + MAX_METRICS_PER_BATCH]))
             self.active.set_tags(tags)
             self.active.log_artifact_refs(files, f"steps/{outcome.node}")
 
