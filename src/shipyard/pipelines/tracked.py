@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from shipyard.config import Settings
-from shipyard.errors import InvalidInputError, InvalidNameError, NotFoundError, PipelineRunError
+from shipyard.errors import InvalidInputError, NotFoundError, PipelineRunError
 from shipyard.pipelines.artifacts import StoredArtifact
 from shipyard.pipelines.cachekey import canonical_json
 from shipyard.pipelines.events import DONE, FINISHED
@@ -55,7 +55,7 @@ from shipyard.tracking.run import ActiveRun, start_run
 from shipyard.tracking.validation import (
     MAX_METRICS_PER_BATCH,
     MAX_TAG_VALUE_LENGTH,
-    validate_key,
+    is_valid_key,
 )
 
 __all__ = [
@@ -161,14 +161,6 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _valid_key(key: Any) -> bool:
-    try:
-        validate_key(key, "metric")
-    except InvalidNameError:
-        return False
-    return True
-
-
 class TrackedRun:
     """The tracked run of one pipeline run; ``record`` is called as each step finishes."""
 
@@ -214,7 +206,7 @@ class TrackedRun:
             if not isinstance(value, dict):
                 continue
             for key, number in value.items():
-                if _is_number(number) and _valid_key(key):
+                if _is_number(number) and is_valid_key(key):
                     figures[key] = float(number)
                 else:
                     refused.append(str(key))
