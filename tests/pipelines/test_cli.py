@@ -51,6 +51,7 @@ def test_run_json_then_runs_list_and_show(
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["executed"] == 1
+    assert len(summary["tracking_run_id"]) == 32  # the run's tracked run (`shipyard runs show`)
     listed = json.loads(runner.invoke(app, ["pipeline", "runs", "list", "--json"]).output)
     assert [r["id"] for r in listed] == [summary["run_id"]]
     shown = json.loads(

@@ -18,6 +18,7 @@ from shipyard.pipelines.executors.stepimage import plan_step_image
 from shipyard.pipelines.serializers import read_value
 from shipyard.registry.artifacts import LocalArtifactStore
 from shipyard.registry.registry import Registry
+from shipyard.tracking import RunStatus, Tracker
 from tests.pipelines.conftest import TINY, Workspace, executed, statuses, warm_workspace
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -84,6 +85,14 @@ def warm(tmp_path_factory: pytest.TempPathFactory, docker_options: dict[str, Any
         production = registry.get("cancer@production")
     assert production.tags["shipyard.pipeline_run"] == summary.run_id
     assert "[shipyard] train attempt 1" in Path(summary.step("train").log_path or "").read_text()
+    # the run is a tracked run, and the version registered on the driver links to it
+    with Tracker.from_settings(space.settings) as tracker:
+        tracked = tracker.store.get_run(str(summary.tracking_run_id))
+    assert tracked.tags["shipyard.executor"] == "docker"
+    assert tracked.metrics["auc"].value >= 0.9
+    assert tracked.metrics["step.train.cached"].value == 0
+    assert production.manifest.lineage.run_id == summary.tracking_run_id
+    assert production.manifest.lineage.dataset_digest == tracked.tags["shipyard.dataset_digest"]
     return space
 
 
@@ -119,10 +128,19 @@ def test_docker_input_change_failure_and_resume(
         "register": "skipped",
     }
     assert "evaluation broke" in (failed.step("evaluate").error or "")
+    with Tracker.from_settings(space.settings) as tracker:
+        tracked = tracker.store.get_run(str(failed.tracking_run_id))
+    assert tracked.info.status is RunStatus.FAILED
+    assert "evaluation broke" in tracked.tags["shipyard.error"]
     space.edit("    raise RuntimeError('evaluation broke')\n", "")
     resumed = space.run(resume=failed.run_id, no_cache=True, **docker_options)
     assert resumed.status == "succeeded"
     assert executed(resumed) == {"evaluate", "register"}
+    assert resumed.tracking_run_id == failed.tracking_run_id
+    with Tracker.from_settings(space.settings) as tracker:
+        tracked = tracker.store.get_run(str(resumed.tracking_run_id))
+    assert tracked.info.status is RunStatus.FINISHED  # continued by --resume
+    assert tracked.tags["step.evaluate.status"] == "succeeded"
 
 
 def test_docker_steps_run_non_root_without_network_and_timeout_kills(

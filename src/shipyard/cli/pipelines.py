@@ -125,9 +125,16 @@ def run(
             help="Where downloaded wheels are kept (default: $SHIPYARD_HOME/cache/build).",
         ),
     ] = None,
+    experiment: Annotated[
+        str | None,
+        typer.Option(help="Tracking experiment of the run's tracked run (default: the pipeline)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run a pipeline; a step whose code, environment and inputs are unchanged is cached."""
+    """Run a pipeline; a step whose code, environment and inputs are unchanged is cached.
+
+    Every run is a tracked run (`shipyard runs show ID`): parameters, per-step seconds and cache
+    hits, the metrics steps output, and the lineage to the model version it registers."""
     from rich.live import Live
 
     from shipyard.config import Settings
@@ -146,6 +153,7 @@ def run(
         resume=resume,
         base_image=base_image,
         build_cache=build_cache,
+        experiment=experiment,
     )
     settings = Settings.from_env()
     if as_json:
@@ -174,6 +182,10 @@ def _report(summary: RunSummary, as_json: bool) -> None:
         f"run [bold]{summary.run_id}[/] {summary.status}: {summary.executed} executed, "
         f"{summary.cached} cached, of {len(summary.steps)} steps"
     )
+    if summary.tracking_run_id:
+        stdout.print(
+            f"tracked run {summary.tracking_run_id}: `shipyard runs show {summary.tracking_run_id}`"
+        )
 
 
 @app.command("show")
@@ -324,6 +336,10 @@ def runs_show(
     stdout.print(
         f"run [bold]{record.id}[/] of {record.pipeline} ({record.executor}): {record.status}"
     )
+    if record.tracking_run_id:
+        stdout.print(
+            f"tracked run {record.tracking_run_id}: `shipyard runs show {record.tracking_run_id}`"
+        )
     rows = [
         [
             s.node,

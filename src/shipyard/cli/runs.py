@@ -113,6 +113,12 @@ def show_run(run_id: RunId, as_json: AsJson = False) -> None:
     stdout.print(
         f"experiment {info.experiment_id}  started {_when(info.start_time)}  {_duration(run)}"
     )
+    pipeline_run = run.tags.get("shipyard.pipeline_run")
+    if pipeline_run:
+        stdout.print(
+            f"from pipeline run {pipeline_run} of {run.tags.get('shipyard.pipeline', '?')}: "
+            f"`shipyard pipeline runs show {pipeline_run}`"
+        )
     if environment:
         dirty = " (dirty)" if environment.get("git_dirty") else ""
         stdout.print(

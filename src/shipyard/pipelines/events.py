@@ -1,7 +1,7 @@
 """What happens to a step during a run, as values: its status and the events an observer gets.
 
-The CLI's live table, the run records in the database and (later) the tracking stage each
-observe the same ``StepEvent`` stream.
+The CLI's live table observes the ``StepEvent`` stream; the run records in the database and the
+tracked run (``tracked.py``) get the same changes as ``StepOutcome`` values, with the outputs.
 """
 
 from __future__ import annotations

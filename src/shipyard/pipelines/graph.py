@@ -157,6 +157,17 @@ class PipelineGraph:
                 "output, directly or through others"
             ) from None
 
+    def upstream_of(self, node_id: str) -> set[str]:
+        """Every node whose outputs ``node_id`` reads, directly or through others."""
+        found: set[str] = set()
+        frontier = set(self.nodes[node_id].upstream())
+        while frontier:
+            current = frontier.pop()
+            if current not in found:
+                found.add(current)
+                frontier |= self.nodes[current].upstream()
+        return found
+
     def downstream(self, node_id: str) -> set[str]:
         """Every node that reads ``node_id``'s outputs, directly or through others."""
         found: set[str] = set()

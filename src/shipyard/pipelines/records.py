@@ -131,10 +131,13 @@ class PipelineRecords:
         params: dict[str, Any],
         user: str,
         nodes: Sequence[tuple[str, str]],
+        *,
+        tracking_run_id: str | None = None,
     ) -> None:
         def work(conn: Connection) -> None:
             conn.execute(
                 t.runs.insert().values(
+                    tracking_run_id=tracking_run_id,
                     id=run_id,
                     pipeline=pipeline,
                     source=source,
@@ -160,6 +163,11 @@ class PipelineRecords:
             .where(t.step_runs.c.run_id == run_id, t.step_runs.c.node == node)
             .values(**values)
         )
+        run_write(self.engine, lambda conn: conn.execute(query))
+
+    def link_tracking_run(self, run_id: str, tracking_run_id: str) -> None:
+        """Record that run ``run_id`` is tracked as ``tracking_run_id`` (the tracking stage)."""
+        query = t.runs.update().where(t.runs.c.id == run_id).values(tracking_run_id=tracking_run_id)
         run_write(self.engine, lambda conn: conn.execute(query))
 
     def set_run_status(self, run_id: str, status: str, *, finished: bool) -> None:

@@ -3,10 +3,13 @@
     >>> register = register_step("cancer", alias="production", promote_if="metrics.auc >= 0.90")
     >>> register(model, metrics, sample)   # inside a @shipyard.pipeline body
 
-The version is tagged with the pipeline run id (``shipyard.pipeline_run``) and carries the
-metrics in its metadata. The alias moves through ``Registry.set_alias`` only when the gate passes;
-a deployment that follows the alias is the deploy stage's job. The step runs on the driver, in a
-local process, for every executor: registry credentials never enter a step container.
+The version is tagged with the pipeline run id (``shipyard.pipeline_run``), carries the metrics in
+its metadata and is linked to the pipeline run's tracked run (``SHIPYARD_TRACKING_RUN_ID``) with
+the digest of the data it came from (``SHIPYARD_DATASET_DIGEST``), as ``save_model(run=...)``
+links a version: the lineage is dataset digest → run → model version. The alias moves through
+``Registry.set_alias`` only when the gate passes; a deployment that follows the alias is the
+deploy stage's job. The step runs on the driver, in a local process, for every executor:
+registry credentials never enter a step container.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ def register_step(
         from shipyard.registry.registry import Registry
 
         run_id = os.environ.get("SHIPYARD_PIPELINE_RUN_ID", "")
+        tracked_run = os.environ.get("SHIPYARD_TRACKING_RUN_ID") or None
         pipeline_tags = {
             "shipyard.pipeline": os.environ.get("SHIPYARD_PIPELINE_NAME", ""),
             "shipyard.pipeline_run": run_id,
@@ -60,7 +64,10 @@ def register_step(
             sample_input=sample_input,
             metadata={"metrics": dict(metrics)},
             tags=pipeline_tags,
-            run_id=run_id or None,
+            # linked to the tracked run: dataset digest -> run -> model version
+            run=tracked_run,
+            run_id=None if tracked_run else (run_id or None),
+            dataset_digest=os.environ.get("SHIPYARD_DATASET_DIGEST") or None,
         )
         promoted = gate.passes(metrics) if gate is not None else alias is not None
         if alias is not None and promoted:

@@ -10,11 +10,13 @@ file logged from Python and one uploaded by the ``mlflow`` client are stored and
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.errors import InvalidInputError, NotFoundError
 from shipyard.registry.artifacts import ArtifactStore
+from shipyard.registry.artifacts.base import check_sha256
 from shipyard.registry.digest import file_sha256
 from shipyard.tracking.entities import RunInfo
 from shipyard.tracking.queries import ArtifactFile
@@ -60,6 +62,19 @@ class RunArtifacts:
         self.blobs.put(sha256, source)
         self.store.add_artifact_file(path, run_id, sha256, size)
         return ArtifactFile(path, sha256, size)
+
+    def link_files(
+        self, info: RunInfo, artifact_path: str, files: Sequence[tuple[str, str, int]]
+    ) -> list[str]:
+        """Record blobs already in the store (``(relative path, sha256, size)``) as the run's
+        artifacts under ``artifact_path``: a reference, the bytes are not copied."""
+        base = posixpath.join(artifact_root(info), check_artifact_path(artifact_path))
+        rows = [
+            (posixpath.join(base, check_artifact_path(path)), check_sha256(sha256), size)
+            for path, sha256, size in files
+        ]
+        self.store.add_artifact_files(info.run_id, rows)
+        return [path for path, _, _ in rows]
 
     def log_file(self, info: RunInfo, source: Path, artifact_path: str | None = None) -> list[str]:
         """Log a file, or every file under a folder, into the run; returns the paths stored."""

@@ -8,6 +8,8 @@ The run ends FINISHED when the block completes, FAILED (with the error in the
 ``shipyard.error`` tag) when it raises, and KILLED on Ctrl-C or SIGTERM. A background thread
 records a heartbeat; a run whose process vanished (SIGKILL, power loss) is marked KILLED once its
 heartbeat is older than ``STALE_AFTER_MS``, so no run stays RUNNING for ever.
+``start_run(run_id=...)`` continues an existing run (as ``mlflow.start_run(run_id=...)`` does):
+it is RUNNING again until the block ends.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import signal
 import threading
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -96,6 +98,13 @@ class ActiveRun:
         """Store a file (or a folder's files) with the run; returns the artifact paths."""
         return self._tracker.artifacts.log_file(self.info, Path(path), artifact_path)
 
+    def log_artifact_refs(
+        self, files: Sequence[tuple[str, str, int]], artifact_path: str
+    ) -> list[str]:
+        """Record files already in the artifact store, ``(path, sha256, size)``, as artifacts
+        under ``artifact_path`` without copying them (pipeline step outputs)."""
+        return self._tracker.artifacts.link_files(self.info, artifact_path, files)
+
     def link_model(self, name: str, version: int) -> None:
         """Record that version ``version`` of model ``name`` came from this run."""
         self._tracker.store.link_model(self.run_id, name, version, self.dataset_digest)
@@ -149,6 +158,19 @@ def _error_text(exc: BaseException) -> str:
     return text[-MAX_TAG_VALUE_LENGTH:]
 
 
+def _reopen(
+    tracker: Tracker, run_id: str, params: Mapping[str, Any], tags: Mapping[str, str]
+) -> Run:
+    """Run ``run_id`` RUNNING again, with a fresh heartbeat, once ``params`` and ``tags`` are
+    logged to it (a deleted run or a changed param raises before anything changes)."""
+    tracker.store.log_batch(
+        run_id, params={key: str(value) for key, value in params.items()}, tags=tags
+    )
+    reopened = tracker.store.update_run(run_id, status=RunStatus.RUNNING)
+    tracker.store.heartbeat(run_id)
+    return reopened
+
+
 @contextmanager
 def start_run(
     experiment: str = "Default",
@@ -159,25 +181,33 @@ def start_run(
     dataset_digest: str | None = None,
     settings: Settings | None = None,
     heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S,
+    run_id: str | None = None,
+    environment: Mapping[str, Any] | None = None,
 ) -> Iterator[ActiveRun]:
-    """Start a run in ``experiment`` (created when new) and end it when the block ends."""
+    """Start a run in ``experiment`` (created when new) and end it when the block ends.
+
+    ``run_id`` continues that run instead (``experiment`` and ``run_name`` are then ignored).
+    ``environment`` is recorded instead of this process's (``capture_environment``)."""
     settings = settings or Settings.from_env()
     with Tracker.from_settings(settings) as tracker:
         tracker.reap_stale_runs()
-        experiment_id = tracker.experiment_id(experiment, create=True)
-        environment = capture_environment()
-        all_tags = environment_tags(environment, settings.user)
+        extra_tags = {key: str(value) for key, value in (tags or {}).items()}
         if dataset_digest:
-            all_tags["shipyard.dataset_digest"] = dataset_digest
-        all_tags.update({key: str(value) for key, value in (tags or {}).items()})
-        created = tracker.store.create_run(
-            experiment_id,
-            user_id=settings.user,
-            run_name=run_name,
-            tags=all_tags,
-            heartbeat=True,
-            environment=environment,
-        )
+            extra_tags["shipyard.dataset_digest"] = dataset_digest
+        if run_id is not None:
+            created = _reopen(tracker, run_id, params or {}, extra_tags)
+            params = None
+        else:
+            experiment_id = tracker.experiment_id(experiment, create=True)
+            recorded = dict(environment) if environment is not None else capture_environment()
+            created = tracker.store.create_run(
+                experiment_id,
+                user_id=settings.user,
+                run_name=run_name,
+                tags={**environment_tags(recorded, settings.user), **extra_tags},
+                heartbeat=True,
+                environment=recorded,
+            )
         run = ActiveRun(tracker, created, dataset_digest)
         if params:
             run.log_params(params)

@@ -391,19 +391,25 @@ class TrackingStore(TrackingQueries):
 
     def add_artifact_file(self, path: str, run_id: str | None, sha256: str, size: int) -> None:
         """Point artifact ``path`` at blob ``sha256`` (an upload to the same path replaces it)."""
+        self.add_artifact_files(run_id, [(path, sha256, size)])
+
+    def add_artifact_files(self, run_id: str | None, files: Sequence[tuple[str, str, int]]) -> None:
+        """Point each ``(path, sha256, size)`` at its blob, in one transaction."""
 
         def work(conn: Connection) -> None:
             if run_id is not None:
                 require_run_row(conn, run_id)
-            insert = dialect_insert(conn, t.artifact_files)
-            values = {"run_id": run_id, "sha256": sha256, "size": size, "created_at": now_ms()}
-            conn.execute(
-                insert.values(path=path, **values).on_conflict_do_update(
-                    index_elements=["path"], set_=values
+            for path, sha256, size in files:
+                insert = dialect_insert(conn, t.artifact_files)
+                values = {"run_id": run_id, "sha256": sha256, "size": size, "created_at": now_ms()}
+                conn.execute(
+                    insert.values(path=path, **values).on_conflict_do_update(
+                        index_elements=["path"], set_=values
+                    )
                 )
-            )
 
-        run_write(self.engine, work)
+        if files:
+            run_write(self.engine, work)
 
     def delete_artifact_files(self, path: str) -> int:
         """Forget artifact ``path`` (a file, or every file under a folder); returns how many."""

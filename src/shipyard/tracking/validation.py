@@ -26,6 +26,7 @@ __all__ = [
     "MAX_PARAMS_TAGS_PER_BATCH",
     "MAX_PARAM_VALUE_LENGTH",
     "MAX_TAG_VALUE_LENGTH",
+    "is_valid_key",
     "stored_value",
     "validate_batch_sizes",
     "validate_experiment_name",
@@ -54,6 +55,11 @@ def validate_key(key: object, kind: str) -> str:
     if isinstance(key, str) and _is_valid_key(key):
         return key
     return _check_key(key, kind)
+
+
+def is_valid_key(key: object) -> bool:
+    """True when ``key`` may name a metric, param or tag (``validate_key`` would accept it)."""
+    return isinstance(key, str) and _is_valid_key(key)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from shipyard.errors import InvalidInputError
+from shipyard.registry.metadata.engine import dialect_insert
 from shipyard.tracking import tables as t
 
 __all__ = [
@@ -24,10 +24,6 @@ __all__ = [
     "upsert_latest",
     "upsert_tags",
 ]
-
-
-def dialect_insert(conn: Connection, table: sa.Table) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def insert_params(conn: Connection, run_id: str, params: dict[str, str]) -> None:

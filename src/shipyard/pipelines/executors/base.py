@@ -7,14 +7,21 @@ names each node's environment digest, and runs one step folder to its exit or it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
 from shipyard.pipelines.graph import Node, PipelineGraph
 
-__all__ = ["EXECUTORS", "ExecutorName", "LaunchResult", "Launcher", "requirements_of"]
+__all__ = [
+    "EXECUTORS",
+    "ExecutorName",
+    "LaunchResult",
+    "Launcher",
+    "environment_digests",
+    "requirements_of",
+]
 
 ExecutorName = Literal["local", "docker", "kubernetes"]
 EXECUTORS: tuple[ExecutorName, ...] = ("local", "docker", "kubernetes")
@@ -37,6 +44,23 @@ def requirements_of(node: Node, pipeline_requirements: tuple[str, ...]) -> tuple
     """The step's own requirements, or the pipeline's ("same as the pipeline")."""
     own = node.step.requirements
     return tuple(sorted(pipeline_requirements if own is None else own))
+
+
+def environment_digests(
+    nodes: Iterable[Node],
+    pipeline_requirements: tuple[str, ...],
+    digest_of: Callable[[tuple[str, ...]], str],
+) -> dict[str, str]:
+    """Node id -> its environment's digest; ``digest_of`` (check, or build an image) is called
+    once per distinct environment."""
+    by_environment: dict[tuple[str, ...], str] = {}
+    digests: dict[str, str] = {}
+    for node in nodes:
+        needed = requirements_of(node, pipeline_requirements)
+        if needed not in by_environment:
+            by_environment[needed] = digest_of(needed)
+        digests[node.id] = by_environment[needed]
+    return digests
 
 
 class Launcher(Protocol):

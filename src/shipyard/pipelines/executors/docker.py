@@ -27,7 +27,7 @@ from shipyard.build.wheelhouse import Target, resolve_wheelhouse
 from shipyard.contract import IMAGE_UID
 from shipyard.docker_engine import DockerEngine, engine_errors
 from shipyard.errors import BuildError, ConfigError
-from shipyard.pipelines.executors.base import ExecutorName, LaunchResult, requirements_of
+from shipyard.pipelines.executors.base import ExecutorName, LaunchResult, environment_digests
 from shipyard.pipelines.executors.stepimage import (
     CODE_DIR,
     WORK_DIR,
@@ -116,19 +116,15 @@ class DockerLauncher:
         requirements: tuple[str, ...],
         on_line: Callable[[str], None],
     ) -> Mapping[str, str]:
-        digests: dict[str, str] = {}
-        built: dict[tuple[str, ...], str] = {}
-        for node in graph.nodes.values():
-            if node.step.runs_on == "driver":
-                continue
-            needed = requirements_of(node, requirements)
-            if needed not in built:
-                plan = plan_step_image(
-                    needed, base_image=self.base_image, source_digest=self.source_digest
-                )
-                built[needed] = build_step_image(self.engine, plan, self.cache_dir, on_line)
-            self.images[node.id] = built[needed]
-            digests[node.id] = built[needed]
+        def image_of(needed: tuple[str, ...]) -> str:
+            plan = plan_step_image(
+                needed, base_image=self.base_image, source_digest=self.source_digest
+            )
+            return build_step_image(self.engine, plan, self.cache_dir, on_line)
+
+        nodes = [n for n in graph.nodes.values() if n.step.runs_on != "driver"]
+        digests = environment_digests(nodes, requirements, image_of)
+        self.images.update(digests)
         return digests
 
     def task_source(self, file: Path, project: Path) -> str:

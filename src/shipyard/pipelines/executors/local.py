@@ -22,7 +22,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 import shipyard
 from shipyard.errors import ConfigError
-from shipyard.pipelines.executors.base import ExecutorName, LaunchResult, requirements_of
+from shipyard.pipelines.executors.base import ExecutorName, LaunchResult, environment_digests
 from shipyard.pipelines.graph import Node, PipelineGraph
 
 __all__ = ["LocalLauncher", "local_environment_digest"]
@@ -76,14 +76,7 @@ class LocalLauncher:
         requirements: tuple[str, ...],
         on_line: Callable[[str], None],
     ) -> Mapping[str, str]:
-        digests: dict[str, str] = {}
-        by_env: dict[tuple[str, ...], str] = {}
-        for node in graph.nodes.values():
-            needed = requirements_of(node, requirements)
-            if needed not in by_env:
-                by_env[needed] = local_environment_digest(needed)
-            digests[node.id] = by_env[needed]
-        return digests
+        return environment_digests(graph.nodes.values(), requirements, local_environment_digest)
 
     def task_source(self, file: Path, project: Path) -> str:
         return str(file)

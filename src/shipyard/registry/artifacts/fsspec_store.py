@@ -13,8 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import fsspec
-
 from shipyard.errors import ConfigError, IntegrityError, NotFoundError, StoreError
 from shipyard.registry.artifacts.base import blob_key
 from shipyard.registry.digest import file_sha256
@@ -37,6 +35,8 @@ class FsspecArtifactStore:
             if endpoint_url:
                 options["client_kwargs"] = {"endpoint_url": endpoint_url}
         try:
+            import fsspec  # here, not at the top: a local store never needs it (~30 ms)
+
             self._fs: Any = fsspec.filesystem(protocol, **options)
         except (ImportError, ValueError) as exc:
             extra = " (pip install 'shipyard[s3]')" if protocol == "s3" else ""

@@ -24,7 +24,14 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from shipyard.errors import ConfigError, StoreError
 
-__all__ = ["WRITE_OPTION", "create_metadata_engine", "describe_url", "run_read", "run_write"]
+__all__ = [
+    "WRITE_OPTION",
+    "create_metadata_engine",
+    "describe_url",
+    "dialect_insert",
+    "run_read",
+    "run_write",
+]
 
 T = TypeVar("T")
 
@@ -32,6 +39,20 @@ WRITE_OPTION = "shipyard_write"
 SQLITE_BUSY_TIMEOUT_S = 60.0
 MAX_ATTEMPTS = 20
 _RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def dialect_insert(conn: Connection, table: sa.Table) -> Any:
+    """An ``INSERT`` with ``on_conflict_do_...`` for ``conn``'s dialect (SQLite or PostgreSQL).
+
+    The dialect module is imported here: PostgreSQL's costs ~25 ms, and a SQLite user never
+    needs it."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 def describe_url(url: str) -> str:

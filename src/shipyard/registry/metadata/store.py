@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from shipyard.errors import ConflictError, NotFoundError
@@ -28,7 +27,12 @@ from shipyard.registry.entities import (
     ModelVersion,
 )
 from shipyard.registry.metadata import tables as t
-from shipyard.registry.metadata.engine import create_metadata_engine, run_read, run_write
+from shipyard.registry.metadata.engine import (
+    create_metadata_engine,
+    dialect_insert,
+    run_read,
+    run_write,
+)
 from shipyard.registry.metadata.migrate import upgrade_to_head
 from shipyard.registry.metadata.reads import (
     load_events,
@@ -306,8 +310,7 @@ def _lock_model(conn: Connection, name: str, *, create: bool) -> tuple[int, int]
     if create:
         now = _now()
         values = {"name": name, "last_version": 0, "created_at": now, "updated_at": now}
-        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        insert = dialect_insert(t.models)
+        insert = dialect_insert(conn, t.models)
         conn.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["name"]))
     row = conn.execute(
         sa.select(t.models.c.id, t.models.c.last_version)
