@@ -22,8 +22,9 @@ from shipyard.config import Settings
 
 if TYPE_CHECKING:
     from shipyard.deploy.images import ImageSource
+    from shipyard.deploy.service import Deployments
     from shipyard.deploy.spec import DeploymentSpec
-    from shipyard.deploy.targets.base import DeploymentStatus, Target
+    from shipyard.deploy.targets.base import DeploymentStatus, Progress, Target
 
 __all__ = ["app", "register"]
 
@@ -273,34 +274,28 @@ def canary(
     its error rate or p99 (from /metrics) is worse than stable's by the margins."""
     from shipyard.deploy.canary import CanaryPolicy
     from shipyard.deploy.images import resolve_image
-    from shipyard.deploy.records import DeploymentRecords
-    from shipyard.deploy.service import Deployments
     from shipyard.deploy.spec import parse_env
-    from shipyard.deploy.targets import connect_target
 
-    settings = Settings.from_env()
-    source = resolve_image(ref, settings)
-    with DeploymentRecords.open(settings) as records:
-        live = records.live(name)
-    changes: dict[str, Any] = {
-        "image": source.image,
-        "model_name": source.model.name if source.model else live.spec.model_name,
-        "model_version": source.model.version if source.model else None,
-    }
-    if env:
-        changes["env"] = tuple(sorted({**live.spec.environment, **parse_env(env)}.items()))
+    source = resolve_image(ref, Settings.from_env())
     policy = CanaryPolicy(max_error_rate_increase, max_p99_ratio)
-    with _target(connect_target(live.spec.target)) as connected:
-        with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
-            revision, current = deployments.canary(
-                name, connected, weight=weight, progress=progress, **changes
+    with _deployment(name, as_json=as_json) as (connected, deployments, progress):
+        live = deployments.records.live(name)
+        changes: dict[str, Any] = {
+            "image": source.image,
+            "model_name": source.model.name if source.model else live.spec.model_name,
+            "model_version": source.model.version if source.model else None,
+        }
+        if env:
+            changes["env"] = tuple(sorted({**live.spec.environment, **parse_env(env)}.items()))
+        revision, current = deployments.canary(
+            name, connected, weight=weight, progress=progress, **changes
+        )
+        verdict = None
+        if analyse > 0:
+            verdict = deployments.watch_canary(
+                name, connected, seconds=analyse, policy=policy, progress=progress
             )
-            verdict = None
-            if analyse > 0:
-                verdict = deployments.watch_canary(
-                    name, connected, seconds=analyse, policy=policy, progress=progress
-                )
-                current = connected.status(name)
+            current = connected.status(name)
     if as_json:
         print_json(
             {
@@ -321,16 +316,8 @@ def canary(
 @handle_errors
 def promote(name: NameArg, as_json: JsonOption = False) -> None:
     """Roll every stable replica to the canary's version, then retire the canary."""
-    from shipyard.deploy.records import DeploymentRecords
-    from shipyard.deploy.service import Deployments
-    from shipyard.deploy.targets import connect_target
-
-    settings = Settings.from_env()
-    with DeploymentRecords.open(settings) as records:
-        record = records.get(name)
-    with _target(connect_target(record.target)) as connected:
-        with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
-            revision, current = deployments.promote(name, connected, progress=progress)
+    with _deployment(name, as_json=as_json) as (connected, deployments, progress):
+        revision, current = deployments.promote(name, connected, progress=progress)
     _print_status(current, revision, as_json=as_json)
 
 
@@ -338,19 +325,9 @@ def promote(name: NameArg, as_json: JsonOption = False) -> None:
 @handle_errors
 def abort(name: NameArg, as_json: JsonOption = False) -> None:
     """Retire the canary; the stable replicas take every request again."""
-    from shipyard.deploy.records import DeploymentRecords
-    from shipyard.deploy.service import Deployments
-    from shipyard.deploy.targets import connect_target
-
-    settings = Settings.from_env()
-    with DeploymentRecords.open(settings) as records:
-        record = records.get(name)
-    with _target(connect_target(record.target)) as connected:
-        with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
-            revision = deployments.abort(
-                name, connected, reason="aborted by hand", progress=progress
-            )
-            current = connected.status(name)
+    with _deployment(name, as_json=as_json) as (connected, deployments, progress):
+        revision = deployments.abort(name, connected, reason="aborted by hand", progress=progress)
+        current = connected.status(name)
     if as_json:
         print_json({**current.to_dict(), "aborted_revision": revision})
     else:
@@ -393,6 +370,24 @@ def _change(name: str, action: str, *, as_json: bool, **changes: Any) -> None:
                 name, connected, action=action, progress=progress, **changes
             )
     _print_status(current, revision, as_json=as_json)
+
+
+@contextmanager
+def _deployment(name: str, *, as_json: bool) -> Iterator[tuple[Target, Deployments, Progress]]:
+    """The target ``name`` runs on (connected), the deployments and a progress line."""
+    from shipyard.deploy.records import DeploymentRecords
+    from shipyard.deploy.service import Deployments
+    from shipyard.deploy.targets import connect_target
+
+    settings = Settings.from_env()
+    with DeploymentRecords.open(settings) as records:
+        record = records.get(name)
+    with (
+        _target(connect_target(record.target)) as connected,
+        Deployments.open(settings) as deployments,
+        _progress(not as_json) as progress,
+    ):
+        yield connected, deployments, progress
 
 
 def _spec(

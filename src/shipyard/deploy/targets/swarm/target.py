@@ -26,61 +26,68 @@ from typing import Any, ClassVar
 
 import docker.errors
 
+from shipyard.contract import CONTAINER_PORT, DRAIN_SECONDS
 from shipyard.deploy.images import has_image
 from shipyard.deploy.probes import start_budget_seconds
 from shipyard.deploy.spec import DeploymentSpec, TargetName
 from shipyard.deploy.targets.base import (
     REVISION_LABEL,
+    ROLE_LABEL,
+    WEIGHT_LABEL,
     DeploymentStatus,
     Progress,
     ReplicaStatus,
 )
+from shipyard.deploy.targets.docker.balancer import reload_balancer
 from shipyard.deploy.targets.docker.compose import (
+    CANARY_SERVICE,
     LB_SERVICE,
     MODEL_SERVICE,
+    SERVING_NETWORK,
     render_compose,
+    render_files,
     to_yaml,
     validate_compose,
 )
-from shipyard.deploy.targets.docker.nginx import LB_HEALTH_PATH, render_nginx_conf
+from shipyard.deploy.targets.docker.nginx import (
+    LB_HEALTH_PATH,
+    LB_LIVE_CONFIG_PATH,
+    REPLICA_PATH,
+    render_nginx_conf,
+)
+from shipyard.deploy.targets.engine import EngineTarget
 from shipyard.docker_engine import DockerEngine, engine_errors
 from shipyard.errors import (
     ClusterUnavailableError,
     ConfigError,
+    ConflictError,
     DeployError,
     NotFoundError,
     RolloutError,
 )
 
-__all__ = ["SwarmTarget"]
+__all__ = ["SwarmTarget", "render_canary"]
 
 _SWARM_DNS = "127.0.0.11"
+_STABLE = f"{MODEL_SERVICE}:{CONTAINER_PORT}"
+_CANARY = f"{CANARY_SERVICE}:{CONTAINER_PORT}"
 _STACK_LABEL = "com.docker.stack.namespace"
 
 
-class SwarmTarget:
+class SwarmTarget(EngineTarget):
     """Deployments as stacks on a Swarm whose manager this engine is."""
 
     name: ClassVar[TargetName] = "swarm"
 
-    def __init__(self, engine: DockerEngine) -> None:
-        self.engine = engine
-
     @classmethod
-    def connect(cls) -> SwarmTarget:
-        engine = DockerEngine.connect()
+    def check_engine(cls, engine: DockerEngine) -> None:
         with engine_errors("asking the engine about its swarm"):
             swarm = engine.client.info().get("Swarm") or {}
         if swarm.get("LocalNodeState") != "active" or not swarm.get("ControlAvailable"):
-            engine.close()
             raise ClusterUnavailableError(
                 "this Docker engine is not a Swarm manager: run `docker swarm init "
                 "--advertise-addr 127.0.0.1` (one node) or point DOCKER_HOST at a manager"
             )
-        return cls(engine)
-
-    def close(self) -> None:
-        self.engine.close()
 
     # -- pure ------------------------------------------------------------------------------
 
@@ -114,7 +121,7 @@ class SwarmTarget:
         self.check(spec)
         started = datetime.now(UTC)
         progress(f"docker stack deploy {spec.name} (revision {revision})")
-        self._stack_deploy(spec, revision)
+        self._stack_deploy(spec.name, _files(spec, revision=revision))
         service = f"{spec.name}_{MODEL_SERVICE}"
         template_changed = previous is not None and _template(previous[0]) != _template(spec)
         per_task = start_budget_seconds(spec.load_seconds) + 30
@@ -147,8 +154,9 @@ class SwarmTarget:
                     url = f"http://127.0.0.1:{ports[0]['PublishedPort']}"
                 continue
             revision = int((attrs["Spec"].get("Labels") or {}).get(REVISION_LABEL, "0"))
+            role = "canary" if service.name == f"{name}_{CANARY_SERVICE}" else "stable"
             for task in service.tasks(filters={"desired-state": "running"}):
-                replicas.append(self._replica(task, revision))
+                replicas.append(self._replica(task, revision, role))
         return DeploymentStatus(name=name, target=self.name, url=url, replicas=tuple(replicas))
 
     def exists(self, name: str) -> bool:
@@ -178,16 +186,164 @@ class SwarmTarget:
                 time.sleep(0.5)
         return removed
 
+    # -- canary ----------------------------------------------------------------------------
+
+    def start_canary(
+        self, spec: DeploymentSpec, revision: int, weight: int, progress: Progress
+    ) -> DeploymentStatus:
+        """A ``canary`` service of ``spec`` (one replica) in the stack, taking ``weight`` percent
+        of the requests once it is healthy; one that never gets healthy is removed again."""
+        if not self._services(spec.name):
+            raise NotFoundError(f"deployment {spec.name!r} is not running on swarm")
+        if self._canary(spec.name) is not None:
+            raise ConflictError(
+                f"{spec.name!r} has a canary already: `deployments promote` or `abort` it first"
+            )
+        progress(f"docker stack deploy {spec.name}: a canary of revision {revision}")
+        self._stack_deploy(spec.name, render_canary(spec, revision, weight))
+        try:
+            self._wait_canary(f"{spec.name}_{CANARY_SERVICE}", revision, spec)
+            progress(f"giving the canary {weight}% of the requests")
+            self._point(spec.name)
+        except BaseException:
+            progress("undoing: removing the canary")
+            self._remove_canary(spec.name)
+            raise
+        return self.status(spec.name)
+
+    def stop_canary(self, name: str, progress: Progress) -> None:
+        """Take the canary out of the balancer, then remove its service (its task drains)."""
+        if self._canary(name) is None:
+            return
+        progress("taking the canary out of the balancer")
+        self._point(name, with_canary=False)
+        progress(f"removing {name}_{CANARY_SERVICE}")
+        self._remove_canary(name)
+
+    def replica_urls(self, name: str) -> dict[str, list[str]]:
+        """``{"stable": [...], "canary": [...]}``: each replica's ``/metrics`` through the
+        balancer (the host cannot reach the stack's network; the balancer can)."""
+        addresses = self._point(name)
+        lb = self.status(name).url
+        if lb is None:
+            raise DeployError(f"the balancer of {name} publishes no port")
+        return {
+            role: [f"{lb}{REPLICA_PATH}{address}" for address in found]
+            for role, found in addresses.items()
+        }
+
+    def _point(self, name: str, *, with_canary: bool = True) -> dict[str, list[str]]:
+        """Split the requests between stable and the canary (at its weight), or send them all
+        to stable; route each running replica's ``/metrics``. Returns the replicas' addresses."""
+        canary = self._canary(name) if with_canary else None
+        addresses = {"stable": self._addresses(name, MODEL_SERVICE), "canary": []}
+        servers, weights = [_STABLE], {}
+        if canary is not None:
+            weight = int((canary.attrs["Spec"].get("Labels") or {}).get(WEIGHT_LABEL, "0"))
+            servers.append(_CANARY)
+            weights = {_STABLE: 100 - weight, _CANARY: weight}
+            addresses["canary"] = self._addresses(name, CANARY_SERVICE)
+        text = render_nginx_conf(
+            servers,
+            weights=weights,
+            resolver=_SWARM_DNS,
+            client_keepalive=False,
+            replica_metrics=[*addresses["stable"], *addresses["canary"]] if canary else (),
+        )
+        reload_balancer(
+            self.engine, self._balancer_container(name), text, config_path=LB_LIVE_CONFIG_PATH
+        )
+        return addresses
+
+    def _canary(self, name: str) -> Any | None:
+        for service in self._services(name):
+            if service.name == f"{name}_{CANARY_SERVICE}":
+                return service
+        return None
+
+    def _wait_canary(self, service: str, revision: int, spec: DeploymentSpec) -> None:
+        """Wait until the canary's task is healthy; a task that ends (its model cannot load:
+        the healthcheck stops the server) is a ``RolloutError`` at once."""
+        timeout = start_budget_seconds(spec.load_seconds) + 60
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with engine_errors(f"watching {service}"):
+                tasks = self.engine.client.services.get(service).tasks()
+            for task in tasks:
+                status = task.get("Status") or {}
+                if status.get("State") in ("complete", "failed", "rejected"):
+                    raise RolloutError(
+                        f"canary revision {revision} failed readiness ({status.get('State')}: "
+                        f"{status.get('Err') or status.get('Message')}); stable keeps serving"
+                    )
+                if task.get("DesiredState") == "running" and self._is_healthy(task):
+                    return
+            time.sleep(1)
+        raise RolloutError(
+            f"canary revision {revision} was not healthy after {timeout:.0f}s; stable keeps serving"
+        )
+
+    def _remove_canary(self, name: str) -> None:
+        service = f"{name}_{CANARY_SERVICE}"
+        filters = {"label": f"com.docker.swarm.service.name={service}"}
+        with engine_errors(f"removing {service}"):
+            try:
+                self.engine.client.api.remove_service(service)
+            except docker.errors.NotFound:
+                return
+            deadline = time.monotonic() + DRAIN_SECONDS + 20
+            while time.monotonic() < deadline:
+                if not self.engine.client.api.containers(all=True, filters=filters):
+                    return
+                time.sleep(0.5)
+        raise DeployError(f"{service} was removed but its container is still there")
+
+    def _addresses(self, name: str, service: str) -> list[str]:
+        """``ip:port`` of each running task of ``service`` on the stack's network."""
+        network = f"{name}_{SERVING_NETWORK}"
+        found = []
+        with engine_errors(f"listing {name}_{service}'s tasks"):
+            tasks = self.engine.client.api.tasks(
+                filters={"service": f"{name}_{service}", "desired-state": "running"}
+            )
+        for task in tasks:
+            if (task.get("Status") or {}).get("State") != "running":
+                continue
+            for attachment in task.get("NetworksAttachments") or []:
+                if attachment["Network"]["Spec"]["Name"] == network:
+                    found += [
+                        f"{address.partition('/')[0]}:{CONTAINER_PORT}"
+                        for address in attachment["Addresses"]
+                    ]
+        return sorted(found)
+
+    def _balancer_container(self, name: str) -> str:
+        """The nginx container of ``name``'s balancer task, on this engine."""
+        filters = {
+            "label": f"com.docker.swarm.service.name={name}_{LB_SERVICE}",
+            "status": "running",
+        }
+        with engine_errors(f"looking for {name}'s balancer"):
+            found = self.engine.client.api.containers(filters=filters)
+        if not found:
+            raise DeployError(
+                f"the balancer of {name} does not run on this engine: a canary's split is set "
+                "through the engine that runs the balancer's task (its node, on a larger swarm)"
+            )
+        return str(found[0]["Id"])
+
     # -- steps -----------------------------------------------------------------------------
 
-    def _stack_deploy(self, spec: DeploymentSpec, revision: int) -> None:
+    def _stack_deploy(self, name: str, files: dict[str, str]) -> None:
+        """``docker stack deploy`` the ``stack.yaml`` of ``files``: the services it names are
+        created or updated, the others (a canary, or stable beside a canary) are left alone."""
         with tempfile.TemporaryDirectory(prefix="shipyard-stack-") as tmp:
-            for name, text in _files(spec, revision=revision).items():
-                (Path(tmp) / name).write_text(text)
-            argv = ["stack", "deploy", "--resolve-image", "never", "-c", "stack.yaml", spec.name]
+            for file_name, text in files.items():
+                (Path(tmp) / file_name).write_text(text)
+            argv = ["stack", "deploy", "--resolve-image", "never", "-c", "stack.yaml", name]
             result = _docker_cli(argv, cwd=tmp)
         if result.returncode != 0:
-            raise DeployError(f"docker stack deploy {spec.name} failed: {result.stderr.strip()}")
+            raise DeployError(f"docker stack deploy {name} failed: {result.stderr.strip()}")
 
     def _wait_update(self, service: str, started: datetime, timeout: float) -> tuple[str, str]:
         deadline = time.monotonic() + timeout
@@ -247,13 +403,14 @@ class SwarmTarget:
             return False
         return bool((attrs["State"].get("Health") or {}).get("Status") == "healthy")
 
-    def _replica(self, task: dict[str, Any], revision: int) -> ReplicaStatus:
+    def _replica(self, task: dict[str, Any], revision: int, role: str) -> ReplicaStatus:
         spec = task["Spec"]["ContainerSpec"]
         return ReplicaStatus(
             name=f"{task['ServiceID'][:12]}.{task.get('Slot', 0)}",
             revision=revision,
             image=str(spec["Image"]).partition("@")[0],
             ready=self._is_healthy(task),
+            role=role,
         )
 
     def _services(self, name: str) -> list[Any]:
@@ -269,12 +426,25 @@ class SwarmTarget:
 
 
 def _files(spec: DeploymentSpec, *, revision: int | None) -> dict[str, str]:
+    labels = {} if revision is None else {REVISION_LABEL: str(revision)}
+    nginx = render_nginx_conf([_STABLE], resolver=_SWARM_DNS)
+    return render_files(spec, mode="swarm", nginx_conf=nginx, labels=labels)
+
+
+def render_canary(spec: DeploymentSpec, revision: int, weight: int) -> dict[str, str]:
+    """A ``stack.yaml`` with only the canary service (and the network and secret it uses), so
+    ``docker stack deploy`` adds it beside stable without touching stable or the balancer."""
     doc = render_compose(spec, mode="swarm")
-    if revision is not None:
-        doc["services"][MODEL_SERVICE]["deploy"]["labels"][REVISION_LABEL] = str(revision)
-    validate_compose(doc)
-    nginx = render_nginx_conf([f"{MODEL_SERVICE}:8080"], resolver=_SWARM_DNS)
-    return {"stack.yaml": to_yaml(doc), "nginx.conf": nginx}
+    canary = doc["services"][MODEL_SERVICE]
+    canary["deploy"]["replicas"] = 1
+    canary["deploy"]["labels"].update(
+        {REVISION_LABEL: str(revision), ROLE_LABEL: "canary", WEIGHT_LABEL: str(weight)}
+    )
+    stack: dict[str, Any] = {"services": {CANARY_SERVICE: canary}, "networks": doc["networks"]}
+    if "secrets" in doc:
+        stack["secrets"] = doc["secrets"]
+    validate_compose(stack)
+    return {"stack.yaml": to_yaml(stack)}
 
 
 def _template(spec: DeploymentSpec) -> tuple[Any, ...]:
