@@ -248,7 +248,7 @@ class SwarmTarget(EngineTarget):
             weights=weights,
             resolver=_SWARM_DNS,
             client_keepalive=False,
-            replica_metrics=[*addresses["stable"], *addresses["canary"]] if canary else (),
+            replica_metrics=[*addresses["stable"], *addresses["canary"]],
         )
         reload_balancer(
             self.engine, self._balancer_container(name), text, config_path=LB_LIVE_CONFIG_PATH
