@@ -8,7 +8,8 @@ import yaml
 from shipyard.deploy.spec import DeploymentSpec, parse_cpu, parse_memory
 from shipyard.deploy.targets.docker.compose import render_compose, validate_compose
 from shipyard.deploy.targets.docker.nginx import render_nginx_conf
-from shipyard.deploy.targets.swarm.target import SwarmTarget, render_canary
+from shipyard.deploy.targets.swarm.canary import render_canary
+from shipyard.deploy.targets.swarm.target import SwarmTarget
 from shipyard.errors import ConfigError, InvalidNameError
 
 

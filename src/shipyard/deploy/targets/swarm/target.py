@@ -4,7 +4,8 @@ N replicas with healthchecks, a restart policy, resource limits and ``update_con
 (start-first, ``failure_action: rollback``, a monitor window from the measured load time); the
 replicas on DNS round-robin and nginx in front of them, published in host mode (the ingress
 routing mesh needs IPVS, which not every host has). Swarm rolls back a failed update by itself;
-``apply`` watches the service's ``UpdateStatus`` and reports the outcome.
+``apply`` watches the service's ``UpdateStatus`` and reports the outcome. A canary is one more
+service in the stack with the balancer splitting by weight (``swarm/canary.py``).
 
 The stack file applied is exactly the one ``--dry-run -o DIR`` writes (plus the revision label),
 applied with the ``docker`` CLI (``docker stack deploy`` has no Engine API; argv, no shell).
@@ -26,36 +27,36 @@ from typing import Any, ClassVar
 
 import docker.errors
 
-from shipyard.contract import CONTAINER_PORT, DRAIN_SECONDS
+from shipyard.contract import DRAIN_SECONDS
 from shipyard.deploy.images import has_image
 from shipyard.deploy.probes import start_budget_seconds
 from shipyard.deploy.spec import DeploymentSpec, TargetName
 from shipyard.deploy.targets.base import (
     REVISION_LABEL,
-    ROLE_LABEL,
     WEIGHT_LABEL,
     DeploymentStatus,
     Progress,
     ReplicaStatus,
 )
-from shipyard.deploy.targets.docker.balancer import reload_balancer
 from shipyard.deploy.targets.docker.compose import (
     CANARY_SERVICE,
     LB_SERVICE,
     MODEL_SERVICE,
-    SERVING_NETWORK,
-    render_compose,
     render_files,
-    to_yaml,
-    validate_compose,
 )
 from shipyard.deploy.targets.docker.nginx import (
     LB_HEALTH_PATH,
-    LB_LIVE_CONFIG_PATH,
     REPLICA_PATH,
     render_nginx_conf,
 )
 from shipyard.deploy.targets.engine import EngineTarget
+from shipyard.deploy.targets.swarm.canary import (
+    STABLE_SERVER,
+    SWARM_DNS,
+    render_canary,
+    split_requests,
+    task_addresses,
+)
 from shipyard.docker_engine import DockerEngine, engine_errors
 from shipyard.errors import (
     ClusterUnavailableError,
@@ -66,11 +67,8 @@ from shipyard.errors import (
     RolloutError,
 )
 
-__all__ = ["SwarmTarget", "render_canary"]
+__all__ = ["SwarmTarget"]
 
-_SWARM_DNS = "127.0.0.11"
-_STABLE = f"{MODEL_SERVICE}:{CONTAINER_PORT}"
-_CANARY = f"{CANARY_SERVICE}:{CONTAINER_PORT}"
 _STACK_LABEL = "com.docker.stack.namespace"
 
 
@@ -233,26 +231,16 @@ class SwarmTarget(EngineTarget):
         }
 
     def _point(self, name: str, *, with_canary: bool = True) -> dict[str, list[str]]:
-        """Split the requests between stable and the canary (at its weight), or send them all
-        to stable; route each running replica's ``/metrics``. Returns the replicas' addresses."""
+        """Split the requests between stable and the canary at its weight (or send them all to
+        stable) and route each running replica's ``/metrics``; returns their addresses."""
         canary = self._canary(name) if with_canary else None
-        addresses = {"stable": self._addresses(name, MODEL_SERVICE), "canary": []}
-        servers, weights = [_STABLE], {}
+        addresses = {"stable": task_addresses(self.engine, name, MODEL_SERVICE), "canary": []}
+        weight = None
         if canary is not None:
             weight = int((canary.attrs["Spec"].get("Labels") or {}).get(WEIGHT_LABEL, "0"))
-            servers.append(_CANARY)
-            weights = {_STABLE: 100 - weight, _CANARY: weight}
-            addresses["canary"] = self._addresses(name, CANARY_SERVICE)
-        text = render_nginx_conf(
-            servers,
-            weights=weights,
-            resolver=_SWARM_DNS,
-            client_keepalive=False,
-            replica_metrics=[*addresses["stable"], *addresses["canary"]],
-        )
-        reload_balancer(
-            self.engine, self._balancer_container(name), text, config_path=LB_LIVE_CONFIG_PATH
-        )
+            addresses["canary"] = task_addresses(self.engine, name, CANARY_SERVICE)
+        replicas = [*addresses["stable"], *addresses["canary"]]
+        split_requests(self.engine, name, weight=weight, replicas=replicas)
         return addresses
 
     def _canary(self, name: str) -> Any | None:
@@ -297,40 +285,6 @@ class SwarmTarget(EngineTarget):
                     return
                 time.sleep(0.5)
         raise DeployError(f"{service} was removed but its container is still there")
-
-    def _addresses(self, name: str, service: str) -> list[str]:
-        """``ip:port`` of each running task of ``service`` on the stack's network."""
-        network = f"{name}_{SERVING_NETWORK}"
-        found = []
-        with engine_errors(f"listing {name}_{service}'s tasks"):
-            tasks = self.engine.client.api.tasks(
-                filters={"service": f"{name}_{service}", "desired-state": "running"}
-            )
-        for task in tasks:
-            if (task.get("Status") or {}).get("State") != "running":
-                continue
-            for attachment in task.get("NetworksAttachments") or []:
-                if attachment["Network"]["Spec"]["Name"] == network:
-                    found += [
-                        f"{address.partition('/')[0]}:{CONTAINER_PORT}"
-                        for address in attachment["Addresses"]
-                    ]
-        return sorted(found)
-
-    def _balancer_container(self, name: str) -> str:
-        """The nginx container of ``name``'s balancer task, on this engine."""
-        filters = {
-            "label": f"com.docker.swarm.service.name={name}_{LB_SERVICE}",
-            "status": "running",
-        }
-        with engine_errors(f"looking for {name}'s balancer"):
-            found = self.engine.client.api.containers(filters=filters)
-        if not found:
-            raise DeployError(
-                f"the balancer of {name} does not run on this engine: a canary's split is set "
-                "through the engine that runs the balancer's task (its node, on a larger swarm)"
-            )
-        return str(found[0]["Id"])
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -427,24 +381,8 @@ class SwarmTarget(EngineTarget):
 
 def _files(spec: DeploymentSpec, *, revision: int | None) -> dict[str, str]:
     labels = {} if revision is None else {REVISION_LABEL: str(revision)}
-    nginx = render_nginx_conf([_STABLE], resolver=_SWARM_DNS)
+    nginx = render_nginx_conf([STABLE_SERVER], resolver=SWARM_DNS)
     return render_files(spec, mode="swarm", nginx_conf=nginx, labels=labels)
-
-
-def render_canary(spec: DeploymentSpec, revision: int, weight: int) -> dict[str, str]:
-    """A ``stack.yaml`` with only the canary service (and the network and secret it uses), so
-    ``docker stack deploy`` adds it beside stable without touching stable or the balancer."""
-    doc = render_compose(spec, mode="swarm")
-    canary = doc["services"][MODEL_SERVICE]
-    canary["deploy"]["replicas"] = 1
-    canary["deploy"]["labels"].update(
-        {REVISION_LABEL: str(revision), ROLE_LABEL: "canary", WEIGHT_LABEL: str(weight)}
-    )
-    stack: dict[str, Any] = {"services": {CANARY_SERVICE: canary}, "networks": doc["networks"]}
-    if "secrets" in doc:
-        stack["secrets"] = doc["secrets"]
-    validate_compose(stack)
-    return {"stack.yaml": to_yaml(stack)}
 
 
 def _template(spec: DeploymentSpec) -> tuple[Any, ...]:
