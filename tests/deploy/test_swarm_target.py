@@ -15,7 +15,7 @@ from shipyard.config import Settings
 from shipyard.deploy.spec import DeploymentSpec
 from shipyard.deploy.targets.swarm.target import SwarmTarget
 from shipyard.docker_engine import BuiltImage, DockerEngine
-from shipyard.errors import ClusterUnavailableError
+from shipyard.errors import ClusterUnavailableError, RolloutError
 from shipyard.registry.entities import ModelVersion
 from tests.build.conftest import DemoModel
 from tests.deploy import scenarios
@@ -97,6 +97,18 @@ def test_canary_service_takes_its_share_and_is_promoted(
     assert engine.client.services.list(filters={"name": f"{stack.name}_canary"}) == []
     assert engine.client.containers.list(all=True, filters=canary) == []
     assert load.failed == [], load.failed[:5]
+
+
+def test_a_canary_whose_model_cannot_load_is_removed_at_once(
+    stack: Deployed, broken_image: str, engine: DockerEngine
+) -> None:
+    with pytest.raises(RolloutError, match="failed readiness"):
+        stack.deployments.canary(
+            stack.name, stack.target, weight=10, progress=lambda _m: None, image=broken_image
+        )
+    assert engine.client.services.list(filters={"name": f"{stack.name}_canary"}) == []
+    assert stack.deployments.records.history(stack.name)[-1].outcome == "failed"
+    assert [r.role for r in stack.target.status(stack.name).replicas] == ["stable"] * 3
 
 
 def test_a_canary_service_that_answers_errors_is_aborted_automatically(stack: Deployed) -> None:
