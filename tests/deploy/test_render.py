@@ -8,6 +8,7 @@ import yaml
 from shipyard.deploy.spec import DeploymentSpec, parse_cpu, parse_memory
 from shipyard.deploy.targets.docker.compose import render_compose, validate_compose
 from shipyard.deploy.targets.docker.nginx import render_nginx_conf
+from shipyard.deploy.targets.swarm.canary import render_canary
 from shipyard.deploy.targets.swarm.target import SwarmTarget
 from shipyard.errors import ConfigError, InvalidNameError
 
@@ -57,3 +58,46 @@ def test_an_invalid_compose_document_names_the_field() -> None:
     doc["services"]["model"]["deploy"]["replicas"] = "three"
     with pytest.raises(ConfigError, match="services/model/deploy/replicas"):
         validate_compose(doc)
+
+
+def test_swarm_nginx_splits_a_canary_by_weight_and_routes_each_replicas_metrics() -> None:
+    text = render_nginx_conf(
+        ["model:8080", "canary:8080"],
+        weights={"model:8080": 90, "canary:8080": 10},
+        resolver="127.0.0.11",
+        client_keepalive=False,
+        replica_metrics=["10.0.3.5:8080"],
+    )
+    assert 'split_clients "${request_id}" $replicas {\n        10% canary:8080;\n' in text
+    assert "        * model:8080;\n" in text and "set $replicas" not in text
+    assert (
+        "location = /_shipyard/replica/10.0.3.5:8080/metrics "
+        "{ proxy_pass http://10.0.3.5:8080/metrics; }"
+    ) in text
+    assert "proxy_pass http://$replicas;" in text and "keepalive_timeout 0;" in text
+    plain = render_nginx_conf(["model:8080"], resolver="127.0.0.11")
+    assert "set $replicas model:8080;" in plain and "split_clients" not in plain
+    assert "/_shipyard/replica/" not in plain
+
+
+def test_swarm_balancer_runs_from_a_copy_it_can_reload() -> None:
+    spec = DeploymentSpec(name="cancer", image="shipyard/cancer:1", target="swarm")
+    doc = yaml.safe_load(SwarmTarget.render(spec)["stack.yaml"])
+    command = doc["services"]["lb"]["command"]
+    assert command[:2] == ["sh", "-c"] and "exec nginx -c /tmp/nginx.conf" in command[2]
+    compose = render_compose(spec.with_changes(target="docker"))
+    assert compose["services"]["lb"]["command"] == ["nginx", "-g", "daemon off;"]
+
+
+def test_a_swarm_canary_is_one_service_beside_stable_at_its_weight() -> None:
+    spec = DeploymentSpec(
+        name="cancer", image="shipyard/cancer:2", target="swarm", replicas=3, port=8080
+    )
+    doc = yaml.safe_load(render_canary(spec, 4, 10)["stack.yaml"])
+    assert list(doc["services"]) == ["canary"]  # stable and the balancer are left alone
+    canary = doc["services"]["canary"]
+    assert canary["image"] == "shipyard/cancer:2" and canary["deploy"]["replicas"] == 1
+    labels = canary["deploy"]["labels"]
+    assert labels["io.shipyard.role"] == "canary" and labels["io.shipyard.weight"] == "10"
+    assert labels["io.shipyard.revision"] == "4"
+    assert canary["networks"] == ["serving"] and "ports" not in canary

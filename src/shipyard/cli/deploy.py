@@ -24,8 +24,9 @@ from shipyard.config import Settings
 
 if TYPE_CHECKING:
     from shipyard.deploy.images import ImageSource
+    from shipyard.deploy.service import Deployments
     from shipyard.deploy.spec import DeploymentSpec
-    from shipyard.deploy.targets.base import DeploymentStatus, Target
+    from shipyard.deploy.targets.base import DeploymentStatus, Progress, Target
 
 __all__ = ["app", "register"]
 
@@ -402,12 +403,8 @@ def canary(
 @handle_errors
 def promote(name: NameArg, as_json: JsonOption = False) -> None:
     """Roll every stable replica to the canary's version, then retire the canary."""
-    from shipyard.deploy.service import Deployments
-
-    settings = Settings.from_env()
-    with _connect(name, settings) as connected:
-        with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
-            revision, current = deployments.promote(name, connected, progress=progress)
+    with _deployment(name, as_json=as_json) as (connected, deployments, progress):
+        revision, current = deployments.promote(name, connected, progress=progress)
     _print_status(current, revision, as_json=as_json)
 
 
@@ -415,15 +412,9 @@ def promote(name: NameArg, as_json: JsonOption = False) -> None:
 @handle_errors
 def abort(name: NameArg, as_json: JsonOption = False) -> None:
     """Retire the canary; the stable replicas take every request again."""
-    from shipyard.deploy.service import Deployments
-
-    settings = Settings.from_env()
-    with _connect(name, settings) as connected:
-        with Deployments.open(settings) as deployments, _progress(not as_json) as progress:
-            revision = deployments.abort(
-                name, connected, reason="aborted by hand", progress=progress
-            )
-            current = connected.status(name)
+    with _deployment(name, as_json=as_json) as (connected, deployments, progress):
+        revision = deployments.abort(name, connected, reason="aborted by hand", progress=progress)
+        current = connected.status(name)
     if as_json:
         print_json({**current.to_dict(), "aborted_revision": revision})
     else:
@@ -471,6 +462,21 @@ def _connect(name: str, settings: Settings) -> Iterator[Target]:
         latest = records.history(name)[-1].spec
     with _target(connect_target(latest.target, spec=latest)) as connected:
         yield connected
+
+
+@contextmanager
+def _deployment(name: str, *, as_json: bool) -> Iterator[tuple[Target, Deployments, Progress]]:
+    """The target ``name`` runs on (connected as its latest revision says), the deployments and
+    a progress line."""
+    from shipyard.deploy.service import Deployments
+
+    settings = Settings.from_env()
+    with (
+        _connect(name, settings) as connected,
+        Deployments.open(settings) as deployments,
+        _progress(not as_json) as progress,
+    ):
+        yield connected, deployments, progress
 
 
 def _spec(

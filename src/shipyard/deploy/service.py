@@ -146,7 +146,7 @@ class Deployments:
             spec=chosen.spec,
         )
 
-    # -- canaries (the docker target) -----------------------------------------------------
+    # -- canaries (the docker and swarm targets) ------------------------------------------
 
     def canary(
         self,
@@ -162,7 +162,9 @@ class Deployments:
             raise ConfigError(f"--weight {weight} is not 1-99 (percent of the requests)")
         start = getattr(target, "start_canary", None)
         if start is None:
-            raise ConfigError(f"canaries are not available on {target.name} yet: use docker")
+            raise ConfigError(
+                f"canaries are not available on {target.name} yet: use docker or swarm"
+            )
         live = self.records.live(name)
         wanted = live.spec.with_changes(**changes)
         target.render(wanted)

@@ -17,6 +17,7 @@ __all__ = [
     "DEPLOYMENT_LABEL",
     "REVISION_LABEL",
     "ROLE_LABEL",
+    "WEIGHT_LABEL",
     "DeploymentStatus",
     "Progress",
     "ReplicaStatus",
@@ -26,6 +27,8 @@ __all__ = [
 DEPLOYMENT_LABEL = "io.shipyard.deployment"
 REVISION_LABEL = "io.shipyard.revision"
 ROLE_LABEL = "io.shipyard.role"
+WEIGHT_LABEL = "io.shipyard.weight"
+"""A canary's share of the requests, in percent."""
 
 Progress = Callable[[str], None]
 

@@ -25,7 +25,7 @@ from shipyard.deploy.targets.docker.nginx import LB_CONFIG_PATH, LB_HEALTH_PATH,
 from shipyard.docker_engine import DockerEngine, engine_errors
 from shipyard.errors import DeployError, NotFoundError
 
-__all__ = ["point_balancer", "start_balancer", "wait_balancer"]
+__all__ = ["point_balancer", "reload_balancer", "start_balancer", "wait_balancer"]
 
 _CONFIG_DIR, _, _CONFIG_NAME = LB_CONFIG_PATH.rpartition("/")
 _RELOAD_SETTLE_S = 0.5  # nginx reloads asynchronously: give the new workers a moment
@@ -90,14 +90,23 @@ def point_balancer(
 ) -> None:
     """Balance over ``servers`` from now on: write, check and reload the configuration."""
     text = render_nginx_conf(servers, weights=weights, client_keepalive=False)
+    reload_balancer(engine, lb_id, text)
+
+
+def reload_balancer(
+    engine: DockerEngine, lb_id: str, text: str, *, config_path: str = LB_CONFIG_PATH
+) -> None:
+    """Copy ``text`` into the nginx container ``lb_id`` at ``config_path``, check it with
+    ``nginx -t`` and ``nginx -s reload``: old workers finish their requests, new ones use it."""
+    folder, _, file_name = config_path.rpartition("/")
     with engine_errors("reconfiguring the load balancer"):
         container = engine.client.containers.get(lb_id)
-        container.put_archive(_CONFIG_DIR, _tar(f"{_CONFIG_NAME}.new", text))
-        checked = container.exec_run(["nginx", "-t", "-q", "-c", f"{LB_CONFIG_PATH}.new"])
+        container.put_archive(folder, _tar(f"{file_name}.new", text))
+        checked = container.exec_run(["nginx", "-t", "-q", "-c", f"{config_path}.new"])
         if checked.exit_code != 0:
             raise DeployError(f"nginx refused the new configuration: {checked.output.decode()}")
-        container.put_archive(_CONFIG_DIR, _tar(_CONFIG_NAME, text))
-        reloaded = container.exec_run(["nginx", "-s", "reload"])
+        container.put_archive(folder, _tar(file_name, text))
+        reloaded = container.exec_run(["nginx", "-s", "reload", "-c", config_path])
         if reloaded.exit_code != 0:
             raise DeployError(f"nginx did not reload: {reloaded.output.decode()}")
     time.sleep(_RELOAD_SETTLE_S)

@@ -14,6 +14,7 @@ publishes in host mode: the ingress routing mesh needs IPVS, which not every hos
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -23,20 +24,25 @@ import yaml
 from shipyard.contract import CONTAINER_PORT, DRAIN_SECONDS, IMAGE_UID, LOG_DIR, SERVE_ENV_PREFIX
 from shipyard.deploy.probes import healthcheck_test, start_budget_seconds
 from shipyard.deploy.spec import DeploymentSpec
-from shipyard.deploy.targets.docker.nginx import LB_CONFIG_PATH
+from shipyard.deploy.targets.docker.nginx import LB_CONFIG_PATH, LB_LIVE_CONFIG_PATH
 from shipyard.errors import ConfigError
 
 __all__ = [
+    "CANARY_SERVICE",
     "LB_SERVICE",
     "MODEL_SERVICE",
     "NGINX_CONFIG",
+    "SERVING_NETWORK",
     "render_compose",
+    "render_files",
     "to_yaml",
     "validate_compose",
 ]
 
 MODEL_SERVICE = "model"
 LB_SERVICE = "lb"
+CANARY_SERVICE = "canary"
+SERVING_NETWORK = "serving"
 NGINX_CONFIG = "nginx_conf"
 API_KEYS_SECRET = "api_keys"  # noqa: S105 - a name, not a secret
 Mode = Literal["compose", "swarm"]
@@ -61,7 +67,7 @@ def render_compose(spec: DeploymentSpec, *, mode: Mode = "compose") -> dict[str,
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges:true"],
         "labels": _labels(spec),
-        "networks": ["serving"],
+        "networks": [SERVING_NETWORK],
         "deploy": _deploy(spec, mode, start),
     }
     if spec.api_key_secret is not None:
@@ -70,9 +76,9 @@ def render_compose(spec: DeploymentSpec, *, mode: Mode = "compose") -> dict[str,
         model["volumes"] = [f"{spec.prediction_log}:{LOG_DIR}"]
     lb: dict[str, Any] = {
         "image": spec.lb_image,
-        "command": ["nginx", "-g", "daemon off;"],
+        "command": _lb_command(mode),
         "configs": [{"source": NGINX_CONFIG, "target": LB_CONFIG_PATH}],
-        "networks": ["serving"],
+        "networks": [SERVING_NETWORK],
         # Only the name: a label that changed with the model would restart nginx on every update.
         "labels": {"io.shipyard.deployment": spec.name},
         "ports": [_lb_port(spec, mode)],
@@ -87,12 +93,24 @@ def render_compose(spec: DeploymentSpec, *, mode: Mode = "compose") -> dict[str,
         model["restart"] = "unless-stopped"
     doc: dict[str, Any] = {
         "services": {MODEL_SERVICE: model, LB_SERVICE: lb},
-        "networks": {"serving": {"driver": "overlay" if mode == "swarm" else "bridge"}},
+        "networks": {SERVING_NETWORK: {"driver": "overlay" if mode == "swarm" else "bridge"}},
         "configs": {NGINX_CONFIG: {"file": "./nginx.conf"}},
     }
     if spec.api_key_secret is not None:
         doc["secrets"] = {API_KEYS_SECRET: {"file": spec.api_key_secret}}
     return doc
+
+
+def render_files(
+    spec: DeploymentSpec, *, mode: Mode, nginx_conf: str, labels: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The compose file (``compose.yaml``, or ``stack.yaml`` for Swarm) with ``labels`` added to
+    the model service, validated, and the ``nginx.conf`` it mounts."""
+    doc = render_compose(spec, mode=mode)
+    doc["services"][MODEL_SERVICE]["deploy"]["labels"].update(labels or {})
+    validate_compose(doc)
+    file_name = "compose.yaml" if mode == "compose" else "stack.yaml"
+    return {file_name: to_yaml(doc), "nginx.conf": nginx_conf}
 
 
 def _serve_env(spec: DeploymentSpec) -> dict[str, str]:
@@ -136,6 +154,19 @@ def _deploy(spec: DeploymentSpec, mode: Mode, start: int) -> dict[str, Any]:
             "monitor": monitor,
         }
     return deploy
+
+
+def _lb_command(mode: Mode) -> list[str]:
+    if mode == "compose":
+        return ["nginx", "-g", "daemon off;"]
+    # A Swarm config is a read-only file: nginx runs from a copy, so a canary's split can be
+    # swapped in with `nginx -s reload` (no task restart, no dropped connection).
+    return [
+        "sh",
+        "-c",
+        f"cp {LB_CONFIG_PATH} {LB_LIVE_CONFIG_PATH} && "
+        f"exec nginx -c {LB_LIVE_CONFIG_PATH} -g 'daemon off;'",
+    ]
 
 
 def _lb_port(spec: DeploymentSpec, mode: Mode) -> Any:

@@ -29,12 +29,13 @@ from shipyard.deploy.targets.base import (
     DEPLOYMENT_LABEL,
     REVISION_LABEL,
     ROLE_LABEL,
+    WEIGHT_LABEL,
     DeploymentStatus,
     Progress,
     ReplicaStatus,
 )
 from shipyard.deploy.targets.docker.balancer import point_balancer, start_balancer
-from shipyard.deploy.targets.docker.compose import render_compose, to_yaml, validate_compose
+from shipyard.deploy.targets.docker.compose import render_files
 from shipyard.deploy.targets.docker.container import (
     RunningContainer,
     is_ready,
@@ -43,7 +44,8 @@ from shipyard.deploy.targets.docker.container import (
     wait_until_ready,
 )
 from shipyard.deploy.targets.docker.nginx import render_nginx_conf
-from shipyard.docker_engine import DockerEngine, engine_errors
+from shipyard.deploy.targets.engine import EngineTarget
+from shipyard.docker_engine import engine_errors
 from shipyard.errors import (
     BuildError,
     ConflictError,
@@ -56,32 +58,19 @@ from shipyard.errors import (
 __all__ = ["DockerTarget"]
 
 _API_KEYS_IN_CONTAINER = "/run/secrets/shipyard-api-keys"
-WEIGHT_LABEL = "io.shipyard.weight"
 
 
-class DockerTarget:
+class DockerTarget(EngineTarget):
     """Deployments on one Docker engine."""
 
     name: ClassVar[TargetName] = "docker"
-
-    def __init__(self, engine: DockerEngine) -> None:
-        self.engine = engine
-
-    @classmethod
-    def connect(cls) -> DockerTarget:
-        return cls(DockerEngine.connect())
-
-    def close(self) -> None:
-        self.engine.close()
 
     # -- pure ------------------------------------------------------------------------------
 
     @classmethod
     def render(cls, spec: DeploymentSpec) -> dict[str, str]:
         """``compose.yaml`` (valid compose-spec) and the ``nginx.conf`` it mounts."""
-        doc = render_compose(spec, mode="compose")
-        validate_compose(doc)
-        return {"compose.yaml": to_yaml(doc), "nginx.conf": render_nginx_conf(["model:8080"])}
+        return render_files(spec, mode="compose", nginx_conf=render_nginx_conf(["model:8080"]))
 
     # -- apply -----------------------------------------------------------------------------
 

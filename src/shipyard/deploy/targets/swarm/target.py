@@ -6,7 +6,8 @@ replicas on DNS round-robin and nginx in front of them, published in host mode (
 routing mesh needs IPVS, which not every host has). Swarm rolls back a failed update by itself;
 ``apply`` watches the service's ``UpdateStatus`` and reports the outcome (``wait=False``:
 ``--no-wait`` returns after ``docker stack deploy``; Swarm's own ``failure_action: rollback``
-still acts, but Shipyard does not watch or report it).
+still acts, but Shipyard does not watch or report it). A canary is one more service in the stack
+with the balancer splitting by weight (``swarm/canary.py``).
 
 The stack file applied is exactly the one ``--dry-run -o DIR`` writes (plus the revision label),
 applied with the ``docker`` CLI (``docker stack deploy`` has no Engine API; argv, no shell).
@@ -28,27 +29,41 @@ from typing import Any, ClassVar
 
 import docker.errors
 
+from shipyard.contract import DRAIN_SECONDS
 from shipyard.deploy.images import has_image
 from shipyard.deploy.probes import start_budget_seconds
 from shipyard.deploy.spec import DeploymentSpec, TargetName
 from shipyard.deploy.targets.base import (
     REVISION_LABEL,
+    WEIGHT_LABEL,
     DeploymentStatus,
     Progress,
     ReplicaStatus,
 )
 from shipyard.deploy.targets.docker.compose import (
+    CANARY_SERVICE,
     LB_SERVICE,
     MODEL_SERVICE,
-    render_compose,
-    to_yaml,
-    validate_compose,
+    render_files,
 )
-from shipyard.deploy.targets.docker.nginx import LB_HEALTH_PATH, render_nginx_conf
+from shipyard.deploy.targets.docker.nginx import (
+    LB_HEALTH_PATH,
+    REPLICA_PATH,
+    render_nginx_conf,
+)
+from shipyard.deploy.targets.engine import EngineTarget
+from shipyard.deploy.targets.swarm.canary import (
+    STABLE_SERVER,
+    SWARM_DNS,
+    render_canary,
+    split_requests,
+    task_addresses,
+)
 from shipyard.docker_engine import DockerEngine, engine_errors
 from shipyard.errors import (
     ClusterUnavailableError,
     ConfigError,
+    ConflictError,
     DeployError,
     NotFoundError,
     RolloutError,
@@ -56,33 +71,23 @@ from shipyard.errors import (
 
 __all__ = ["SwarmTarget"]
 
-_SWARM_DNS = "127.0.0.11"
 _STACK_LABEL = "com.docker.stack.namespace"
 
 
-class SwarmTarget:
+class SwarmTarget(EngineTarget):
     """Deployments as stacks on a Swarm whose manager this engine is."""
 
     name: ClassVar[TargetName] = "swarm"
 
-    def __init__(self, engine: DockerEngine) -> None:
-        self.engine = engine
-
     @classmethod
-    def connect(cls) -> SwarmTarget:
-        engine = DockerEngine.connect()
+    def check_engine(cls, engine: DockerEngine) -> None:
         with engine_errors("asking the engine about its swarm"):
             swarm = engine.client.info().get("Swarm") or {}
         if swarm.get("LocalNodeState") != "active" or not swarm.get("ControlAvailable"):
-            engine.close()
             raise ClusterUnavailableError(
                 "this Docker engine is not a Swarm manager: run `docker swarm init "
                 "--advertise-addr 127.0.0.1` (one node) or point DOCKER_HOST at a manager"
             )
-        return cls(engine)
-
-    def close(self) -> None:
-        self.engine.close()
 
     # -- pure ------------------------------------------------------------------------------
 
@@ -117,7 +122,7 @@ class SwarmTarget:
         self.check(spec)
         started = datetime.now(UTC)
         progress(f"docker stack deploy {spec.name} (revision {revision})")
-        self._stack_deploy(spec, revision)
+        self._stack_deploy(spec.name, _files(spec, revision=revision))
         if not wait:
             progress("not waiting for readiness (--no-wait): Shipyard reports no rollback")
             return self.status(spec.name)
@@ -153,8 +158,9 @@ class SwarmTarget:
                     url = f"http://127.0.0.1:{ports[0]['PublishedPort']}"
                 continue
             revision = int((attrs["Spec"].get("Labels") or {}).get(REVISION_LABEL, "0"))
+            role = "canary" if service.name == f"{name}_{CANARY_SERVICE}" else "stable"
             for task in service.tasks(filters={"desired-state": "running"}):
-                replicas.append(self._replica(task, revision))
+                replicas.append(self._replica(task, revision, role))
         return DeploymentStatus(name=name, target=self.name, url=url, replicas=tuple(replicas))
 
     def exists(self, name: str) -> bool:
@@ -184,16 +190,120 @@ class SwarmTarget:
                 time.sleep(0.5)
         return removed
 
+    # -- canary ----------------------------------------------------------------------------
+
+    def start_canary(
+        self, spec: DeploymentSpec, revision: int, weight: int, progress: Progress
+    ) -> DeploymentStatus:
+        """A ``canary`` service of ``spec`` (one replica) in the stack, taking ``weight`` percent
+        of the requests once it is healthy; one that never gets healthy is removed again."""
+        if not self._services(spec.name):
+            raise NotFoundError(f"deployment {spec.name!r} is not running on swarm")
+        if self._canary(spec.name) is not None:
+            raise ConflictError(
+                f"{spec.name!r} has a canary already: `deployments promote` or `abort` it first"
+            )
+        progress(f"docker stack deploy {spec.name}: a canary of revision {revision}")
+        self._stack_deploy(spec.name, render_canary(spec, revision, weight))
+        try:
+            self._wait_canary(f"{spec.name}_{CANARY_SERVICE}", revision, spec)
+            progress(f"giving the canary {weight}% of the requests")
+            self._point(spec.name)
+        except BaseException:
+            progress("undoing: removing the canary")
+            self._remove_canary(spec.name)
+            raise
+        return self.status(spec.name)
+
+    def stop_canary(self, name: str, progress: Progress) -> None:
+        """Take the canary out of the balancer, then remove its service (its task drains)."""
+        if self._canary(name) is None:
+            return
+        progress("taking the canary out of the balancer")
+        self._point(name, with_canary=False)
+        progress(f"removing {name}_{CANARY_SERVICE}")
+        self._remove_canary(name)
+
+    def replica_urls(self, name: str) -> dict[str, list[str]]:
+        """``{"stable": [...], "canary": [...]}``: each replica's ``/metrics`` through the
+        balancer (the host cannot reach the stack's network; the balancer can)."""
+        addresses = self._point(name)
+        lb = self.status(name).url
+        if lb is None:
+            raise DeployError(f"the balancer of {name} publishes no port")
+        return {
+            role: [f"{lb}{REPLICA_PATH}{address}" for address in found]
+            for role, found in addresses.items()
+        }
+
+    def _point(self, name: str, *, with_canary: bool = True) -> dict[str, list[str]]:
+        """Split the requests between stable and the canary at its weight (or send them all to
+        stable) and route each running replica's ``/metrics``; returns their addresses."""
+        canary = self._canary(name) if with_canary else None
+        addresses = {"stable": task_addresses(self.engine, name, MODEL_SERVICE), "canary": []}
+        weight = None
+        if canary is not None:
+            weight = int((canary.attrs["Spec"].get("Labels") or {}).get(WEIGHT_LABEL, "0"))
+            addresses["canary"] = task_addresses(self.engine, name, CANARY_SERVICE)
+        replicas = [*addresses["stable"], *addresses["canary"]]
+        split_requests(self.engine, name, weight=weight, replicas=replicas)
+        return addresses
+
+    def _canary(self, name: str) -> Any | None:
+        for service in self._services(name):
+            if service.name == f"{name}_{CANARY_SERVICE}":
+                return service
+        return None
+
+    def _wait_canary(self, service: str, revision: int, spec: DeploymentSpec) -> None:
+        """Wait until the canary's task is healthy; a task that ends (its model cannot load:
+        the healthcheck stops the server) is a ``RolloutError`` at once."""
+        timeout = start_budget_seconds(spec.load_seconds) + 60
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with engine_errors(f"watching {service}"):
+                tasks = self.engine.client.services.get(service).tasks()
+            for task in tasks:
+                status = task.get("Status") or {}
+                if status.get("State") in ("complete", "failed", "rejected"):
+                    raise RolloutError(
+                        f"canary revision {revision} failed readiness ({status.get('State')}: "
+                        f"{status.get('Err') or status.get('Message')}); stable keeps serving"
+                    )
+                if task.get("DesiredState") == "running" and self._is_healthy(task):
+                    return
+            time.sleep(1)
+        raise RolloutError(
+            f"canary revision {revision} was not healthy after {timeout:.0f}s; stable keeps serving"
+        )
+
+    def _remove_canary(self, name: str) -> None:
+        service = f"{name}_{CANARY_SERVICE}"
+        filters = {"label": f"com.docker.swarm.service.name={service}"}
+        with engine_errors(f"removing {service}"):
+            try:
+                self.engine.client.api.remove_service(service)
+            except docker.errors.NotFound:
+                return
+            deadline = time.monotonic() + DRAIN_SECONDS + 20
+            while time.monotonic() < deadline:
+                if not self.engine.client.api.containers(all=True, filters=filters):
+                    return
+                time.sleep(0.5)
+        raise DeployError(f"{service} was removed but its container is still there")
+
     # -- steps -----------------------------------------------------------------------------
 
-    def _stack_deploy(self, spec: DeploymentSpec, revision: int) -> None:
+    def _stack_deploy(self, name: str, files: dict[str, str]) -> None:
+        """``docker stack deploy`` the ``stack.yaml`` of ``files``: the services it names are
+        created or updated, the others (a canary, or stable beside a canary) are left alone."""
         with tempfile.TemporaryDirectory(prefix="shipyard-stack-") as tmp:
-            for name, text in _files(spec, revision=revision).items():
-                (Path(tmp) / name).write_text(text)
-            argv = ["stack", "deploy", "--resolve-image", "never", "-c", "stack.yaml", spec.name]
+            for file_name, text in files.items():
+                (Path(tmp) / file_name).write_text(text)
+            argv = ["stack", "deploy", "--resolve-image", "never", "-c", "stack.yaml", name]
             result = _docker_cli(argv, cwd=tmp)
         if result.returncode != 0:
-            raise DeployError(f"docker stack deploy {spec.name} failed: {result.stderr.strip()}")
+            raise DeployError(f"docker stack deploy {name} failed: {result.stderr.strip()}")
 
     def _wait_update(self, service: str, started: datetime, timeout: float) -> tuple[str, str]:
         deadline = time.monotonic() + timeout
@@ -253,13 +363,14 @@ class SwarmTarget:
             return False
         return bool((attrs["State"].get("Health") or {}).get("Status") == "healthy")
 
-    def _replica(self, task: dict[str, Any], revision: int) -> ReplicaStatus:
+    def _replica(self, task: dict[str, Any], revision: int, role: str) -> ReplicaStatus:
         spec = task["Spec"]["ContainerSpec"]
         return ReplicaStatus(
             name=f"{task['ServiceID'][:12]}.{task.get('Slot', 0)}",
             revision=revision,
             image=str(spec["Image"]).partition("@")[0],
             ready=self._is_healthy(task),
+            role=role,
         )
 
     def _services(self, name: str) -> list[Any]:
@@ -275,12 +386,9 @@ class SwarmTarget:
 
 
 def _files(spec: DeploymentSpec, *, revision: int | None) -> dict[str, str]:
-    doc = render_compose(spec, mode="swarm")
-    if revision is not None:
-        doc["services"][MODEL_SERVICE]["deploy"]["labels"][REVISION_LABEL] = str(revision)
-    validate_compose(doc)
-    nginx = render_nginx_conf([f"{MODEL_SERVICE}:8080"], resolver=_SWARM_DNS)
-    return {"stack.yaml": to_yaml(doc), "nginx.conf": nginx}
+    labels = {} if revision is None else {REVISION_LABEL: str(revision)}
+    nginx = render_nginx_conf([STABLE_SERVER], resolver=SWARM_DNS)
+    return render_files(spec, mode="swarm", nginx_conf=nginx, labels=labels)
 
 
 def _template(spec: DeploymentSpec) -> tuple[Any, ...]:
