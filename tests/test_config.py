@@ -47,3 +47,10 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     settings = Settings.from_env({"SHIPYARD_HOME": str(tmp_path)})
     with pytest.raises(AttributeError):
         settings.user = "mallory"  # type: ignore[misc]
+
+
+def test_wheel_cache_defaults_under_home_and_follows_its_variable(tmp_path: Path) -> None:
+    home = {"SHIPYARD_HOME": str(tmp_path)}
+    assert Settings.from_env(home).wheel_cache == tmp_path / "cache" / "build"
+    chosen = Settings.from_env({**home, "SHIPYARD_BUILD_CACHE": str(tmp_path / "wheels")})
+    assert chosen.wheel_cache == tmp_path / "wheels"

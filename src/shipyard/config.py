@@ -6,6 +6,8 @@ SHIPYARD_ARTIFACT_URL   artifact store: a folder (default ``$SHIPYARD_HOME/artif
                         ``file://...`` or ``s3://bucket/prefix``
 SHIPYARD_S3_ENDPOINT_URL  endpoint of an S3-compatible store (MinIO, Ceph, ...)
 SHIPYARD_USER           who is recorded in lineage and audit history (default: login name)
+SHIPYARD_BUILD_CACHE    where downloaded wheels are kept for image builds
+                        (default ``$SHIPYARD_HOME/cache/build``)
 
 >>> settings = Settings.from_env({"SHIPYARD_HOME": "/tmp/sy"})
 >>> settings.registry.db_url
@@ -50,6 +52,12 @@ class Settings:
     home: Path
     user: str
     registry: RegistrySettings = field(repr=False)
+    build_cache: Path | None = None  # None: ``home / "cache" / "build"`` (see ``wheel_cache``)
+
+    @property
+    def wheel_cache(self) -> Path:
+        """Where image builds keep downloaded wheels."""
+        return self.build_cache or self.home / "cache" / "build"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -65,6 +73,7 @@ class Settings:
                 "postgresql://USER:PASSWORD@HOST/DB"
             )
         artifact_url = env.get("SHIPYARD_ARTIFACT_URL") or str(home / "artifacts")
+        build_cache = env.get("SHIPYARD_BUILD_CACHE")
         return cls(
             home=home,
             user=env.get("SHIPYARD_USER") or _login_name(),
@@ -73,6 +82,7 @@ class Settings:
                 artifact_url=artifact_url,
                 s3_endpoint_url=env.get("SHIPYARD_S3_ENDPOINT_URL") or None,
             ),
+            build_cache=Path(build_cache).expanduser() if build_cache else None,
         )
 
 

@@ -256,4 +256,4 @@ def _plan(
         current=current,
         prune_tests=not keep_tests,
     )
-    return folder, spec, cache_dir or settings.home / "cache" / "build"
+    return folder, spec, cache_dir or settings.wheel_cache

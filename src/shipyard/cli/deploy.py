@@ -560,14 +560,9 @@ def _with_image(
             source,
             settings,
             base_image=base_image,
-            cache_dir=_cache_dir(settings),
+            cache_dir=settings.wheel_cache,
         )
     return spec.with_changes(image_digest=image.digest or image.id)
-
-
-def _cache_dir(settings: Settings) -> Path:
-    value = os.environ.get("SHIPYARD_BUILD_CACHE")
-    return Path(value) if value else settings.home / "cache" / "build"
 
 
 @contextmanager

@@ -109,14 +109,13 @@ def watch(
     """Roll each deployment made with --follow-alias to the version its alias points at, with
     the normal rolling update and automatic rollback; a failed version is not tried again until
     the alias moves. With --once: exit 0, or the exit code of the first failed roll."""
-    from shipyard.cli.deploy import _cache_dir
     from shipyard.deploy.watch import Watcher
     from shipyard.deploy.watch import watch as watch_loop
 
     settings = Settings.from_env()
     chosen = tuple(names or ())
     progress = _progress(enabled=not as_json)
-    with Watcher.open(settings, cache_dir=_cache_dir(settings), base_image=base_image) as watcher:
+    with Watcher.open(settings, cache_dir=settings.wheel_cache, base_image=base_image) as watcher:
         followed = watcher.followed(chosen)
         if not as_json:
             listed = ", ".join(f"{d.name} → {d.follow_alias}" for d in followed) or "none"

@@ -81,5 +81,5 @@ def ensure_image(
         folder = registry.fetch(source.ref)
         current = registry.get(source.ref)
     spec = plan_build(folder, base_image=base_image, current=current)
-    cache = cache_dir or settings.home / "cache" / "build"
+    cache = cache_dir or settings.wheel_cache
     return build_image(engine, spec, folder, cache_dir=cache, on_line=on_line)

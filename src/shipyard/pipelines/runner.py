@@ -54,7 +54,7 @@ def open_launcher(name: str, settings: Settings, options: RunOptions) -> Launche
     if name == "docker":
         from shipyard.pipelines.executors.docker import DockerLauncher
 
-        cache_dir = options.build_cache or settings.home / "cache" / "build"
+        cache_dir = options.build_cache or settings.wheel_cache
         return DockerLauncher.connect(base_image=options.base_image, cache_dir=cache_dir)
     if name == "kubernetes":
         raise ConfigError("the kubernetes executor has no per-step launcher: use run_on_kubernetes")
