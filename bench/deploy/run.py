@@ -201,6 +201,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     rows: dict[str, dict[str, float]] = {}
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp, DockerEngine.connect() as engine:
         home = Path(tmp) / "home"
         settings = Settings.from_env({"SHIPYARD_HOME": str(home), "SHIPYARD_USER": "bench"})
@@ -212,16 +213,17 @@ def main() -> None:
         finally:
             for image in images:
                 engine.remove_image(image)
-    write_doc(rows)
+    write_doc(rows, (load_at_start, os.getloadavg()[0]))
 
 
-def write_doc(rows: dict[str, dict[str, float]]) -> None:
+def write_doc(rows: dict[str, dict[str, float]], load: tuple[float, float]) -> None:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Deploy benchmark",
         "",
-        f"Taken {when} with `python bench/deploy/run.py` on a shared 2-core VM (other jobs were",
-        f"running; figures are indicative), Python {platform.python_version()}, 3 replicas of",
+        f"Taken {when} with `python bench/deploy/run.py` on the project's 2-core VM (load",
+        f"average {load[0]:.1f} at the start, {load[1]:.1f} at the end: one run, figures are",
+        f"indicative), Python {platform.python_version()}, 3 replicas of",
         "RandomForest(50 trees) on breast_cancer behind nginx on 127.0.0.1. Load during the update",
         "and the rollback: 4 client threads posting 1 row in a loop. Throughput: wrk, 16",
         "connections, 10 s after a 2 s warm-up, through the balancer.",
@@ -242,8 +244,9 @@ def write_doc(rows: dict[str, dict[str, float]]) -> None:
         "",
         "The one-host balancer closes each client connection after its response (no keep-alive:",
         "an nginx reload would otherwise reset a request sent on an idle connection at that",
-        "instant); the Swarm balancer never reloads and keeps connections open, which is most of",
-        "the difference in req/s between the two rows. Broken-version rollback: docker removes",
+        "instant); the Swarm balancer keeps connections open until its first reload (a canary's",
+        "split is swapped in with one; from then on it closes them too). Broken-version rollback:",
+        "docker removes",
         "the new replica as soon as it reports its load error; Swarm waits for the failed task and",
         "then runs its own rollback.",
         "On 2 shared cores a second replica competes with the first, with nginx and with wrk for",
