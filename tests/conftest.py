@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.config import Settings
+from tests.databases import BACKENDS
 
 
 @pytest.fixture
@@ -25,3 +26,9 @@ def shipyard_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
 def settings(shipyard_env: dict[str, str]) -> Settings:
     """Settings for the isolated embedded registry."""
     return Settings.from_env(shipyard_env)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` or ``postgres`` (the latter marked, and skipped visibly without a server)."""
+    return str(request.param)

@@ -18,7 +18,7 @@ from shipyard.models.manifest import ModelManifest
 from shipyard.registry import Registry
 from shipyard.registry.metadata import tables
 from tests import databases
-from tests.databases import BACKENDS, fresh_database
+from tests.databases import fresh_database
 from tests.serve.servers import free_port
 
 from .handmade import write_model_folder
@@ -73,11 +73,6 @@ def s3_bucket(s3_client: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     bucket = f"shipyard-{uuid.uuid4().hex[:12]}"
     s3_client.create_bucket(Bucket=bucket)
     return bucket
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture

@@ -41,11 +41,6 @@ def _empty_postgres(db_url: str) -> None:
             conn.execute("DELETE FROM tracking_experiments WHERE experiment_id <> 0")
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
 def tracking_env(
     backend: str,
