@@ -1,5 +1,5 @@
 """``python -m shipyard`` runs the CLI (used as the container entrypoint)."""
 
-from shipyard.cli.main import main
+from shipyard.cli.entry import main
 
 main()

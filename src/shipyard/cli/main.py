@@ -23,6 +23,7 @@ from shipyard.cli import (
     serve,
     verify,
 )
+from shipyard.cli.daemon import commands as daemon
 
 __all__ = ["app", "main"]
 
@@ -61,6 +62,7 @@ def root(
 app.add_typer(models.app, name="models")
 app.add_typer(pipelines.app, name="pipeline")
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(daemon.app, name="daemon")
 serve.register(app)
 build.register(app)
 demo.register(app)

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from shipyard.cli.output import err_console, handle_errors, print_json, print_table, stdout
+from shipyard.cli.output import (
+    err_console,
+    error_document,
+    exit_code_for,
+    handle_errors,
+    print_json,
+    print_table,
+    stdout,
+)
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -164,14 +172,20 @@ def run(
             summary = run_pipeline(
                 loaded, settings, options, observer=live_steps, on_line=live_steps.line
             )
+    if summary.status == "succeeded":
+        _report(summary, as_json)
+        return
+    failed = [s.node for s in summary.steps if s.status == "failed"]
+    error = PipelineRunError(
+        f"run {summary.run_id} failed at {', '.join(failed)}; completed outputs are kept: "
+        f"`shipyard pipeline runs show {summary.run_id} --log {failed[0]}`, fix it, then "
+        f"`shipyard pipeline run {target} --resume {summary.run_id}`"
+    )
+    if as_json:  # one document: the summary, with the error beside it
+        print_json({**summary.to_dict(), **error_document(error)})
+        raise typer.Exit(exit_code_for(error))
     _report(summary, as_json)
-    if summary.status != "succeeded":
-        failed = [s.node for s in summary.steps if s.status == "failed"]
-        raise PipelineRunError(
-            f"run {summary.run_id} failed at {', '.join(failed)}; completed outputs are kept: "
-            f"`shipyard pipeline runs show {summary.run_id} --log {failed[0]}`, fix it, then "
-            f"`shipyard pipeline run {target} --resume {summary.run_id}`"
-        )
+    raise error
 
 
 def _report(summary: RunSummary, as_json: bool) -> None:

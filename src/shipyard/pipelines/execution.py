@@ -109,6 +109,11 @@ class RunState:
                 )
             )
 
+    def cancel(self) -> None:
+        """Stop every running step (Ctrl-C): each launcher kills what it started."""
+        for launcher in {id(x): x for x in self.launchers.values()}.values():
+            launcher.cancel()
+
     def skip(self, node: str, cause: str) -> None:
         self.emit(StepOutcome(node, "skipped", error=f"skipped: {cause!r} failed"))
 
@@ -245,6 +250,9 @@ class RunState:
                     return True
             else:
                 error = _failure(folder, result.timed_out, result.exit_code, resources.timeout_s)
+            if result.interrupted:
+                error = "interrupted: the run was stopped (Ctrl-C) while this step ran"
+                break
             if attempt <= resources.retries:
                 time.sleep(resources.retry_backoff_s * 2 ** (attempt - 1))
         duration = time.monotonic() - started
@@ -252,7 +260,7 @@ class RunState:
             StepOutcome(
                 node_id,
                 "failed",
-                resources.retries + 1,
+                attempt,
                 duration,
                 key,
                 error=error,

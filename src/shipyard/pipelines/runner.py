@@ -235,6 +235,7 @@ def _drive(
                 parallel=options.parallel,
                 on_skip=run.skip,
                 done=done,
+                on_interrupt=run.cancel,
             )
             final = "succeeded" if all(results.values()) else "failed"
             tr.finish(run.outcomes)

@@ -29,11 +29,13 @@ EXECUTORS: tuple[ExecutorName, ...] = ("local", "docker", "kubernetes")
 
 @dataclass(frozen=True, slots=True)
 class LaunchResult:
-    """How one attempt ended: the exit code (None when killed on timeout)."""
+    """How one attempt ended: the exit code (None when killed on timeout or interrupted)."""
 
     exit_code: int | None
     timed_out: bool
     duration_s: float
+    interrupted: bool = False
+    """The run was interrupted (Ctrl-C): the step was stopped, and is not retried."""
 
     @property
     def ok(self) -> bool:
@@ -90,6 +92,10 @@ class Launcher(Protocol):
         env: Mapping[str, str],
     ) -> LaunchResult:
         """Run the worker on ``step_dir`` until it exits or the step's timeout kills it."""
+        ...
+
+    def cancel(self) -> None:
+        """Stop every step running now and start no more (the run was interrupted)."""
         ...
 
     def close(self) -> None: ...

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -94,6 +95,9 @@ class DockerLauncher:
         self.cache_dir = cache_dir
         self.images: dict[str, str] = {}
         self.source_digest = shipyard_source_digest()
+        self._running: dict[str, Any] = {}  # container name -> container
+        self._lock = threading.Lock()
+        self._cancelled = False
 
     @classmethod
     def connect(cls, *, base_image: str | None, cache_dir: Path) -> DockerLauncher:
@@ -163,8 +167,12 @@ class DockerLauncher:
         if resources.memory_bytes is not None:
             options["mem_limit"] = resources.memory_bytes
         started = time.monotonic()
-        with engine_errors(f"running step {node.id}"):
-            container = self.engine.client.containers.run(self.images[node.id], **options)
+        with self._lock:
+            if self._cancelled:
+                return LaunchResult(None, False, 0.0, interrupted=True)
+            with engine_errors(f"running step {node.id}"):
+                container = self.engine.client.containers.run(self.images[node.id], **options)
+            self._running[options["name"]] = container
         try:
             code, timed_out = self._wait(container, resources.timeout_s, started)
             with log_path.open("ab") as log:
@@ -173,11 +181,13 @@ class DockerLauncher:
                     limit = resources.timeout_s
                     log.write(f"\n[shipyard] container killed after {limit} s\n".encode())
         finally:
+            with self._lock:
+                self._running.pop(options["name"], None)
             try:
                 container.remove(force=True)
             except Exception:  # noqa: S110 - already gone; nothing else to clean
                 pass
-        return LaunchResult(code, timed_out, time.monotonic() - started)
+        return LaunchResult(code, timed_out, time.monotonic() - started, self._cancelled)
 
     def _wait(
         self, container: Any, timeout: float | None, started: float
@@ -193,6 +203,16 @@ class DockerLauncher:
             except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
                 continue
             return int(status.get("StatusCode", 1)), False
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            running = list(self._running.values())
+        for container in running:
+            try:
+                container.kill()
+            except Exception:  # noqa: S110 - it exited already; launch removes it
+                pass
 
     def close(self) -> None:
         self.engine.close()

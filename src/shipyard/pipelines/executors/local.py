@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from importlib import metadata
@@ -70,6 +71,11 @@ class LocalLauncher:
 
     name: ExecutorName = "local"
 
+    def __init__(self) -> None:
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+        self._cancelled = False
+
     def prepare(
         self,
         graph: PipelineGraph,
@@ -96,7 +102,9 @@ class LocalLauncher:
         child_env = {**os.environ, **env, **node.step.env, "PYTHONPATH": path}
         timeout = node.step.resources.timeout_s
         started = time.monotonic()
-        with log_path.open("ab") as log:
+        with log_path.open("ab") as log, self._lock:
+            if self._cancelled:
+                return LaunchResult(None, False, 0.0, interrupted=True)
             process = subprocess.Popen(  # noqa: S603 - argv list, our own interpreter
                 [sys.executable, *_WORKER, str(step_dir)],
                 stdin=subprocess.DEVNULL,
@@ -106,16 +114,31 @@ class LocalLauncher:
                 cwd=step_dir,
                 start_new_session=True,
             )
-            try:
-                code = process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                _kill_group(process)
+            self._running.add(process)
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            with log_path.open("ab") as log:
                 log.write(f"\n[shipyard] step killed after its timeout of {timeout} s\n".encode())
-                return LaunchResult(None, True, time.monotonic() - started)
-            except BaseException:
-                _kill_group(process)
-                raise
-        return LaunchResult(code, False, time.monotonic() - started)
+            return LaunchResult(None, True, time.monotonic() - started)
+        except BaseException:
+            _kill_group(process)
+            raise
+        finally:
+            with self._lock:
+                self._running.discard(process)
+        duration = time.monotonic() - started
+        if self._cancelled:
+            return LaunchResult(code, False, duration, interrupted=True)
+        return LaunchResult(code, False, duration)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            running = list(self._running)
+        for process in running:
+            _kill_group(process)
 
     def close(self) -> None:
         return None
