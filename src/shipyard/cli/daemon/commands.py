@@ -14,7 +14,12 @@ from typing import Annotated, Any
 import typer
 
 from shipyard.cli.daemon.client import request, start_daemon, wait_until_listening
-from shipyard.cli.daemon.identity import daemon_paths, ensure_private_dir, is_enabled
+from shipyard.cli.daemon.identity import (
+    DaemonPaths,
+    daemon_paths,
+    ensure_private_dir,
+    is_enabled,
+)
 from shipyard.cli.output import handle_errors, print_json, spinner, stdout
 from shipyard.errors import ConfigError
 
@@ -27,6 +32,17 @@ app = typer.Typer(
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 START_TIMEOUT_S = 60.0
+
+
+def _private_paths() -> DaemonPaths:
+    """This install's daemon files; a folder others could open is an error (no daemon uses it)."""
+    paths = daemon_paths(os.environ)
+    if not ensure_private_dir(paths.folder):
+        raise ConfigError(
+            f"the daemon folder {paths.folder} is not one only you can open (mode 0700, yours): "
+            "remove it, or set SHIPYARD_DAEMON_DIR to another"
+        )
+    return paths
 
 
 def _document(answer: dict[str, Any] | None) -> dict[str, Any]:
@@ -63,7 +79,7 @@ def _say(document: dict[str, Any]) -> None:
 @handle_errors
 def status(as_json: JsonOption = False) -> None:
     """Whether this install's daemon runs, since when, and how many commands it served."""
-    document = _document(request(daemon_paths(os.environ), "status"))
+    document = _document(request(_private_paths(), "status"))
     print_json(document) if as_json else _say(document)
 
 
@@ -71,12 +87,7 @@ def status(as_json: JsonOption = False) -> None:
 @handle_errors
 def start(as_json: JsonOption = False) -> None:
     """Start the daemon now (the first `pipeline` command starts it otherwise)."""
-    paths = daemon_paths(os.environ)
-    if not ensure_private_dir(paths.folder):
-        raise ConfigError(
-            f"{paths.folder} is not a folder only you can open: remove it, or set "
-            "SHIPYARD_DAEMON_DIR to one"
-        )
+    paths = _private_paths()
     if request(paths, "status") is None:
         start_daemon(paths, os.environ)
         with spinner("starting the daemon (it imports the CLI once)", enabled=not as_json):
@@ -90,7 +101,7 @@ def start(as_json: JsonOption = False) -> None:
 @handle_errors
 def stop(as_json: JsonOption = False) -> None:
     """Stop the daemon; commands it is running finish first."""
-    paths = daemon_paths(os.environ)
+    paths = _private_paths()
     answer = request(paths, "stop")
     deadline = time.monotonic() + 10
     while answer is not None and paths.socket.exists() and time.monotonic() < deadline:
