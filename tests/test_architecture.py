@@ -128,3 +128,16 @@ def test_lazy_facades_resolve_every_public_name() -> None:
             assert getattr(package, name) is not None, f"{package.__name__}.{name}"
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = shipyard.nope  # type: ignore[attr-defined]
+
+
+def test_the_daemon_client_loads_only_the_standard_library_before_it_chooses() -> None:
+    """``cli/entry.py`` offers a command to the warm daemon before the CLI (Typer, Rich) loads."""
+    code = (
+        "import shipyard.cli.entry, shipyard.cli.daemon.client\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'typer', 'rich', 'click', 'pydantic', 'numpy', 'sqlalchemy'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", f"import sys\n{code}"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
