@@ -5,6 +5,9 @@ container. Skips with the reason when no engine is reachable."""
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from shipyard.docker_engine import DockerEngine
 from shipyard.errors import BuildError, DockerUnavailableError
 from shipyard.pipelines.artifacts import materialize
 from shipyard.pipelines.executors.stepimage import plan_step_image
+from shipyard.pipelines.records import PipelineRecords
 from shipyard.pipelines.serializers import read_value
 from shipyard.registry.artifacts import LocalArtifactStore
 from shipyard.registry.registry import Registry
@@ -159,3 +163,29 @@ def test_docker_steps_run_non_root_without_network_and_timeout_kills(
     seen = read_value("json", folder)
     assert seen["uid"] != 0
     assert seen["interfaces"] == ["lo"]
+
+
+def test_ctrl_c_kills_the_running_step_container(
+    workspace: Workspace, docker_options: dict[str, Any], engine: DockerEngine
+) -> None:
+    def step_containers() -> list[Any]:
+        found = engine.client.containers.list(all=True, filters={"name": "shipyard-step-"})
+        return [c for c in found if c.labels.get("io.shipyard.pipeline-step") == "long_nap"]
+
+    interrupted_at: list[float] = []
+
+    def interrupt_once_it_runs() -> None:
+        deadline = time.monotonic() + 600  # the first run may build the step image
+        while not step_containers() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        interrupted_at.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C: KeyboardInterrupt in the main thread
+
+    threading.Thread(target=interrupt_once_it_runs, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        workspace.run(f"{TINY}:napping", **docker_options)
+    assert time.monotonic() - interrupted_at[0] < 30  # the step sleeps 120 s: it was killed
+    assert step_containers() == []  # killed and removed, not left to sleep out its 120 s
+    with Registry.from_settings(workspace.settings) as registry:
+        last = PipelineRecords(registry.metadata.engine).list_runs(limit=1)[0]
+    assert last.status == "failed"
