@@ -71,9 +71,9 @@ def _exit_code(exc: SystemExit) -> int:
 def run_command(conn: socket.socket, message: dict[str, Any], fds: list[int]) -> int:
     """Run the client's command in this process and send its exit code; returns it."""
     _reset_signals()
-    _become_client(message, fds)
-    _interrupt_when_client_leaves(conn)
     try:
+        _become_client(message, fds)
+        _interrupt_when_client_leaves(conn)
         from shipyard.cli.main import app
 
         app(prog_name=str(message.get("prog_name") or "shipyard"))

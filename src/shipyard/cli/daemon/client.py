@@ -149,17 +149,17 @@ def run_in_daemon(args: list[str], environ: Mapping[str, str] = os.environ) -> i
             start_daemon(paths, environ)
         return None
     with sock:
-        message = {
-            "op": "run",
-            "argv": sys.argv,
-            "prog_name": program_name(),
-            "cwd": os.getcwd(),
-            "env": dict(environ),
-            "umask": _umask(),
-            "path": sys.path,
-            "signature": install_signature(),
-        }
         try:
+            message = {
+                "op": "run",
+                "argv": sys.argv,
+                "prog_name": program_name(),
+                "cwd": os.getcwd(),  # fails in a removed folder: then the command runs here
+                "env": dict(environ),
+                "umask": _umask(),
+                "path": sys.path,
+                "signature": install_signature(),
+            }
             protocol.send(sock, message, [0, 1, 2])
             first = protocol.receive(sock)
         except (OSError, protocol.ProtocolError):
