@@ -55,7 +55,7 @@ def _document(answer: dict[str, Any] | None) -> dict[str, Any]:
         **base,
         "running": True,
         "pid": answer["pid"],
-        "started": started,
+        "started_at": started,
         "served": answer["served"],
         "commands_running": answer["running"],
         "idle_timeout_s": answer["idle_timeout_s"],
@@ -67,7 +67,7 @@ def _say(document: dict[str, Any]) -> None:
         stdout.print(f"no daemon running (socket {document['socket']})")
         return
     stdout.print(
-        f"daemon pid {document['pid']} since {document['started']}: {document['served']} "
+        f"daemon pid {document['pid']} since {document['started_at']}: {document['served']} "
         f"commands served, {document['commands_running']} running; exits after "
         f"{document['idle_timeout_s']:.0f} s idle"
     )
