@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -334,3 +335,16 @@ def test_stop_ends_the_daemon_and_removes_its_socket(daemonised: Daemonised) -> 
     assert daemonised.status()["running"] is False
     again = daemonised.shipyard("daemon", "stop")
     assert "no daemon was running" in again.stdout
+
+
+@pytest.mark.slow
+def test_a_client_that_sends_nothing_does_not_hold_up_the_next(daemonised: Daemonised) -> None:
+    status = daemonised.warm()
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    silent.connect(status["socket"])
+    try:
+        ran = daemonised.shipyard("pipeline", "run", "pipes.py:quick", "--json")
+    finally:
+        silent.close()
+    assert ran.returncode == 0, ran.stderr
+    assert daemonised.status()["served"] == 1  # it ran in the daemon, after the silent one

@@ -27,6 +27,7 @@ from shipyard.cli.daemon.identity import (
 
 __all__ = ["connect", "request", "run_in_daemon", "start_daemon", "wait_until_listening"]
 
+FIRST_REPLY_TIMEOUT_S = 30.0
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
@@ -161,9 +162,21 @@ def run_in_daemon(args: list[str], environ: Mapping[str, str] = os.environ) -> i
                 "signature": install_signature(),
             }
             protocol.send(sock, message, [0, 1, 2])
-            first = protocol.receive(sock)
-        except (OSError, protocol.ProtocolError):
+        except OSError:
             return None  # nothing was started: the daemon forks only after a whole request
+        sock.settimeout(FIRST_REPLY_TIMEOUT_S)
+        try:
+            first = protocol.receive(sock)
+        except TimeoutError:
+            print(
+                f"shipyard: the daemon did not answer in {FIRST_REPLY_TIMEOUT_S:.0f} s; "
+                "`shipyard daemon stop`, or run with SHIPYARD_DAEMON=0",
+                file=sys.stderr,
+            )
+            return 1  # not run here: the daemon may have started it
+        except (OSError, protocol.ProtocolError):
+            return None  # it closed without forking (another user, a bad request)
+        sock.settimeout(None)
         if first.get("stale"):
             start_daemon(paths, environ)
             return None

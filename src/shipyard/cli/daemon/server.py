@@ -51,6 +51,7 @@ environment at import (the CLI modules make their consoles at import, so each ch
 them itself), and none of the user's code."""
 
 DEFAULT_IDLE_S = 1800.0
+REQUEST_TIMEOUT_S = 5.0
 _PEERCRED = struct.Struct("3i")
 
 
@@ -132,6 +133,7 @@ class Daemon:
     def handle(self, conn: socket.socket) -> None:
         if _peer_uid(conn) != os.getuid():
             return  # the folder is private already; never serve another user
+        conn.settimeout(REQUEST_TIMEOUT_S)  # a client that sends nothing must not hold the loop
         message, fds = protocol.receive_with_fds(conn)
         try:
             op = message.get("op")
@@ -156,6 +158,7 @@ class Daemon:
             try:
                 self.listener.close()
                 os.close(self.lock_fd)  # the lock is the daemon's, not its children's
+                conn.settimeout(None)  # the child waits on its client as long as it runs
                 from shipyard.cli.daemon.child import run_command
 
                 code = run_command(conn, message, fds)
