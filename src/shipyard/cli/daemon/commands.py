@@ -57,7 +57,7 @@ def _document(answer: dict[str, Any] | None) -> dict[str, Any]:
         "pid": answer["pid"],
         "started_at": started,
         "served": answer["served"],
-        "commands_running": answer["running"],
+        "commands_running": answer["children"],
         "idle_timeout_s": answer["idle_timeout_s"],
     }
 

@@ -94,7 +94,7 @@ class Daemon:
             "socket": str(self.paths.socket),
             "started": self.started,
             "served": self.served,
-            "running": len(self.children),
+            "children": len(self.children),
             "idle_timeout_s": self.idle_s,
             "python": sys.executable,
         }

@@ -84,6 +84,13 @@ def _owner() -> tuple[str, int | None]:
     return f"{IMAGE_UID}:{IMAGE_UID}", IMAGE_UID
 
 
+def _kill_quietly(container: Any) -> None:
+    try:
+        container.kill()
+    except Exception:  # noqa: S110 - it exited already; launch removes it
+        pass
+
+
 class DockerLauncher:
     """Runs each step folder in a container of its environment's image."""
 
@@ -167,13 +174,16 @@ class DockerLauncher:
         if resources.memory_bytes is not None:
             options["mem_limit"] = resources.memory_bytes
         started = time.monotonic()
+        if self._cancelled:
+            return LaunchResult(None, False, 0.0, interrupted=True)
+        with engine_errors(f"running step {node.id}"):  # parallel steps start side by side
+            container = self.engine.client.containers.run(self.images[node.id], **options)
         with self._lock:
-            if self._cancelled:
-                return LaunchResult(None, False, 0.0, interrupted=True)
-            with engine_errors(f"running step {node.id}"):
-                container = self.engine.client.containers.run(self.images[node.id], **options)
             self._running[options["name"]] = container
+            cancelled_meanwhile = self._cancelled
         try:
+            if cancelled_meanwhile:  # cancel() ran while this one started: it did not see it
+                _kill_quietly(container)
             code, timed_out = self._wait(container, resources.timeout_s, started)
             with log_path.open("ab") as log:
                 log.write(container.logs(stdout=True, stderr=True))
@@ -209,10 +219,7 @@ class DockerLauncher:
             self._cancelled = True
             running = list(self._running.values())
         for container in running:
-            try:
-                container.kill()
-            except Exception:  # noqa: S110 - it exited already; launch removes it
-                pass
+            _kill_quietly(container)
 
     def close(self) -> None:
         self.engine.close()
