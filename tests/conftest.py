@@ -11,15 +11,6 @@ from shipyard.config import Settings
 from tests.databases import BACKENDS
 
 
-@pytest.fixture(autouse=True, scope="session")
-def no_daemon() -> Iterator[None]:
-    """CLI subprocesses run in their own process (tests/cli/test_daemon.py turns it on)."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SHIPYARD_DAEMON", "0")
-    yield
-    mp.undo()
-
-
 @pytest.fixture
 def shipyard_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """An isolated embedded registry (SQLite + local folder) under a temporary SHIPYARD_HOME."""

@@ -1,10 +1,10 @@
 """The data flows one way: a stage imports only from stages to its left and the shared core.
 
-    core ◄── models ◄── registry ◄── tracking ◄── _api ◄── serve / build ◄── batch ◄── deploy
+    core ◄── models ◄── registry ◄── tracking ◄── _api ◄── serve / image ◄── batch ◄── deploy
          ◄── monitor ◄── pipelines ◄── cli
 
 The core is ``errors``, ``config``, ``refs``, ``types``, ``docker_engine`` (the one Docker client)
-and ``contract`` (the serving contract that images and deployments share). ``serve`` and ``build``
+and ``contract`` (the serving contract that images and deployments share). ``serve`` and ``image``
 do not import each other; nothing imports ``cli``.
 """
 
@@ -20,7 +20,17 @@ import pytest
 import shipyard
 
 PACKAGE = Path(shipyard.__file__).parent
-CORE = {"errors", "config", "refs", "types", "lazy", "docker_engine", "contract"}
+CORE = {
+    "errors",
+    "config",
+    "refs",
+    "types",
+    "lazy",
+    "docker_engine",
+    "contract",
+    "kubectl",
+    "database",
+}
 _UP_TO_API = CORE | {"models", "registry", "tracking", "_api"}
 ALLOWED: dict[str, set[str]] = {
     "core": CORE,
@@ -29,11 +39,11 @@ ALLOWED: dict[str, set[str]] = {
     "tracking": CORE | {"models", "registry", "tracking"},
     "_api": CORE | {"models", "registry", "tracking"},
     "serve": _UP_TO_API | {"serve"},
-    "build": _UP_TO_API | {"build"},
-    "batch": _UP_TO_API | {"serve", "build", "batch"},
-    "deploy": _UP_TO_API | {"serve", "build", "batch", "deploy"},
-    "monitor": _UP_TO_API | {"serve", "build", "batch", "deploy", "monitor"},
-    "pipelines": _UP_TO_API | {"serve", "build", "batch", "deploy", "monitor", "pipelines"},
+    "image": _UP_TO_API | {"image"},
+    "batch": _UP_TO_API | {"serve", "image", "batch"},
+    "deploy": _UP_TO_API | {"serve", "image", "batch", "deploy"},
+    "monitor": _UP_TO_API | {"serve", "image", "batch", "deploy", "monitor"},
+    "pipelines": _UP_TO_API | {"serve", "image", "batch", "deploy", "monitor", "pipelines"},
 }
 
 
@@ -128,16 +138,3 @@ def test_lazy_facades_resolve_every_public_name() -> None:
             assert getattr(package, name) is not None, f"{package.__name__}.{name}"
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = shipyard.nope  # type: ignore[attr-defined]
-
-
-def test_the_daemon_client_loads_only_the_standard_library_before_it_chooses() -> None:
-    """``cli/entry.py`` offers a command to the warm daemon before the CLI (Typer, Rich) loads."""
-    code = (
-        "import shipyard.cli.entry, shipyard.cli.daemon.client\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & "
-        "{'typer', 'rich', 'click', 'pydantic', 'numpy', 'sqlalchemy'}))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", f"import sys\n{code}"], capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[]"

@@ -22,16 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import shipyard
-from shipyard.build.context import default_service_source
-from shipyard.build.image import remove_build
-from shipyard.build.pipeline import build_image, plan_build
-from shipyard.build.spec import BuildSpec
-from shipyard.build.wheelhouse import (
-    Target,
-    image_requirements,
-    resolve_wheelhouse,
-    service_requirements,
-)
 from shipyard.config import Settings
 from shipyard.deploy.targets.docker.container import (
     start_container,
@@ -39,6 +29,16 @@ from shipyard.deploy.targets.docker.container import (
     wait_until_ready,
 )
 from shipyard.docker_engine import BuiltImage, DockerEngine
+from shipyard.image.context import default_service_source
+from shipyard.image.image import remove_build
+from shipyard.image.pipeline import build_image, plan_build
+from shipyard.image.spec import BuildSpec
+from shipyard.image.wheelhouse import (
+    Target,
+    image_requirements,
+    resolve_wheelhouse,
+    service_requirements,
+)
 from shipyard.registry.registry import Registry
 
 

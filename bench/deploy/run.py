@@ -35,7 +35,6 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
 
 import shipyard
-from shipyard.build.pipeline import build_image, plan_build
 from shipyard.config import Settings
 from shipyard.deploy.service import Deployments
 from shipyard.deploy.spec import DeploymentSpec
@@ -43,6 +42,7 @@ from shipyard.deploy.targets.docker.target import DockerTarget
 from shipyard.deploy.targets.swarm.target import SwarmTarget
 from shipyard.docker_engine import DockerEngine
 from shipyard.errors import RolloutError
+from shipyard.image.pipeline import build_image, plan_build
 from shipyard.registry.registry import Registry
 
 HERE = Path(__file__).parent

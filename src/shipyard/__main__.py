@@ -1,5 +1,5 @@
 """``python -m shipyard`` runs the CLI (used as the container entrypoint)."""
 
-from shipyard.cli.entry import main
+from shipyard.cli.main import main
 
 main()

@@ -14,12 +14,12 @@ import pytest
 
 from shipyard.batch import BatchOptions
 from shipyard.batch.in_image import image_for, predict_in_image
-from shipyard.build import pipeline
-from shipyard.build.image import remove_build
-from shipyard.build.pipeline import build_image, plan_build
 from shipyard.config import Settings
 from shipyard.docker_engine import DockerEngine
-from tests.build.conftest import base_image, engine, wheel_cache  # noqa: F401
+from shipyard.image import pipeline
+from shipyard.image.image import remove_build
+from shipyard.image.pipeline import build_image, plan_build
+from tests.image.conftest import base_image, engine, wheel_cache  # noqa: F401
 
 from .conftest import Forest, model_folder
 

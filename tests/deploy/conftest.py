@@ -20,13 +20,13 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 import shipyard
-from shipyard.build.image import remove_build
-from shipyard.build.pipeline import build_image, plan_build
 from shipyard.config import Settings
 from shipyard.docker_engine import BuiltImage, DockerEngine
+from shipyard.image.image import remove_build
+from shipyard.image.pipeline import build_image, plan_build
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.registry import Registry
-from tests.build.conftest import (
+from tests.image.conftest import (
     DemoModel,
     base_image,
     built_image,

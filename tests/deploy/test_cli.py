@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from shipyard.cli.main import app
 from shipyard.deploy.targets.base import DEPLOYMENT_LABEL
 from shipyard.docker_engine import BuiltImage, DockerEngine
-from tests.build.conftest import DemoModel
 from tests.deploy.conftest import unique_name
+from tests.image.conftest import DemoModel
 
 
 @pytest.fixture

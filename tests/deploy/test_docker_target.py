@@ -15,10 +15,10 @@ from shipyard.deploy.targets.base import DEPLOYMENT_LABEL
 from shipyard.deploy.targets.docker.target import DockerTarget
 from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.registry.entities import ModelVersion
-from tests.build.conftest import DemoModel
 from tests.deploy import scenarios
 from tests.deploy.conftest import ROW, Load, unique_name
 from tests.deploy.scenarios import Deployed
+from tests.image.conftest import DemoModel
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

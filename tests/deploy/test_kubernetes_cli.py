@@ -22,7 +22,7 @@ from shipyard.config import Settings
 from shipyard.deploy.records import DeploymentRecords
 from shipyard.deploy.spec import DeploymentSpec
 from tests.deploy.gateway_api import route_problems, schema_errors
-from tests.deploy.kubeconfig import unreachable_cluster_env
+from tests.kubeconfig import unreachable_cluster_env
 
 IMAGE = "registry.example/shipyard/cancer:2"
 needs_kubectl = pytest.mark.skipif(

@@ -12,11 +12,11 @@ import pytest
 
 from shipyard.deploy.spec import DeploymentSpec
 from shipyard.deploy.targets.kubernetes.canary import render_canary_manifests
-from shipyard.deploy.targets.kubernetes.kubectl import Kubectl
 from shipyard.deploy.targets.kubernetes.render import render_deployment
 from shipyard.deploy.targets.kubernetes.target import replica_status, rollout_budget_seconds
 from shipyard.errors import ClusterUnavailableError, DeployError
-from tests.deploy.kubeconfig import unreachable_cluster_env
+from shipyard.kubectl import Kubectl
+from tests.kubeconfig import unreachable_cluster_env
 
 
 @pytest.mark.parametrize(("load", "replicas"), [(None, 1), (0.5, 1), (4.0, 3), (200.0, 10)])

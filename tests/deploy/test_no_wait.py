@@ -18,8 +18,8 @@ from shipyard.deploy.targets.base import DEPLOYMENT_LABEL
 from shipyard.deploy.targets.swarm.target import SwarmTarget
 from shipyard.docker_engine import DockerEngine
 from shipyard.errors import ClusterUnavailableError
-from tests.build.conftest import DemoModel
 from tests.deploy.conftest import unique_name
+from tests.image.conftest import DemoModel
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

@@ -17,10 +17,10 @@ from shipyard.deploy.targets.swarm.target import SwarmTarget
 from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.errors import ClusterUnavailableError, RolloutError
 from shipyard.registry.entities import ModelVersion
-from tests.build.conftest import DemoModel
 from tests.deploy import scenarios
 from tests.deploy.conftest import ROW, unique_name
 from tests.deploy.scenarios import Deployed
+from tests.image.conftest import DemoModel
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

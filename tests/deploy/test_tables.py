@@ -10,11 +10,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from shipyard.config import Settings
+from shipyard.database.migrate import VERSION_TABLE
 from shipyard.deploy.records import DeploymentRecords
 from shipyard.deploy.spec import DeploymentSpec
 from shipyard.deploy.tables import metadata
 from shipyard.errors import ConflictError, NotFoundError
-from shipyard.registry.metadata.migrate import VERSION_TABLE
 from tests.registry.conftest import postgres_db_url, postgres_server_url
 
 __all__ = ["postgres_db_url", "postgres_server_url"]

@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from shipyard.config import Settings
+from shipyard.database.migrate import VERSION_TABLE
 from shipyard.monitor.tables import metadata
 from shipyard.registry import Registry
-from shipyard.registry.metadata.migrate import VERSION_TABLE
 
 
 def test_migrated_schema_matches_the_monitor_tables(settings: Settings) -> None:

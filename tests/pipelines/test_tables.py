@@ -8,8 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from shipyard.config import Settings
+from shipyard.database.migrate import VERSION_TABLE
 from shipyard.pipelines.tables import metadata
-from shipyard.registry.metadata.migrate import VERSION_TABLE
 from shipyard.registry.registry import Registry
 
 

@@ -8,15 +8,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from shipyard.config import Settings
-from shipyard.errors import StoreError
-from shipyard.registry import Registry
-from shipyard.registry.metadata.engine import create_metadata_engine
-from shipyard.registry.metadata.migrate import (
+from shipyard.database.engine import create_engine
+from shipyard.database.migrate import (
     HEAD_REVISION,
     VERSION_TABLE,
     current_revision,
     head_revision,
 )
+from shipyard.errors import StoreError
+from shipyard.registry import Registry
 from shipyard.registry.metadata.tables import metadata
 
 
@@ -65,7 +65,7 @@ def test_database_migrated_by_a_newer_shipyard_is_refused_with_a_fix(
     registry_settings: Settings,
 ) -> None:
     Registry.from_settings(registry_settings).close()
-    engine = create_metadata_engine(registry_settings.registry.db_url)
+    engine = create_engine(registry_settings.registry.db_url)
     set_revision = f"UPDATE {VERSION_TABLE} SET version_num = :revision"  # noqa: S608
     try:
         with engine.begin() as conn:

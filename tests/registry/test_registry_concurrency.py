@@ -17,10 +17,10 @@ import pytest
 import sqlalchemy as sa
 
 from shipyard.config import Settings
+from shipyard.database.engine import WRITE_OPTION
 from shipyard.models.manifest import MANIFEST_FILE
 from shipyard.registry import Registry
 from shipyard.registry.digest import hash_tree
-from shipyard.registry.metadata.engine import WRITE_OPTION
 
 from .conftest import MakeFolder
 from .handmade import write_model_folder

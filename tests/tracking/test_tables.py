@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from shipyard.registry.metadata.migrate import VERSION_TABLE
+from shipyard.database.migrate import VERSION_TABLE
 from shipyard.tracking import Tracker
 from shipyard.tracking.tables import metadata
 

@@ -32,11 +32,11 @@ from shipyard.batch.location import Location
 from shipyard.batch.options import BatchOptions, BatchResult
 from shipyard.batch.reader import ChunkReader
 from shipyard.batch.rejects import rejects_location
-from shipyard.build.labels import SHIPYARD
-from shipyard.build.spec import default_tags
 from shipyard.config import Settings
 from shipyard.docker_engine import DockerEngine
 from shipyard.errors import BuildError, ConfigError, ConflictError, InvalidInputError
+from shipyard.image.labels import SHIPYARD
+from shipyard.image.spec import default_tags
 from shipyard.registry.folder import read_version_descriptor
 from shipyard.registry.registry import Registry
 from shipyard.serve.sources import is_model_folder

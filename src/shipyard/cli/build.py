@@ -18,10 +18,10 @@ from shipyard.cli.output import err_console, handle_errors, print_json, spinner,
 from shipyard.config import Settings
 
 if TYPE_CHECKING:
-    from shipyard.build.buildlog import BuildLog
-    from shipyard.build.smoketest import SmokeTest
-    from shipyard.build.spec import BuildSpec
     from shipyard.docker_engine import BuiltImage, DockerEngine
+    from shipyard.image.buildlog import BuildLog
+    from shipyard.image.smoketest import SmokeTest
+    from shipyard.image.spec import BuildSpec
     from shipyard.registry import ModelVersion
 
 # The Docker client, the build pipeline and the registry are imported inside the commands that
@@ -73,8 +73,8 @@ def build(
     as_json: JsonOption = False,
 ) -> None:
     """Build a container image that serves a model version, then smoke-test it."""
-    from shipyard.build.pipeline import build_image
     from shipyard.docker_engine import DockerEngine
+    from shipyard.image.pipeline import build_image
 
     folder, spec, cache = _plan(ref, base_image, tag, keep_tests=keep_tests, cache_dir=cache_dir)
     pushed = {}
@@ -99,9 +99,9 @@ def _smoke_test(
 ) -> SmokeTest:
     """Run the new image once without network; a failure untags it and fails the build; a pass
     is recorded as tags of the version (when it is registered here)."""
-    from shipyard.build.image import remove_build
-    from shipyard.build.smoketest import require_passed, run_smoke_test
     from shipyard.cli.verify import record_smoke_test
+    from shipyard.image.image import remove_build
+    from shipyard.image.smoketest import require_passed, run_smoke_test
 
     with spinner("smoke test: loading the model in the image, no network", enabled=not as_json):
         result = run_smoke_test(engine, image.id)
@@ -123,7 +123,7 @@ def dockerfile(
     as_json: JsonOption = False,
 ) -> None:
     """Write the build context (Dockerfile, wheelhouse, lock, model) without building."""
-    from shipyard.build.pipeline import write_build_context
+    from shipyard.image.pipeline import write_build_context
 
     folder, spec, cache = _plan(ref, base_image, tag, keep_tests=keep_tests, cache_dir=cache_dir)
     with spinner("resolving and downloading wheels", enabled=not as_json):
@@ -245,7 +245,7 @@ def _plan(
     cache_dir: Path | None,
 ) -> tuple[Path, BuildSpec, Path]:
     """Resolve ``ref`` to a verified model folder, plan its build and pick the wheel cache."""
-    from shipyard.build.pipeline import plan_build
+    from shipyard.image.pipeline import plan_build
 
     settings = Settings.from_env()
     folder, current = _resolve(ref, settings)

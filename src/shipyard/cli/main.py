@@ -23,7 +23,6 @@ from shipyard.cli import (
     serve,
     verify,
 )
-from shipyard.cli.daemon import commands as daemon
 
 __all__ = ["app", "main"]
 
@@ -62,7 +61,6 @@ def root(
 app.add_typer(models.app, name="models")
 app.add_typer(pipelines.app, name="pipeline")
 app.add_typer(monitor.app, name="monitor")
-app.add_typer(daemon.app, name="daemon")
 serve.register(app)
 build.register(app)
 demo.register(app)

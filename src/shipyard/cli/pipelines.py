@@ -137,6 +137,15 @@ def run(
         str | None,
         typer.Option(help="Tracking experiment of the run's tracked run (default: the pipeline)."),
     ] = None,
+    namespace: Annotated[
+        str, typer.Option(help="Kubernetes executor: the namespace its Jobs run in.")
+    ] = "default",
+    context: Annotated[
+        str | None, typer.Option(help="Kubernetes executor: kubectl's context (default: current).")
+    ] = None,
+    image_registry: Annotated[
+        str, typer.Option(help="Kubernetes executor: the registry the cluster pulls steps from.")
+    ] = "",
     as_json: JsonOption = False,
 ) -> None:
     """Run a pipeline; a step whose code, environment and inputs are unchanged is cached.
@@ -162,6 +171,9 @@ def run(
         base_image=base_image,
         build_cache=build_cache,
         experiment=experiment,
+        namespace=namespace,
+        kube_context=context,
+        image_registry=image_registry,
     )
     settings = Settings.from_env()
     if as_json:

@@ -26,8 +26,8 @@ from shipyard.refs import ModelRef
 SMOKE_TEST_EXIT = exit_code_for(SmokeTestError("smoke test failed"))
 
 if TYPE_CHECKING:
-    from shipyard.build.smoketest import SmokeTest
     from shipyard.docker_engine import BuiltImage
+    from shipyard.image.smoketest import SmokeTest
 
 __all__ = ["print_smoke_test", "record_smoke_test", "register"]
 
@@ -45,9 +45,9 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Run an image once without network: load the model, predict its golden sample."""
-    from shipyard.build.smoketest import require_passed, run_smoke_test
     from shipyard.deploy.images import resolve_image
     from shipyard.docker_engine import DockerEngine
+    from shipyard.image.smoketest import require_passed, run_smoke_test
 
     settings = Settings.from_env()
     image = resolve_image(target, settings).image
@@ -70,7 +70,7 @@ def verify_self(
     folder: Annotated[Path, typer.Argument(help="The model folder inside the image.")],
 ) -> None:
     """Check the model folder in this image and print one JSON line (used by the smoke test)."""
-    from shipyard.build.selfcheck import run_self_check
+    from shipyard.image.selfcheck import run_self_check
 
     check = run_self_check(folder)
     sys.stdout.write(json.dumps(check.to_dict(), sort_keys=True) + "\n")

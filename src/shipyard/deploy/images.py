@@ -15,12 +15,12 @@ from pathlib import Path
 
 import docker.errors
 
-from shipyard.build.buildlog import BuildLog
-from shipyard.build.pipeline import build_image, plan_build
-from shipyard.build.spec import default_tags
 from shipyard.config import Settings
 from shipyard.docker_engine import BuiltImage, DockerEngine, engine_errors
 from shipyard.errors import InvalidNameError, NotFoundError
+from shipyard.image.buildlog import BuildLog
+from shipyard.image.pipeline import build_image, plan_build
+from shipyard.image.spec import default_tags
 from shipyard.refs import ModelRef
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.registry import Registry

@@ -17,12 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from shipyard.config import Settings
+from shipyard.database.engine import as_utc, run_read, run_write
 from shipyard.deploy.spec import DeploymentSpec
 from shipyard.deploy.tables import deployments, revisions
 from shipyard.errors import ConflictError, NotFoundError
 from shipyard.registry.metadata import MetadataStore
-from shipyard.registry.metadata.engine import run_read, run_write
-from shipyard.registry.metadata.reads import as_utc
 
 __all__ = ["DeploymentRecord", "DeploymentRecords", "Outcome", "RevisionRecord"]
 

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from shipyard.build.labels import OCI
 from shipyard.config import Settings
 from shipyard.deploy.follow import (
     FOLLOW_ACTION,
@@ -58,6 +57,7 @@ from shipyard.errors import (
     ShipyardError,
     StoreError,
 )
+from shipyard.image.labels import OCI
 from shipyard.refs import ModelRef
 from shipyard.registry.registry import Registry
 

@@ -19,9 +19,9 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from shipyard.database.engine import run_read, run_write
 from shipyard.monitor import tables as t
 from shipyard.monitor.results import DriftReport
-from shipyard.registry.metadata.engine import run_read, run_write
 
 __all__ = ["Feedback", "ResultStore"]
 

@@ -28,3 +28,9 @@ class RunOptions:
     """Where downloaded wheels are kept (default ``$SHIPYARD_HOME/cache/build``)."""
     experiment: str | None = None
     """The tracking experiment of the run's tracked run (default: the pipeline's name)."""
+    namespace: str = "default"
+    """Kubernetes executor: the namespace its Jobs run in."""
+    kube_context: str | None = None
+    """Kubernetes executor: kubectl's ``--context`` (default: kubectl's current context)."""
+    image_registry: str = ""
+    """Kubernetes executor: the registry the cluster pulls the step images from."""

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
+from shipyard.database.engine import run_read, run_write
 from shipyard.errors import NotFoundError
 from shipyard.pipelines import tables as t
-from shipyard.registry.metadata.engine import run_read, run_write
 
 __all__ = ["PipelineRecords", "RunRecord", "StepRecord"]
 

@@ -123,12 +123,17 @@ def run_on_kubernetes(
     loaded: LoadedPipeline, options: RunOptions, *, observer: RunObserver | None = None
 ) -> RunSummary:
     """Render the Jobs and let the kubectl driver run them in order (no cache on a cluster)."""
-    from shipyard.pipelines.executors.kubernetes import KubernetesDriver
+    from shipyard.pipelines.executors.kubernetes import KubernetesJobs
     from shipyard.pipelines.export import ExportOptions, plan_export, render_jobs
 
-    driver = KubernetesDriver.connect()
+    jobs = KubernetesJobs.connect(context=options.kube_context, namespace=options.namespace)
     run_id = new_run_id()
-    export = ExportOptions(base_image=options.base_image, run_id=run_id)
+    export = ExportOptions(
+        image_registry=options.image_registry,
+        namespace=options.namespace,
+        base_image=options.base_image,
+        run_id=run_id,
+    )
     plan = plan_export(loaded, export)
 
     def on_status(node: str, state: str) -> None:
@@ -136,7 +141,7 @@ def run_on_kubernetes(
             status: StepStatus = state if state in FINISHED | {"running"} else "failed"  # type: ignore[assignment]
             observer(StepEvent(node=node, status=status))
 
-    states = driver.run(render_jobs(plan), namespace=export.namespace, on_status=on_status)
+    states = jobs.run(render_jobs(plan), on_status=on_status)
     steps = tuple(
         StepOutcome(n, "succeeded" if states.get(n.replace("_", "-")) == "succeeded" else "failed")
         for n in loaded.pipeline.graph().order()

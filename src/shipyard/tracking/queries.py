@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from shipyard.database.engine import run_read
 from shipyard.errors import InvalidInputError, NotFoundError
-from shipyard.registry.metadata.engine import run_read
 from shipyard.tracking import tables as t
 from shipyard.tracking.entities import Experiment, Metric, Run, ViewType
 from shipyard.tracking.filters import parse_filter, parse_order_by

@@ -17,12 +17,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from shipyard.database import open_database
+from shipyard.database.engine import run_read, run_write
 from shipyard.errors import ConflictError, InvalidInputError, NotFoundError
-from shipyard.registry.metadata.engine import create_metadata_engine, run_read, run_write
-from shipyard.registry.metadata.migrate import upgrade_to_head
 from shipyard.tracking import tables as t
 from shipyard.tracking.entities import (
     Experiment,
@@ -49,7 +48,6 @@ from shipyard.tracking.writes import (
     dialect_insert,
     history_insert,
     insert_params,
-    normal_sync,
     upsert_latest,
     upsert_tags,
 )
@@ -72,15 +70,7 @@ class TrackingStore(TrackingQueries):
         consistent through any crash, and a power cut can lose only the last commits. The
         registry's connections keep full sync. No effect on PostgreSQL.
         """
-        engine = create_metadata_engine(url)
-        if fast_commits and engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", normal_sync)
-        try:
-            upgrade_to_head(engine)
-        except BaseException:
-            engine.dispose()
-            raise
-        return cls(engine)
+        return cls(open_database(url, fast_commits=fast_commits))
 
     def close(self) -> None:
         self.engine.dispose()

@@ -11,8 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from shipyard.database.engine import dialect_insert
 from shipyard.errors import InvalidInputError
-from shipyard.registry.metadata.engine import dialect_insert
 from shipyard.tracking import tables as t
 
 __all__ = [
@@ -20,7 +20,6 @@ __all__ = [
     "dialect_insert",
     "history_insert",
     "insert_params",
-    "normal_sync",
     "upsert_latest",
     "upsert_tags",
 ]
@@ -61,12 +60,6 @@ def upsert_latest(conn: Connection, rows: list[dict[str, Any]]) -> None:
         where=newer >= sa.tuple_(current.step, current.timestamp, current.value),
     )
     conn.execute(statement, rows)
-
-
-def normal_sync(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.close()
 
 
 METRIC_COLUMNS = ("run_id", "key", "value", "is_nan", "timestamp", "step")

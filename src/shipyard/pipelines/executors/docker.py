@@ -22,12 +22,12 @@ from typing import Any
 
 import requests
 
-from shipyard.build.buildlog import BuildLog
-from shipyard.build.context import default_service_source, link_wheels, write_service
-from shipyard.build.wheelhouse import Target, resolve_wheelhouse
 from shipyard.contract import IMAGE_UID
 from shipyard.docker_engine import DockerEngine, engine_errors
 from shipyard.errors import BuildError, ConfigError
+from shipyard.image.buildlog import BuildLog
+from shipyard.image.context import default_service_source, link_wheels, write_service
+from shipyard.image.wheelhouse import Target, resolve_wheelhouse
 from shipyard.pipelines.executors.base import ExecutorName, LaunchResult, environment_digests
 from shipyard.pipelines.executors.stepimage import (
     CODE_DIR,

@@ -1,5 +1,5 @@
-"""The kubernetes executor: a thin driver that applies one Job per step, in dependency order,
-through ``kubectl``, and watches each to completion. No operator is needed.
+"""The kubernetes executor: one Job per step, applied in dependency order through the core
+``kubectl`` driver (``shipyard/kubectl.py``), each watched to completion. No operator is needed.
 
 It renders the same manifests as ``shipyard pipeline export --to kubernetes`` (see
 ``pipelines/export.py``), applies the ConfigMaps, then each Job once every Job it reads from has
@@ -7,95 +7,50 @@ succeeded; a failed Job stops its dependents. The step images must already be in
 cluster pulls from (``--image-registry``; the docker executor builds them). The cache is not
 consulted on a cluster: every step runs.
 
-Not tested here: no cluster is reachable from this machine. The manifests it applies are
-validated offline against the Kubernetes schemas in the test suite.
+No cluster can run on this project's machines: the manifests are validated offline against the
+Kubernetes schemas, and every kubectl command is run for real against a closed port.
 
-    >>> driver = KubernetesDriver.connect()
-    >>> driver.run(documents, namespace="ml", on_status=print)
+    >>> jobs = KubernetesJobs.connect(context=None, namespace="ml")
+    >>> jobs.run(documents, on_status=print)
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
-from shipyard.errors import ConfigError
+from shipyard.kubectl import Kubectl
 
-__all__ = ["KubernetesDriver"]
+__all__ = ["KubernetesJobs"]
 
 _POLL_S = 2.0
 
 
-class KubernetesDriver:
-    """``kubectl`` against the current context."""
+class KubernetesJobs:
+    """Runs a pipeline's rendered Jobs on one namespace of a cluster."""
 
-    def __init__(self, kubectl: str) -> None:
+    def __init__(self, kubectl: Kubectl) -> None:
         self.kubectl = kubectl
 
     @classmethod
-    def connect(cls) -> KubernetesDriver:
+    def connect(cls, *, context: str | None, namespace: str) -> KubernetesJobs:
         """Find kubectl and check a cluster answers (fails fast, before anything runs)."""
-        kubectl = shutil.which("kubectl")
-        if kubectl is None:
-            raise ConfigError("kubectl is not installed: install it, or use --executor docker")
-        result = subprocess.run(  # noqa: S603 - argv list
-            [kubectl, "version", "--request-timeout=5s", "-o", "json"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0 or "serverVersion" not in result.stdout:
-            detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no answer"]
-            raise ConfigError(
-                f"no Kubernetes cluster reachable through kubectl ({detail[0]}): set the "
-                "kubectl context, or export the manifests with `shipyard pipeline export`"
-            )
+        kubectl = Kubectl.find(context=context, namespace=namespace)
+        kubectl.server_version()
         return cls(kubectl)
-
-    def _kubectl(self, *args: str, stdin: str | None = None) -> str:
-        result = subprocess.run(  # noqa: S603 - argv list
-            [self.kubectl, *args], input=stdin, capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            raise ConfigError(f"kubectl {' '.join(args[:2])} failed: {result.stderr.strip()}")
-        return result.stdout
-
-    def apply(self, documents: Sequence[dict[str, Any]]) -> None:
-        import yaml
-
-        with tempfile.TemporaryDirectory(prefix="shipyard-k8s-") as tmp:
-            path = Path(tmp) / "manifests.yaml"
-            path.write_text(yaml.safe_dump_all(list(documents), sort_keys=False))
-            self._kubectl("apply", "-f", str(path))
-
-    def job_state(self, name: str, namespace: str) -> str:
-        """``running``, ``succeeded`` or ``failed``."""
-        status = json.loads(self._kubectl("get", "job", name, "-n", namespace, "-o", "json"))
-        for condition in status.get("status", {}).get("conditions") or ():
-            if condition.get("status") == "True" and condition.get("type") == "Complete":
-                return "succeeded"
-            if condition.get("status") == "True" and condition.get("type") == "Failed":
-                return "failed"
-        return "running"
 
     def run(
         self,
         documents: Sequence[dict[str, Any]],
         *,
-        namespace: str,
         on_status: Callable[[str, str], None],
+        poll_s: float = _POLL_S,
     ) -> dict[str, str]:
         """Apply the ConfigMaps, then each Job after those it reads from; node -> state."""
-        self.apply([d for d in documents if d["kind"] != "Job"])
-        jobs = [d for d in documents if d["kind"] == "Job"]
+        self.kubectl.apply_documents([d for d in documents if d["kind"] != "Job"])
         states: dict[str, str] = {}
-        for job in jobs:  # already in dependency order
+        for job in (d for d in documents if d["kind"] == "Job"):  # already in dependency order
             meta = job["metadata"]
             node = meta["labels"]["shipyard.io/step"]
             after = [a for a in meta["annotations"]["shipyard.io/after"].split(",") if a]
@@ -103,10 +58,10 @@ class KubernetesDriver:
                 states[node] = "skipped"
                 on_status(node, "skipped")
                 continue
-            self.apply([job])
+            self.kubectl.apply_documents([job])
             on_status(node, "running")
-            while (state := self.job_state(meta["name"], namespace)) == "running":
-                time.sleep(_POLL_S)
+            while (state := self.kubectl.job_state(meta["name"])) == "running":
+                time.sleep(poll_s)
             states[node] = state
             on_status(node, state)
         return states

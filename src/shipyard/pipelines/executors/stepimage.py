@@ -25,9 +25,9 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 import shipyard
-from shipyard.build.spec import python_minor
-from shipyard.build.wheelhouse import Target, service_requirements
 from shipyard.contract import APP_DIR, IMAGE_UID, VENV_DIR
+from shipyard.image.spec import python_minor
+from shipyard.image.wheelhouse import Target, service_requirements
 
 __all__ = [
     "CODE_DIR",

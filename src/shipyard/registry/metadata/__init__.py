@@ -1,4 +1,4 @@
-"""Registry metadata: SQLAlchemy tables, Alembic migrations and the store that uses them."""
+"""Registry metadata: the registry's tables and the store that reads and writes them."""
 
 from __future__ import annotations
 

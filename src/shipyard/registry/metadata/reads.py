@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from shipyard.database.engine import as_utc
 from shipyard.models.manifest import ModelManifest
 from shipyard.registry.entities import (
     AliasAction,
@@ -25,12 +25,7 @@ from shipyard.registry.entities import (
 from shipyard.registry.metadata import tables as t
 from shipyard.registry.resolve import ModelState
 
-__all__ = ["as_utc", "load_events", "load_state", "load_summaries", "load_versions", "model_names"]
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything is stored in UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+__all__ = ["load_events", "load_state", "load_summaries", "load_versions", "model_names"]
 
 
 def model_names(conn: Connection) -> list[str]:

@@ -17,6 +17,12 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from shipyard.database import open_database
+from shipyard.database.engine import (
+    dialect_insert,
+    run_read,
+    run_write,
+)
 from shipyard.errors import ConflictError, NotFoundError
 from shipyard.models.manifest import ModelManifest
 from shipyard.registry.entities import (
@@ -27,13 +33,6 @@ from shipyard.registry.entities import (
     ModelVersion,
 )
 from shipyard.registry.metadata import tables as t
-from shipyard.registry.metadata.engine import (
-    create_metadata_engine,
-    dialect_insert,
-    run_read,
-    run_write,
-)
-from shipyard.registry.metadata.migrate import upgrade_to_head
 from shipyard.registry.metadata.reads import (
     load_events,
     load_state,
@@ -70,13 +69,7 @@ class MetadataStore:
     @classmethod
     def open(cls, url: str) -> MetadataStore:
         """Connect to ``url`` and bring its schema up to date."""
-        engine = create_metadata_engine(url)
-        try:
-            upgrade_to_head(engine)
-        except BaseException:
-            engine.dispose()
-            raise
-        return cls(engine)
+        return cls(open_database(url))
 
     def close(self) -> None:
         self.engine.dispose()

@@ -33,13 +33,13 @@ from shipyard.deploy.targets.kubernetes.canary import (
     render_canary_objects,
     render_route,
 )
-from shipyard.deploy.targets.kubernetes.kubectl import Kubectl
 from shipyard.deploy.targets.kubernetes.render import (
     deployment_name,
     kustomization,
     render_manifests,
 )
 from shipyard.errors import ConfigError, ConflictError, RolloutError
+from shipyard.kubectl import Kubectl
 
 __all__ = ["KubernetesTarget", "replica_status", "rollout_budget_seconds"]
 

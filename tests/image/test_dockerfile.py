@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.build.dockerfile import render_dockerfile
-from shipyard.build.labels import image_labels
-from shipyard.build.spec import BuildSpec
 from shipyard.errors import ConfigError
+from shipyard.image.dockerfile import render_dockerfile
+from shipyard.image.labels import image_labels
+from shipyard.image.spec import BuildSpec
 from shipyard.models.manifest import Lineage, ModelManifest, Requirement, Requirements
 from shipyard.registry.entities import ArtifactFile, ModelVersion
 

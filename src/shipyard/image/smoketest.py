@@ -1,6 +1,6 @@
 """The smoke test: run a model image once, with no network, and read what it found about itself.
 
-The container runs ``python -m shipyard verify-self`` (``build/selfcheck.py``) as the image's own
+The container runs ``python -m shipyard verify-self`` (``image/selfcheck.py``) as the image's own
 non-root user with ``network_mode="none"``: a model that needs anything the image lacks (a package
 left out of its requirements, a download at load time) fails here, within seconds, instead of in
 production. The result carries the container's error output and the measurements deploy sizes
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shipyard.build.selfcheck import MARKER, SelfCheck
 from shipyard.contract import MODEL_DIR, SMOKE_LOAD_SECONDS_TAG, SMOKE_PEAK_RSS_TAG, VENV_DIR
 from shipyard.docker_engine import DockerEngine, engine_errors
 from shipyard.errors import SmokeTestError
+from shipyard.image.selfcheck import MARKER, SelfCheck
 
 __all__ = [
     "SMOKE_CHECKED_AT_TAG",

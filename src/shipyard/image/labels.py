@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from shipyard.build.spec import BuildSpec
+from shipyard.image.spec import BuildSpec
 
 __all__ = ["OCI", "SHIPYARD", "image_labels", "rfc3339"]
 

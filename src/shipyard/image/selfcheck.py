@@ -1,7 +1,7 @@
 """The check an image runs on itself: verify and load the model, predict the golden sample.
 
 Runs inside the image (``python -m shipyard verify-self /opt/shipyard/model``, started by
-``build/smoketest.py`` with no network) and prints one JSON line, the ``SelfCheck``:
+``image/smoketest.py`` with no network) and prints one JSON line, the ``SelfCheck``:
 
     {"shipyard_self_check": 1, "passed": true, "load_seconds": 0.84, "peak_rss_bytes": 183500800,
      "golden_rows": 5, "exact": true, "problems": [], "error": null, ...}

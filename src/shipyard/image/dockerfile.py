@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from shipyard.build.labels import image_labels
-from shipyard.build.spec import BuildSpec
 from shipyard.contract import (
     APP_DIR,
     HOME_DIR,
@@ -27,6 +25,8 @@ from shipyard.contract import (
     STOP_SIGNAL,
     VENV_DIR,
 )
+from shipyard.image.labels import image_labels
+from shipyard.image.spec import BuildSpec
 
 __all__ = [
     "CONFIG_DIR",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shipyard.build.buildlog import BuildLog
+from shipyard.image.buildlog import BuildLog
 
 STREAM = [
     {"stream": "Step 1/3 : FROM python:3.11-slim AS builder\n"},

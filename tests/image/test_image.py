@@ -14,11 +14,6 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
 
-from shipyard.build.buildlog import BuildLog
-from shipyard.build.context import default_service_source
-from shipyard.build.image import build_context_image, remove_build
-from shipyard.build.labels import image_labels
-from shipyard.build.pipeline import build_image, plan_build, write_build_context
 from shipyard.deploy.targets.docker.container import (
     start_container,
     stop_container,
@@ -26,7 +21,12 @@ from shipyard.deploy.targets.docker.container import (
 )
 from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.errors import BuildError
-from tests.build.conftest import DemoModel, delete_manifest, unique_tag
+from shipyard.image.buildlog import BuildLog
+from shipyard.image.context import default_service_source
+from shipyard.image.image import build_context_image, remove_build
+from shipyard.image.labels import image_labels
+from shipyard.image.pipeline import build_image, plan_build, write_build_context
+from tests.image.conftest import DemoModel, delete_manifest, unique_tag
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -137,7 +137,7 @@ def test_code_only_change_reuses_dependency_layers(
 ) -> None:
     source = tmp_path / "shipyard"
     shutil.copytree(default_service_source(), source)
-    with (source / "build" / "spec.py").open("a") as changed:
+    with (source / "image" / "spec.py").open("a") as changed:
         changed.write("\n# a service-code-only change\n")
     spec = plan_build(demo_model.folder, base_image=base_image, tags=(unique_tag(),))
     rebuilt = build_image(

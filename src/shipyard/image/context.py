@@ -23,7 +23,8 @@ from importlib import metadata
 from pathlib import Path
 
 import shipyard
-from shipyard.build.dockerfile import (
+from shipyard.errors import BuildError, ConflictError
+from shipyard.image.dockerfile import (
     CONFIG_DIR,
     LOCK_FILE,
     MODEL_CONTEXT_DIR,
@@ -32,10 +33,9 @@ from shipyard.build.dockerfile import (
     render_dockerfile,
     render_dockerignore,
 )
-from shipyard.build.labels import image_labels
-from shipyard.build.spec import BuildSpec
-from shipyard.build.wheelhouse import Wheelhouse
-from shipyard.errors import BuildError, ConflictError
+from shipyard.image.labels import image_labels
+from shipyard.image.spec import BuildSpec
+from shipyard.image.wheelhouse import Wheelhouse
 
 __all__ = [
     "BuildContext",

@@ -1,5 +1,6 @@
 """Every call Shipyard makes to a Kubernetes cluster: plain ``kubectl`` (argv lists, no shell).
 
+The one kubectl driver: the deploy target and the pipelines' Kubernetes executor both use it.
 The edge is kept this thin on purpose, so what Shipyard does is what a person would type. For
 ``shipyard deploy REF --target kubernetes`` (manifests in a temporary folder ``DIR``)::
 
@@ -8,6 +9,11 @@ The edge is kept this thin on purpose, so what Shipyard does is what a person wo
     kubectl apply --server-side --field-manager=shipyard --force-conflicts -k DIR
     kubectl rollout status deployment/NAME -n NS --timeout=<budget>s               # --wait
     kubectl rollout undo deployment/NAME -n NS                     # ... when it stalls or fails
+
+``shipyard pipeline run FILE --executor kubernetes`` applies its ConfigMaps, then each Job::
+
+    kubectl apply --server-side --field-manager=shipyard --force-conflicts -f FILE -n NS
+    kubectl get job NAME -n NS -o json --request-timeout=30s        # until Complete or Failed
 
 ``status`` is ``kubectl get pods,services -l app.kubernetes.io/instance=NAME,...``; ``rm`` is
 ``kubectl delete`` of the same selector. Every command gets ``--context C`` when the deployment
@@ -27,13 +33,15 @@ import json
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from shipyard.errors import ClusterUnavailableError, DeployError
 
-__all__ = ["FIELD_MANAGER", "Kubectl"]
+__all__ = ["FIELD_MANAGER", "JobState", "Kubectl"]
+
+JobState = Literal["running", "succeeded", "failed"]
 
 FIELD_MANAGER = "shipyard"
 _CONNECT_TIMEOUT = "5s"
@@ -91,6 +99,32 @@ class Kubectl:
             what = "checking the manifests on the cluster" if dry_run else "applying"
             raise DeployError(f"kubectl apply failed while {what}: {_hint(result.stderr)}")
         return result.stdout.split()
+
+    def apply_documents(self, documents: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Server-side apply of plain manifests (one YAML stream). Returns what kubectl names."""
+        import yaml
+
+        with tempfile.TemporaryDirectory(prefix="shipyard-k8s-") as tmp:
+            path = Path(tmp) / "manifests.yaml"
+            path.write_text(yaml.safe_dump_all([dict(d) for d in documents], sort_keys=False))
+            argv = ["apply", "--server-side", f"--field-manager={FIELD_MANAGER}"]
+            argv += ["--force-conflicts", "-f", str(path), "-o", "name"]
+            result = self._run(argv, namespaced=True)
+        if result.returncode != 0:
+            raise DeployError(f"kubectl apply failed: {_hint(result.stderr)}")
+        return result.stdout.split()
+
+    def job_state(self, name: str) -> JobState:
+        """Where a Job is: ``running`` until its ``Complete`` or ``Failed`` condition is true."""
+        job = self.get_named("job", name)
+        if job is None:
+            raise DeployError(f"job {name} is not in namespace {self.namespace}: was it deleted?")
+        for condition in job.get("status", {}).get("conditions") or ():
+            if condition.get("status") == "True" and condition.get("type") == "Complete":
+                return "succeeded"
+            if condition.get("status") == "True" and condition.get("type") == "Failed":
+                return "failed"
+        return "running"
 
     def rollout_status(self, deployment: str, timeout_s: int) -> tuple[bool, str]:
         """Watch a rollout until every new pod is ready: ``(True, "")``, or ``(False, why)`` when

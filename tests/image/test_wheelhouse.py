@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from shipyard.build.wheelhouse import (
+from shipyard.image.wheelhouse import (
     LockedWheel,
     Target,
     Wheelhouse,

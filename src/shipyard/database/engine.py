@@ -1,11 +1,11 @@
-"""Database engines for the metadata store, and write transactions that serialize correctly.
+"""Database engines, and read and write transactions that serialize correctly.
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout; a write transaction starts with
 ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing half way. On PostgreSQL a write
 transaction locks the rows it changes (``SELECT ... FOR UPDATE``). Both retry on lock timeouts,
 deadlocks and serialization failures.
 
-    >>> engine = create_metadata_engine("sqlite:////tmp/sy/registry.db")
+    >>> engine = create_engine("sqlite:////tmp/sy/registry.db")
     >>> version = run_write(engine, lambda conn: insert_version(conn, ...))
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,7 +27,8 @@ from shipyard.errors import ConfigError, StoreError
 
 __all__ = [
     "WRITE_OPTION",
-    "create_metadata_engine",
+    "as_utc",
+    "create_engine",
     "describe_url",
     "dialect_insert",
     "run_read",
@@ -55,6 +57,11 @@ def dialect_insert(conn: Connection, table: sa.Table) -> Any:
     return sqlite.insert(table)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime (SQLite hands back naive ones, stored in UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def describe_url(url: str) -> str:
     """``url`` with its password hidden, for messages."""
     try:
@@ -63,8 +70,11 @@ def describe_url(url: str) -> str:
         return "<unparsable database URL>"
 
 
-def create_metadata_engine(url: str) -> Engine:
-    """An engine for ``sqlite:///PATH`` or ``postgresql://...`` (driven by psycopg 3)."""
+def create_engine(url: str, *, fast_commits: bool = False) -> Engine:
+    """An engine for ``sqlite:///PATH`` or ``postgresql://...`` (driven by psycopg 3).
+
+    Most callers want ``shipyard.database.open_database``, which also migrates the schema.
+    """
     try:
         parsed = make_url(url)
     except (ValueError, SQLAlchemyError) as exc:
@@ -72,7 +82,7 @@ def create_metadata_engine(url: str) -> Engine:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed.database)
+        return _sqlite_engine(parsed.database, fast_commits=fast_commits)
     try:
         return sa.create_engine(parsed, pool_pre_ping=True)
     except (ImportError, SQLAlchemyError) as exc:
@@ -81,7 +91,7 @@ def create_metadata_engine(url: str) -> Engine:
         ) from exc
 
 
-def _sqlite_engine(database: str | None) -> Engine:
+def _sqlite_engine(database: str | None, *, fast_commits: bool) -> Engine:
     if not database or database == ":memory:":
         raise ConfigError("SHIPYARD_DB_URL must name a SQLite file: sqlite:////path/registry.db")
     folder = Path(database).expanduser().parent
@@ -104,6 +114,8 @@ def _sqlite_engine(database: str | None) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        if fast_commits:
+            cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -27,17 +27,17 @@ from sklearn.preprocessing import StandardScaler
 from typer.testing import CliRunner
 
 import shipyard
-from shipyard.build.image import remove_build
-from shipyard.build.pipeline import build_image, plan_build
-from shipyard.build.smoketest import SMOKE_TEST_LABEL, run_smoke_test
 from shipyard.cli.main import app
 from shipyard.config import Settings
 from shipyard.contract import CONTAINER_PORT, READY_PATH, SMOKE_LOAD_SECONDS_TAG, SMOKE_PEAK_RSS_TAG
 from shipyard.docker_engine import BuiltImage, DockerEngine
+from shipyard.image.image import remove_build
+from shipyard.image.pipeline import build_image, plan_build
+from shipyard.image.smoketest import SMOKE_TEST_LABEL, run_smoke_test
 from shipyard.models.golden import GoldenSample
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.registry import Registry
-from tests.build.conftest import unique_tag
+from tests.image.conftest import unique_tag
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(1200)]  # image builds
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from shipyard.database.engine import run_read, run_write
 from shipyard.errors import StoreError
-from shipyard.registry.metadata.engine import run_read, run_write
 
 if TYPE_CHECKING:
     from alembic.config import Config

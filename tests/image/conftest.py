@@ -19,8 +19,6 @@ import numpy as np
 import pytest
 
 import shipyard
-from shipyard.build.image import remove_build
-from shipyard.build.pipeline import build_image, plan_build
 from shipyard.config import Settings
 from shipyard.deploy.targets.docker.container import (
     RunningContainer,
@@ -30,6 +28,8 @@ from shipyard.deploy.targets.docker.container import (
 )
 from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.errors import DockerUnavailableError
+from shipyard.image.image import remove_build
+from shipyard.image.pipeline import build_image, plan_build
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.registry import Registry
 

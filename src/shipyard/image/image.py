@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from shipyard.build.buildlog import BuildLog
-from shipyard.build.context import BuildContext
 from shipyard.docker_engine import BuiltImage, DockerEngine, engine_errors, split_tag
 from shipyard.errors import BuildError
+from shipyard.image.buildlog import BuildLog
+from shipyard.image.context import BuildContext
 
 __all__ = ["build_context_image", "remove_build"]
 

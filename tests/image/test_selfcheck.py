@@ -12,11 +12,11 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import shipyard
-from shipyard.build.selfcheck import SelfCheck, run_self_check
-from shipyard.build.smoketest import SmokeTest, _parse, require_passed
 from shipyard.config import Settings
 from shipyard.contract import SMOKE_LOAD_SECONDS_TAG, SMOKE_PEAK_RSS_TAG
 from shipyard.errors import SmokeTestError
+from shipyard.image.selfcheck import SelfCheck, run_self_check
+from shipyard.image.smoketest import SmokeTest, _parse, require_passed
 from shipyard.models.golden import GoldenSample
 from shipyard.registry.registry import Registry
 

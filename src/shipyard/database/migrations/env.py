@@ -1,4 +1,4 @@
-"""Alembic environment for the registry schema; run by ``shipyard.registry.metadata.migrate``.
+"""Alembic environment for the shared schema; run by ``shipyard.database.migrate``.
 
 The caller passes an open connection (already inside a transaction that holds the migration lock)
 in ``config.attributes["connection"]``; there is no ``alembic.ini`` and no logging setup.
@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from shipyard.registry.metadata.migrate import VERSION_TABLE
-from shipyard.registry.metadata.tables import metadata
+from shipyard.database.migrate import VERSION_TABLE
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
-    target_metadata=metadata,
+    target_metadata=None,  # the migrations are written by hand, one per stage's tables
     version_table=VERSION_TABLE,
     render_as_batch=connection.dialect.name == "sqlite",
 )

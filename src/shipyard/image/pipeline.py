@@ -14,17 +14,17 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from shipyard.build.buildlog import BuildLog
-from shipyard.build.context import BuildContext, write_context
-from shipyard.build.image import build_context_image
-from shipyard.build.spec import BuildSpec
-from shipyard.build.wheelhouse import (
+from shipyard.docker_engine import BuiltImage, DockerEngine
+from shipyard.image.buildlog import BuildLog
+from shipyard.image.context import BuildContext, write_context
+from shipyard.image.image import build_context_image
+from shipyard.image.spec import BuildSpec
+from shipyard.image.wheelhouse import (
     Target,
     image_requirements,
     resolve_wheelhouse,
     service_requirements,
 )
-from shipyard.docker_engine import BuiltImage, DockerEngine
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.folder import read_verified_folder
 

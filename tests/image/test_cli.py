@@ -10,12 +10,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from shipyard.build.dockerfile import STAGE_LABEL
 from shipyard.cli.main import app
 from shipyard.deploy.targets.docker.container import RunningContainer, stop_container
 from shipyard.docker_engine import BuiltImage, DockerEngine
+from shipyard.image.dockerfile import STAGE_LABEL
 from shipyard.registry.folder import read_verified_folder
-from tests.build.conftest import DemoModel, delete_manifest, unique_tag
+from tests.image.conftest import DemoModel, delete_manifest, unique_tag
 
 
 @pytest.fixture
