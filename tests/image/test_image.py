@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -183,7 +184,9 @@ def test_base_digest_is_recorded_and_pins_from_when_known(
     wheel_cache: Path,
     tmp_path: Path,
 ) -> None:
-    remote = unique_tag(f"{oci_registry}/shipyard-test/python")
+    # A repository of its own: a digest left on the shared base image by an earlier run (same
+    # engine, same registry) would otherwise count as known for any tag in that repository.
+    remote = unique_tag(f"{oci_registry}/shipyard-test/python-{uuid.uuid4().hex[:8]}")
     engine.tag(base_image, remote)
     assert engine.base_digest(remote) is None  # never pushed or pulled: no digest known
     digest = engine.push(remote)
