@@ -6,11 +6,16 @@
 The core is ``errors``, ``config``, ``refs``, ``types``, ``docker_engine`` (the one Docker client)
 and ``contract`` (the serving contract that images and deployments share). ``serve`` and ``image``
 do not import each other; nothing imports ``cli``.
+
+The CLI starts light: ``shipyard --help`` imports no stage's command module, and no help, nor
+``models list``, loads numpy, pandas, pydantic or ``rich.progress`` (a ``sys.modules`` check in a
+subprocess, never a timing; the times are in ``bench/cli``).
 """
 
 from __future__ import annotations
 
 import ast
+import graphlib
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +84,30 @@ def test_module_imports_only_from_stages_to_its_left(path: Path) -> None:
     assert not wrong, f"{path.relative_to(PACKAGE)} ({stage}) imports shipyard.{wrong}"
 
 
+def _module_imports(path: Path) -> set[str]:
+    """Every ``shipyard...`` module ``path`` imports, in function bodies too."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("stage", ["pipelines", "deploy", "cli", "models"])
+def test_a_stages_modules_import_one_another_without_a_cycle(stage: str) -> None:
+    """E.g. a step hands its call to ``step.CALL_RECORDER`` rather than import ``pipeline``."""
+    modules = {
+        ".".join(("shipyard", *p.relative_to(PACKAGE).with_suffix("").parts)): p
+        for p in (PACKAGE / stage).rglob("*.py")
+        if p.name != "__init__.py"
+    }
+    graph = {name: _module_imports(path) & set(modules) - {name} for name, path in modules.items()}
+    graphlib.TopologicalSorter(graph).prepare()  # raises CycleError naming the loop
+
+
 def test_nothing_outside_cli_imports_cli() -> None:
     offenders = [
         str(p.relative_to(PACKAGE))
@@ -101,32 +130,83 @@ def test_the_cli_starts_without_the_docker_client() -> None:
     assert out.stdout.strip() == "[]"
 
 
-HEAVY = ("numpy", "pandas", "sqlalchemy", "docker")
-_LOADED_HEAVY = f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
+HEAVY = ("numpy", "pandas", "sqlalchemy", "docker", "pydantic", "rich.progress")
+_LOADED_HEAVY = (
+    "print(sorted(m for m in {*sys.modules, *(n.split('.')[0] for n in sys.modules)}"
+    f" if m in {HEAVY!r}))"
+)
 
 
-def _heavy_modules_after(code: str) -> list[str]:
+def _heavy_modules_after(code: str, *, cwd: Path | None = None) -> list[str]:
     out = subprocess.run(
         [sys.executable, "-c", f"import sys\n{code}\n{_LOADED_HEAVY}"],
         capture_output=True,
         text=True,
         check=True,
+        cwd=cwd,
     )
     return list(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
 
 
-@pytest.mark.parametrize("module", ["shipyard", "shipyard.cli.main", "shipyard.registry"])
-def test_importing_the_facades_loads_no_numpy_pandas_sqlalchemy_or_docker(module: str) -> None:
+def _run_cli(argv: list[str]) -> str:
+    return (
+        "import contextlib, io\nfrom shipyard.cli.main import app\nquiet = io.StringIO()\n"
+        "with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):\n"
+        f"    try:\n        app({argv!r})\n    except SystemExit:\n        pass"
+    )
+
+
+@pytest.mark.parametrize(
+    "module", ["shipyard", "shipyard.cli.main", "shipyard.registry", "shipyard.types"]
+)
+def test_importing_the_facades_loads_nothing_heavy(module: str) -> None:
     """Facades import lazily (PEP 562), so ``--help`` and ``import shipyard`` start fast."""
     assert _heavy_modules_after(f"import {module}") == []
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["models", "--help"]])
-def test_help_and_version_load_no_numpy_pandas_sqlalchemy_or_docker(argv: list[str]) -> None:
+def test_the_registry_loads_no_numpy() -> None:
+    """Listing models needs SQLAlchemy, not numpy: ``types.py`` imports numpy on first use."""
+    assert "numpy" not in _heavy_modules_after("import shipyard.registry.registry")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["--version"],
+        ["models", "--help"],
+        ["models", "list", "--help"],
+        ["pipeline", "run", "--help"],
+        ["deployments", "canary", "--help"],
+        ["deploy", "--help"],
+        ["predict", "--help"],
+    ],
+    ids=" ".join,
+)
+def test_help_and_version_load_nothing_heavy(argv: list[str]) -> None:
+    """The root lists its sub-commands unloaded (``cli/lazy_group.py``), and a command's help
+    builds no pydantic coercion (``cli/typer_coercion.py``)."""
+    assert _heavy_modules_after(_run_cli(argv)) == []
+
+
+def test_the_root_help_imports_no_stage_command_module() -> None:
     code = (
-        f"from shipyard.cli.main import app\ntry:\n    app({argv!r})\nexcept SystemExit:\n    pass"
+        "import sys\n"
+        + _run_cli(["--help"])
+        + "\nprint(sorted(m for m in sys.modules if m.startswith('shipyard.cli.')"
+        " and m not in ('shipyard.cli.main', 'shipyard.cli.lazy_group',"
+        " 'shipyard.cli.typer_coercion')))"
     )
-    assert _heavy_modules_after(code) == []
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_models_list_loads_sqlalchemy_but_not_numpy_pandas_or_pydantic(tmp_path: Path) -> None:
+    """The database is opened, so SQLAlchemy loads; nothing else heavy does."""
+    code = f"import os\nos.environ['SHIPYARD_HOME'] = {str(tmp_path)!r}\n" + _run_cli(
+        ["models", "list"]
+    )
+    assert _heavy_modules_after(code) == ["sqlalchemy"]
 
 
 def test_lazy_facades_resolve_every_public_name() -> None:

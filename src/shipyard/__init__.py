@@ -32,8 +32,8 @@ from shipyard.lazy import lazy_exports
 if TYPE_CHECKING:
     from shipyard._api import load_model, save_model
     from shipyard.config import Settings
-    from shipyard.models.loaded import LoadedModel
     from shipyard.models.manifest import ModelManifest
+    from shipyard.models.predictor import LoadedModel
     from shipyard.models.signature import Signature
     from shipyard.pipelines.pipeline import pipeline
     from shipyard.pipelines.register import register_step
@@ -48,7 +48,7 @@ __version__ = "0.1.0"
 # name -> the module that defines it, imported when the name is first read.
 _LAZY: dict[str, str] = {
     "AliasEvent": "shipyard.registry.entities",
-    "LoadedModel": "shipyard.models.loaded",
+    "LoadedModel": "shipyard.models.predictor",
     "ModelManifest": "shipyard.models.manifest",
     "ModelRef": "shipyard.refs",
     "ModelVersion": "shipyard.registry.entities",

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from shipyard.config import Settings
-from shipyard.models.loaded import LoadedModel
 from shipyard.models.loading import load_folder
 from shipyard.models.packaging import package_model
+from shipyard.models.predictor import LoadedModel
 from shipyard.models.signature import Signature
 from shipyard.refs import ModelRef, validate_name
 from shipyard.registry.entities import ModelVersion

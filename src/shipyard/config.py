@@ -8,6 +8,8 @@ SHIPYARD_S3_ENDPOINT_URL  endpoint of an S3-compatible store (MinIO, Ceph, ...)
 SHIPYARD_USER           who is recorded in lineage and audit history (default: login name)
 SHIPYARD_BUILD_CACHE    where downloaded wheels are kept for image builds
                         (default ``$SHIPYARD_HOME/cache/build``)
+SHIPYARD_DEPLOY_LB_IMAGE  the nginx image of the docker and swarm balancers (default
+                        ``nginx:1.27``; ``shipyard deploy --lb-image`` overrides it)
 
 >>> settings = Settings.from_env({"SHIPYARD_HOME": "/tmp/sy"})
 >>> settings.registry.db_url
@@ -53,6 +55,7 @@ class Settings:
     user: str
     registry: RegistrySettings = field(repr=False)
     build_cache: Path | None = None  # None: ``home / "cache" / "build"`` (see ``wheel_cache``)
+    deploy_lb_image: str | None = None  # None: ``deploy.spec.DEFAULT_LB_IMAGE``
 
     @property
     def wheel_cache(self) -> Path:
@@ -83,6 +86,7 @@ class Settings:
                 s3_endpoint_url=env.get("SHIPYARD_S3_ENDPOINT_URL") or None,
             ),
             build_cache=Path(build_cache).expanduser() if build_cache else None,
+            deploy_lb_image=env.get("SHIPYARD_DEPLOY_LB_IMAGE") or None,
         )
 
 

@@ -12,9 +12,11 @@ registry, in ``/v2/models/{name}`` metadata and in client code.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, TypeAlias
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["JSON", "DType"]
 
@@ -41,12 +43,12 @@ class DType(StrEnum):
     @property
     def numpy_dtype(self) -> np.dtype[Any]:
         """The numpy dtype used to hold this type (``object`` for BYTES)."""
-        return _TO_NUMPY[self]
+        return _to_numpy()[self]
 
     @property
     def size(self) -> int:
         """Bytes per element in the V2 binary encoding (0 for variable-length BYTES)."""
-        return 0 if self is DType.BYTES else _TO_NUMPY[self].itemsize
+        return _SIZES[self]
 
     @property
     def is_numeric(self) -> bool:
@@ -56,32 +58,59 @@ class DType(StrEnum):
     @classmethod
     def from_numpy(cls, dtype: np.dtype[Any] | type) -> DType:
         """Map a numpy dtype to a V2 datatype; strings and objects become BYTES."""
+        import numpy as np
+
         dt = np.dtype(dtype)
         if dt.kind in ("U", "S", "O"):
             return cls.BYTES
         if dt.kind == "M":
             return cls.BYTES
         try:
-            return _FROM_NUMPY[dt.newbyteorder("=")]
+            return _from_numpy()[dt.newbyteorder("=")]
         except KeyError:
             raise ValueError(f"numpy dtype {dt} has no Open Inference Protocol datatype") from None
 
 
-_TO_NUMPY: dict[DType, np.dtype[Any]] = {
-    DType.BOOL: np.dtype(np.bool_),
-    DType.UINT8: np.dtype(np.uint8),
-    DType.UINT16: np.dtype(np.uint16),
-    DType.UINT32: np.dtype(np.uint32),
-    DType.UINT64: np.dtype(np.uint64),
-    DType.INT8: np.dtype(np.int8),
-    DType.INT16: np.dtype(np.int16),
-    DType.INT32: np.dtype(np.int32),
-    DType.INT64: np.dtype(np.int64),
-    DType.FP16: np.dtype(np.float16),
-    DType.FP32: np.dtype(np.float32),
-    DType.FP64: np.dtype(np.float64),
-    DType.BYTES: np.dtype(object),
+# numpy's own names, so that this module (which the registry imports) does not load numpy.
+_NUMPY_NAMES: dict[DType, str] = {
+    DType.BOOL: "bool",
+    DType.UINT8: "uint8",
+    DType.UINT16: "uint16",
+    DType.UINT32: "uint32",
+    DType.UINT64: "uint64",
+    DType.INT8: "int8",
+    DType.INT16: "int16",
+    DType.INT32: "int32",
+    DType.INT64: "int64",
+    DType.FP16: "float16",
+    DType.FP32: "float32",
+    DType.FP64: "float64",
+    DType.BYTES: "object",
 }
-_FROM_NUMPY: dict[np.dtype[Any], DType] = {
-    v: k for k, v in _TO_NUMPY.items() if k is not DType.BYTES
+_SIZES: dict[DType, int] = {
+    DType.BOOL: 1,
+    DType.UINT8: 1,
+    DType.UINT16: 2,
+    DType.UINT32: 4,
+    DType.UINT64: 8,
+    DType.INT8: 1,
+    DType.INT16: 2,
+    DType.INT32: 4,
+    DType.INT64: 8,
+    DType.FP16: 2,
+    DType.FP32: 4,
+    DType.FP64: 8,
+    DType.BYTES: 0,
 }
+
+
+@cache
+def _to_numpy() -> dict[DType, np.dtype[Any]]:
+    import numpy as np
+
+    return {dtype: np.dtype(name) for dtype, name in _NUMPY_NAMES.items()}
+
+
+@cache
+def _from_numpy() -> dict[np.dtype[Any], DType]:
+    return {v: k for k, v in _to_numpy().items() if k is not DType.BYTES}

@@ -19,6 +19,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
+from shipyard.cli.lazy_group import DeferredCommand
 from shipyard.cli.main import app
 from shipyard.config import Settings
 
@@ -31,8 +32,14 @@ SNAKE = re.compile(r"[a-z][a-z0-9_]*")
 VERSION_KEYS = {"name", "version", "digest", "flavor", "aliases", "tags", "created_at"}
 
 
+def _loaded(command: Any) -> Any:
+    """The command itself (the root lists each stage's commands unloaded)."""
+    return command.loaded if isinstance(command, DeferredCommand) else command
+
+
 def _leaf_commands(group: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    for name, command in group.commands.items():
+    for name, listed in group.commands.items():
+        command = _loaded(listed)
         if hasattr(command, "commands"):  # a group (Typer builds them on its own click)
             yield from _leaf_commands(command, (*prefix, name))
         else:
@@ -42,7 +49,7 @@ def _leaf_commands(group: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[s
 def _command(path: tuple[str, ...]) -> Any:
     command: Any = typer.main.get_command(app)
     for name in path:
-        command = command.commands[name]
+        command = _loaded(command.commands[name])
     return command
 
 

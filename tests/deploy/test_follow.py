@@ -27,7 +27,7 @@ from shipyard.deploy.follow import (
     followed_ref,
     last_failed_roll,
 )
-from shipyard.deploy.records import DeploymentRecords, RevisionRecord
+from shipyard.deploy.history import DeploymentRecords, RevisionRecord
 from shipyard.deploy.spec import DeploymentSpec
 from shipyard.deploy.watch import FollowResult, Watcher, watch
 from shipyard.errors import ConfigError, InvalidNameError

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 import shipyard
 from shipyard.cli.main import app
 from shipyard.config import Settings
-from shipyard.deploy.records import DeploymentRecords, RevisionRecord
+from shipyard.deploy.history import DeploymentRecords, RevisionRecord
 from shipyard.docker_engine import DockerEngine
 from shipyard.pipelines.loader import load_pipeline
 from shipyard.pipelines.runner import RunOptions, run_pipeline

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from shipyard.cli.main import app
 from shipyard.config import Settings
-from shipyard.deploy.records import DeploymentRecords
+from shipyard.deploy.history import DeploymentRecords
 from shipyard.deploy.spec import DeploymentSpec
 from tests.deploy.gateway_api import route_problems, schema_errors
 from tests.kubeconfig import unreachable_cluster_env

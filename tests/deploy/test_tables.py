@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 
 from shipyard.config import Settings
 from shipyard.database.migrate import VERSION_TABLE
-from shipyard.deploy.records import DeploymentRecords
+from shipyard.deploy.history import DeploymentRecords
 from shipyard.deploy.spec import DeploymentSpec
 from shipyard.deploy.tables import metadata
 from shipyard.errors import ConflictError, NotFoundError

@@ -12,9 +12,9 @@ import pytest
 
 from shipyard.errors import NotFoundError
 from shipyard.monitor.compact import LogStore
+from shipyard.monitor.flat_rows import ReadStats
 from shipyard.monitor.logread import list_log_files, read_log
 from shipyard.monitor.parse import parse_block
-from shipyard.monitor.records import ReadStats
 from shipyard.serve.predlog import LogRotation, PredictionLogger, PredictionRecord
 
 

@@ -18,7 +18,7 @@ from shipyard.docker_engine import DockerEngine
 from shipyard.errors import BuildError, DockerUnavailableError
 from shipyard.pipelines.artifacts import materialize
 from shipyard.pipelines.executors.stepimage import plan_step_image
-from shipyard.pipelines.records import PipelineRecords
+from shipyard.pipelines.run_store import PipelineRecords
 from shipyard.pipelines.serializers import read_value
 from shipyard.registry.artifacts import LocalArtifactStore
 from shipyard.registry.registry import Registry

@@ -15,8 +15,8 @@ from sklearn.ensemble import RandomForestClassifier
 
 import shipyard
 from shipyard.config import Settings
-from shipyard.models.loaded import LoadedModel
 from shipyard.models.manifest import Lineage, ModelManifest, Requirements
+from shipyard.models.predictor import LoadedModel
 from shipyard.models.signature import Signature, TensorSpec
 from shipyard.refs import ModelRef
 from shipyard.registry.entities import ModelVersion

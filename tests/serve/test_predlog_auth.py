@@ -12,7 +12,7 @@ import numpy as np
 import orjson
 import pytest
 
-from shipyard.models.loaded import LoadedModel
+from shipyard.models.predictor import LoadedModel
 from shipyard.serve import ServeConfig, create_app
 from tests.serve.conftest import tabular_model
 from tests.serve.servers import ThreadServer

@@ -11,16 +11,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from shipyard.cli.output import err_console, handle_errors, print_json, print_table
 from shipyard.config import Settings
 from shipyard.errors import ConfigError
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from shipyard.batch import BatchOptions, BatchResult, ProgressCallback
 
-__all__ = ["register"]
+__all__ = ["predict"]
 
 _SCALE = 1_000_000  # the bar counts millionths of the input, so Rich's ETA works for any input
 
@@ -134,6 +135,14 @@ def predict(
 
 
 def _progress() -> Progress:
+    from rich.progress import (  # drawn by this command only
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("[bold]scoring"),
         BarColumn(),
@@ -206,8 +215,3 @@ def _follow(bar: Progress) -> ProgressCallback:
         bar.update(task, completed=completed, rows=rows, rate=rate)
 
     return update
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``shipyard predict`` to the root app."""
-    app.command("predict")(predict)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # The Docker client, the build pipeline and the registry are imported inside the commands that
 # use them: ``shipyard --help`` and ``shipyard serve`` above all start without them.
 
-__all__ = ["register"]
+__all__ = ["build", "dockerfile", "push"]
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 BaseOption = Annotated[
@@ -45,13 +45,6 @@ CacheOption = Annotated[
         help="Where downloaded wheels are kept (default: $SHIPYARD_HOME/cache/build).",
     ),
 ]
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``build``, ``dockerfile`` and ``push`` to the root app (``run`` is in ``cli.run``)."""
-    app.command("build")(build)
-    app.command("dockerfile")(dockerfile)
-    app.command("push")(push)
 
 
 @handle_errors

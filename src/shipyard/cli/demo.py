@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from shipyard.registry import ModelVersion
     from shipyard.serve.config import ServeConfig
 
-__all__ = ["register", "train_and_register", "try_it_lines"]
+__all__ = ["demo", "train_and_register", "try_it_lines"]
 
 DEMO_NAME = "breast-cancer"
 
@@ -124,8 +124,3 @@ def _serve(ref: str, config: ServeConfig, request: Path, *, as_json: bool) -> No
         for line in try_it_lines(ref, url, request):
             stdout.print(f"  {line}", markup=False)
     run(ref, config)
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``shipyard demo`` to the root app."""
-    app.command(name="demo")(demo)

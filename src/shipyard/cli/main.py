@@ -1,33 +1,118 @@
-"""The ``shipyard`` command: one Typer app, one sub-app or command group per stage.
+"""The ``shipyard`` command: one Typer app; each stage's commands are imported when they run.
 
-``shipyard --help`` imports this module and every module registered below, so those import only
-light things at their top (see docs/architecture/00-overview.md, "A CLI that starts fast").
+``COMMANDS`` lists every sub-command with the module it lives in and the line ``shipyard --help``
+shows (``lazy_group.py``), so ``--help`` imports no stage module and a command imports only its
+own (see docs/architecture/00-overview.md, "A CLI that starts fast").
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from shipyard.cli import (
-    batch,
-    build,
-    demo,
-    deploy,
-    models,
-    monitor,
-    pipelines,
-    run,
-    runs,
-    serve,
-    verify,
-)
+from shipyard.cli.lazy_group import LazyCommand, LazyGroup
+from shipyard.cli.typer_coercion import defer_typer_coercion
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "app", "main"]
+
+COMMANDS = (
+    LazyCommand(
+        "serve",
+        "shipyard.cli.serve:serve",
+        "Serve a model over HTTP: Open Inference Protocol (V2) and plain JSON /predict.",
+    ),
+    LazyCommand(
+        "build",
+        "shipyard.cli.build:build",
+        "Build a container image that serves a model version, then smoke-test it.",
+    ),
+    LazyCommand(
+        "dockerfile",
+        "shipyard.cli.build:dockerfile",
+        "Write the build context (Dockerfile, wheelhouse, lock, model) without building.",
+    ),
+    LazyCommand(
+        "push", "shipyard.cli.build:push", "Push an image to its registry and print its digest."
+    ),
+    LazyCommand(
+        "demo",
+        "shipyard.cli.demo:demo",
+        "Train a demo model, register it as NAME@production and serve it.",
+    ),
+    LazyCommand(
+        "predict",
+        "shipyard.cli.batch:predict",
+        "Score every row of INPUT with MODEL and write the predictions to OUTPUT, in order.",
+    ),
+    LazyCommand(
+        "verify",
+        "shipyard.cli.verify:verify",
+        "Run an image once without network: load the model, predict its golden sample.",
+    ),
+    LazyCommand(
+        "verify-self",
+        "shipyard.cli.verify:verify_self",
+        "Check the model folder in this image and print one JSON line (used by the smoke test).",
+        hidden=True,
+    ),
+    LazyCommand(
+        "server",
+        "shipyard.cli.tracking:server",
+        "Serve the MLflow tracking REST API (and Shipyard's run API) over the registry database.",
+    ),
+    LazyCommand(
+        "run",
+        "shipyard.cli.image_run:run",
+        "Start a model image, wait until it is ready and print its URL.",
+    ),
+    LazyCommand(
+        "stop",
+        "shipyard.cli.image_run:stop",
+        "Stop a container started by `shipyard run`: SIGTERM, the server drains, then remove it.",
+    ),
+    LazyCommand(
+        "deploy",
+        "shipyard.cli.deploy.deploy:deploy",
+        "Deploy a model version (or an image) with N replicas behind a load balancer.",
+    ),
+    LazyCommand("models", "shipyard.cli.models:app", "Inspect and manage registered models."),
+    LazyCommand(
+        "pipeline", "shipyard.cli.pipelines:app", "Run, show and export pipelines of typed steps."
+    ),
+    LazyCommand(
+        "monitor",
+        "shipyard.cli.monitor:app",
+        "Monitor a model: drift, data quality, accuracy, reports and alerts.",
+    ),
+    LazyCommand(
+        "runs", "shipyard.cli.tracking:runs_app", "List, show, compare and delete tracked runs."
+    ),
+    LazyCommand(
+        "experiments",
+        "shipyard.cli.tracking:experiments_app",
+        "List, create and delete experiments.",
+    ),
+    LazyCommand(
+        "deployments",
+        "shipyard.cli.deploy.deployments:app",
+        "List, inspect, scale, update, roll back and remove deployments.",
+    ),
+)
+"""Every sub-command of ``shipyard``, in the order ``--help`` lists them."""
+
+
+class _Root(LazyGroup):
+    lazy_commands = COMMANDS
+
+    def __init__(self, **attrs: Any) -> None:
+        defer_typer_coercion()  # a command given only flags imports no pydantic
+        super().__init__(**attrs)
+
 
 app = typer.Typer(
     name="shipyard",
+    cls=_Root,
     help="Package, register, serve and containerize machine-learning models.",
     no_args_is_help=True,
     add_completion=False,
@@ -56,19 +141,6 @@ def root(
     ] = False,
 ) -> None:
     """Package, register, serve and containerize machine-learning models."""
-
-
-app.add_typer(models.app, name="models")
-app.add_typer(pipelines.app, name="pipeline")
-app.add_typer(monitor.app, name="monitor")
-serve.register(app)
-build.register(app)
-demo.register(app)
-batch.register(app)
-verify.register(app)
-runs.register(app)
-run.register(app)
-deploy.register(app)
 
 
 def main() -> None:

@@ -382,7 +382,7 @@ def runs_show(
 
 def _records() -> tuple[Any, Any]:
     from shipyard.config import Settings
-    from shipyard.pipelines.records import PipelineRecords
+    from shipyard.pipelines.run_store import PipelineRecords
     from shipyard.registry.metadata import MetadataStore
 
     store = MetadataStore.open(Settings.from_env().registry.db_url)

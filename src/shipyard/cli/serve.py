@@ -11,7 +11,7 @@ from shipyard.cli.output import err_console, handle_errors
 from shipyard.config import Settings
 from shipyard.serve.config import ServeConfig
 
-__all__ = ["register"]
+__all__ = ["serve"]
 
 
 @handle_errors
@@ -74,8 +74,3 @@ def serve(
         markup=False,
     )
     run(target, config)
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``shipyard serve`` to the root app."""
-    app.command("serve")(serve)

@@ -29,13 +29,7 @@ if TYPE_CHECKING:
     from shipyard.docker_engine import BuiltImage
     from shipyard.image.smoketest import SmokeTest
 
-__all__ = ["print_smoke_test", "record_smoke_test", "register"]
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``verify`` (and the in-image ``verify-self``) to the root app."""
-    app.command("verify")(verify)
-    app.command("verify-self", hidden=True)(verify_self)
+__all__ = ["print_smoke_test", "record_smoke_test", "verify", "verify_self"]
 
 
 @handle_errors

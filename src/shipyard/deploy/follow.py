@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from shipyard.deploy.records import RevisionRecord
+from shipyard.deploy.history import RevisionRecord
 from shipyard.errors import ConfigError
 from shipyard.refs import ModelRef
 

@@ -7,25 +7,39 @@ automatic rollback; the revision is ``applied`` with a detail saying it was not 
 
     >>> with Deployments.open(settings) as deployments:
     ...     deployments.deploy(spec, target, progress=print)
-    ...     deployments.update("cancer", new_spec_fields, target, progress=print)
+    ...     deployments.change("cancer", target, action="scale", progress=print, replicas=3)
+
+A canary is planned (``plan_canary``: the canary's spec and, on Kubernetes, its manifests; nothing
+applied), started and optionally analysed (``run_canary``), then promoted or aborted.
 """
 
 from __future__ import annotations
 
 import time
 import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from shipyard.config import Settings
 from shipyard.contract import METRICS_PATH
 from shipyard.deploy.canary import CanaryPolicy, RouteStats, Verdict, combine, judge, parse_metrics
-from shipyard.deploy.records import DeploymentRecords, RevisionRecord
-from shipyard.deploy.spec import DeploymentSpec
-from shipyard.deploy.targets.base import DeploymentStatus, Progress, Target
+from shipyard.deploy.history import DeploymentRecords, RevisionRecord
+from shipyard.deploy.spec import DeploymentSpec, parse_env
+from shipyard.deploy.targets.base import (
+    DeploymentStatus,
+    MetricsTarget,
+    Progress,
+    ScalingTarget,
+    Target,
+)
 from shipyard.errors import ConfigError, ConflictError, RolloutError, ShipyardError
 
-__all__ = ["NOT_WAITED", "Deployments", "write_manifests"]
+if TYPE_CHECKING:
+    from shipyard.deploy.images import ImageSource
+
+__all__ = ["NOT_WAITED", "CanaryOutcome", "CanaryPlan", "Deployments", "write_manifests"]
 
 NOT_WAITED = "applied with --no-wait: readiness not watched, no automatic rollback"
 """The detail of a revision applied with ``wait=False``."""
@@ -43,6 +57,26 @@ def write_manifests(files: dict[str, str], output: Path) -> list[Path]:
         path.write_text(text)
         written.append(path)
     return written
+
+
+@dataclass(frozen=True, slots=True)
+class CanaryPlan:
+    """A canary about to start: the live spec, the canary's, and on Kubernetes the rendered
+    manifests (``None`` elsewhere: docker and swarm render it as they start it)."""
+
+    live: DeploymentSpec
+    canary: DeploymentSpec
+    weight: int
+    files: dict[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class CanaryOutcome:
+    """The canary's revision, what runs now and, after an analysis, its verdict."""
+
+    revision: int
+    status: DeploymentStatus
+    verdict: Verdict | None = None
 
 
 class Deployments:
@@ -76,7 +110,7 @@ class Deployments:
     ) -> tuple[int, DeploymentStatus]:
         """A new deployment: refused when the name is taken (live on any target)."""
         target.render(spec)
-        _check(target, spec)
+        target.check(spec)
         if target.exists(spec.name):
             raise ConflictError(
                 f"{spec.name!r} already runs on {target.name}: update it with "
@@ -106,12 +140,13 @@ class Deployments:
                 f"{name!r} runs on {live.spec.target}, not {wanted.target}: deploy a new one"
             )
         target.render(wanted)
-        _check(target, wanted)
+        target.check(wanted)
         revision = self.records.begin(wanted, action=action, user=self.user)
         previous = (live.spec, live.revision)
-        if action == "scale" and hasattr(target, "scale"):
+        if action == "scale" and target.scales_in_place:
             try:
-                status: DeploymentStatus = target.scale(wanted, live.revision, progress, wait=wait)
+                scaling = cast(ScalingTarget, target)
+                status = scaling.scale(wanted, live.revision, progress, wait=wait)
             except ShipyardError as exc:
                 self.records.finish(name, revision, "failed", str(exc))
                 raise
@@ -146,7 +181,71 @@ class Deployments:
             spec=chosen.spec,
         )
 
-    # -- canaries (the docker and swarm targets) ------------------------------------------
+    # -- canaries ---------------------------------------------------------------------------
+
+    def plan_canary(
+        self,
+        name: str,
+        source: ImageSource,
+        *,
+        weight: int,
+        env: Sequence[str] = (),
+        gateway: str | None = None,
+    ) -> CanaryPlan:
+        """The canary of live ``name`` running ``source`` (``env`` added to the live one's);
+        pure but for reading the records, so a dry run can show it."""
+        _check_weight(weight)
+        live = self.records.live(name).spec
+        changes: dict[str, Any] = {
+            "image": source.image,
+            "model_name": source.model.name if source.model else live.model_name,
+            "model_version": source.model.version if source.model else None,
+        }
+        if env:
+            changes["env"] = tuple(sorted({**live.environment, **parse_env(env)}.items()))
+        files = None
+        if live.target == "kubernetes":
+            from shipyard.deploy.targets.kubernetes.canary import render_canary_manifests
+
+            changes["gateway"] = gateway or live.gateway
+            canary = live.with_changes(**changes)
+            files = render_canary_manifests(live, canary, weight=weight)
+        elif gateway:
+            raise ConfigError("--gateway is for kubernetes canaries (an HTTPRoute's Gateway)")
+        else:
+            canary = live.with_changes(**changes)
+        return CanaryPlan(live, canary, weight, files)
+
+    def run_canary(
+        self,
+        plan: CanaryPlan,
+        target: Target,
+        *,
+        progress: Progress,
+        analyse_seconds: float = 0.0,
+        policy: CanaryPolicy | None = None,
+    ) -> CanaryOutcome:
+        """Start the planned canary; with ``analyse_seconds``, compare it with stable for that
+        long and abort it on a bad verdict (targets that ``reads_replica_metrics`` only)."""
+        name = plan.live.name
+        if analyse_seconds > 0 and not target.reads_replica_metrics:
+            raise ConfigError(
+                f"--analyse reads each replica's /metrics from this host, which {target.name} "
+                "does not allow: watch the canary with your metrics stack, then promote or abort"
+            )
+        revision, status = self.canary(
+            name, target, weight=plan.weight, progress=progress, spec=plan.canary
+        )
+        if analyse_seconds <= 0:
+            return CanaryOutcome(revision, status)
+        verdict = self.watch_canary(
+            name,
+            cast(MetricsTarget, target),
+            seconds=analyse_seconds,
+            policy=policy or CanaryPolicy(),
+            progress=progress,
+        )
+        return CanaryOutcome(revision, target.status(name), verdict)
 
     def canary(
         self,
@@ -155,23 +254,18 @@ class Deployments:
         *,
         weight: int,
         progress: Progress,
+        spec: DeploymentSpec | None = None,
         **changes: Any,
     ) -> tuple[int, DeploymentStatus]:
-        """Start a canary of the live spec with ``changes`` taking ``weight`` % of requests."""
-        if not 1 <= weight <= 99:
-            raise ConfigError(f"--weight {weight} is not 1-99 (percent of the requests)")
-        start = getattr(target, "start_canary", None)
-        if start is None:
-            raise ConfigError(
-                f"canaries are not available on {target.name} yet: use docker or swarm"
-            )
-        live = self.records.live(name)
-        wanted = live.spec.with_changes(**changes)
+        """Start a canary, ``spec`` outright or the live spec with ``changes``, taking ``weight``
+        percent of the requests."""
+        _check_weight(weight)
+        wanted = spec if spec is not None else self.records.live(name).spec.with_changes(**changes)
         target.render(wanted)
-        _check(target, wanted)
+        target.check(wanted)
         revision = self.records.begin(wanted, action=f"canary {weight}%", user=self.user)
         try:
-            status: DeploymentStatus = start(wanted, revision, weight, progress)
+            status = target.start_canary(wanted, revision, weight, progress)
         except BaseException as exc:
             self.records.finish(name, revision, "failed", str(exc) or type(exc).__name__)
             raise
@@ -186,21 +280,21 @@ class Deployments:
         revision, _ = self.change(
             name, target, action=f"promote {canary.revision}", progress=progress, spec=canary.spec
         )
-        _stop_canary(target, canary.spec, progress)
+        target.retire_canary(canary.spec, progress)
         self.records.finish(name, canary.revision, "promoted")
         return revision, target.status(name)
 
     def abort(self, name: str, target: Target, *, reason: str, progress: Progress) -> int:
         """Retire the canary; stable keeps serving every request."""
         canary = self.records.canary(name)
-        _stop_canary(target, canary.spec, progress)
+        target.retire_canary(canary.spec, progress)
         self.records.finish(name, canary.revision, "aborted", reason)
         return canary.revision
 
     def watch_canary(
         self,
         name: str,
-        target: Target,
+        target: MetricsTarget,
         *,
         seconds: float,
         policy: CanaryPolicy,
@@ -208,7 +302,7 @@ class Deployments:
         interval: float = 2.0,
     ) -> Verdict:
         """Compare canary and stable ``/metrics`` for ``seconds``; abort on a bad verdict."""
-        urls = target.replica_urls(name)  # type: ignore[attr-defined]
+        urls = target.replica_urls(name)
         start = {role: _scrape(found) for role, found in urls.items()}
         verdict = Verdict(None, "no traffic yet")
         deadline = time.monotonic() + seconds
@@ -252,20 +346,9 @@ class Deployments:
         return status
 
 
-def _stop_canary(target: Target, spec: DeploymentSpec, progress: Progress) -> None:
-    """Retire the canary; a target whose routing is rendered from the spec (Kubernetes: the
-    HTTPRoute back to stable only) re-renders it first."""
-    retire = getattr(target, "retire_canary", None)
-    if retire is not None:
-        retire(spec, progress)
-    else:
-        target.stop_canary(spec.name, progress)  # type: ignore[attr-defined]
-
-
-def _check(target: Target, spec: DeploymentSpec) -> None:
-    check = getattr(target, "check", None)
-    if check is not None:
-        check(spec)
+def _check_weight(weight: int) -> None:
+    if not 1 <= weight <= 99:
+        raise ConfigError(f"--weight {weight} is not 1-99 (percent of the requests)")
 
 
 def _scrape(urls: list[str]) -> RouteStats:

@@ -1,11 +1,15 @@
 """``DeploymentSpec``: everything that decides what runs, as one frozen, validated value.
 
-The CLI builds it once from options (and the model version's tags); each target's pure render
-turns it into manifest text; the apply edge never invents a setting of its own.
+``spec_from_options`` builds it once from the command's options (and the model version's
+tags); each target's pure render turns it into manifest text; the apply edge never invents a
+setting of its own.
 
     >>> spec = DeploymentSpec(name="cancer", image="shipyard/cancer:1", replicas=3)
     >>> spec.target, spec.port, spec.memory_bytes
     ('docker', 8080, None)
+    >>> spec_from_options(DeployOptions(memory="1g"), image="shipyard/cancer:1", model=None,
+    ...                   workdir=Path.cwd()).name
+    'cancer'
 """
 
 from __future__ import annotations
@@ -13,21 +17,29 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, get_args
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from shipyard.contract import CONTAINER_PORT, DRAIN_SECONDS
+from shipyard.deploy.probes import load_figures
 from shipyard.errors import ConfigError, InvalidNameError
+
+if TYPE_CHECKING:
+    from shipyard.registry.entities import ModelVersion
 
 __all__ = [
     "DEFAULT_LB_IMAGE",
     "MAX_REPLICAS",
     "Autoscale",
+    "DeployOptions",
     "DeploymentSpec",
     "TargetName",
+    "default_deployment_name",
     "parse_autoscale",
     "parse_cpu",
     "parse_env",
     "parse_memory",
+    "spec_from_options",
     "validate_deployment_name",
 ]
 
@@ -239,3 +251,78 @@ class DeploymentSpec:
             context=data.get("context"),
             gateway=data.get("gateway"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DeployOptions:
+    """What ``shipyard deploy`` was given, as typed: sizes, limits and lists not parsed yet."""
+
+    target: str = "docker"
+    name: str | None = None
+    replicas: int = 1
+    cpu: str | None = None
+    memory: str | None = None
+    port: int = 8080
+    env: tuple[str, ...] = ()
+    api_key_secret: str | None = None
+    prediction_log: str | None = None
+    namespace: str = "default"
+    context: str | None = None
+    autoscale: str | None = None
+    lb_image: str | None = None
+
+
+def spec_from_options(
+    options: DeployOptions,
+    *,
+    image: str,
+    model: ModelVersion | None,
+    workdir: Path,
+    default_lb_image: str | None = None,
+) -> DeploymentSpec:
+    """The spec ``options`` ask for, running ``image`` (built for ``model``, when it came from
+    the registry: its smoke-test tags size the probes). Host paths are made absolute against
+    ``workdir``; ``default_lb_image`` (``SHIPYARD_DEPLOY_LB_IMAGE``) applies without
+    ``--lb-image``."""
+    load_seconds, rss = load_figures(model.tags) if model is not None else (None, None)
+    target = options.target
+    return DeploymentSpec(
+        name=options.name or default_deployment_name(model.name if model else image),
+        image=image,
+        target=target,  # type: ignore[arg-type]  # validated by DeploymentSpec
+        replicas=options.replicas,
+        port=options.port,
+        cpu=None if options.cpu is None else parse_cpu(options.cpu),
+        memory_bytes=None if options.memory is None else parse_memory(options.memory),
+        env=tuple(sorted(parse_env(options.env).items())),
+        api_key_secret=_host_path(options.api_key_secret, target, workdir),
+        prediction_log=_host_path(options.prediction_log, target, workdir),
+        namespace=options.namespace,
+        context=options.context,
+        autoscale=None if options.autoscale is None else parse_autoscale(options.autoscale),
+        model_name=model.name if model else None,
+        model_version=model.version if model else None,
+        load_seconds=load_seconds,
+        peak_rss_bytes=rss,
+        lb_image=options.lb_image or default_lb_image or DEFAULT_LB_IMAGE,
+    )
+
+
+def default_deployment_name(source: str) -> str:
+    """A valid deployment name from a model name or an image reference.
+
+    >>> default_deployment_name("registry.local/Team/Churn_Model:3")
+    'churn-model'
+    """
+    base = source.rpartition("/")[2].partition(":")[0].partition("@")[0]
+    name = re.sub(r"[^a-z0-9-]+", "-", base.lower()).strip("-")[:40].strip("-")
+    return name if name and name[0].isalpha() else f"m-{name}"[:40].strip("-")
+
+
+def _host_path(value: str | None, target: str, workdir: Path) -> str | None:
+    """Host paths become absolute (the engine needs them so); volume and secret names stay."""
+    if value is None:
+        return None
+    if target != "kubernetes" and ("/" in value or value.startswith(".")):
+        return str((workdir / value).resolve())
+    return value

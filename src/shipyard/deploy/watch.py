@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -40,9 +40,9 @@ from shipyard.deploy.follow import (
     decide,
     followed_ref,
 )
+from shipyard.deploy.history import DeploymentRecord, DeploymentRecords, RevisionRecord
 from shipyard.deploy.images import ensure_image, has_image, resolve_image
 from shipyard.deploy.probes import load_figures
-from shipyard.deploy.records import DeploymentRecord, DeploymentRecords, RevisionRecord
 from shipyard.deploy.service import Deployments
 from shipyard.deploy.spec import DeploymentSpec
 from shipyard.deploy.targets import connect_target
@@ -171,7 +171,7 @@ class Watcher:
                 where = (live.spec.target, live.spec.context, live.spec.namespace)
                 try:
                     if where not in targets:
-                        targets[where] = stack.enter_context(_closing(self._connect(live.spec)))
+                        targets[where] = stack.enter_context(closing(self._connect(live.spec)))
                     target = targets[where]
                 except ShipyardError as exc:  # nothing attempted: the next pass tries again
                     results.append(FollowResult(decision, "failed", None, exc))
@@ -223,7 +223,7 @@ class Watcher:
                 load_seconds=load_seconds,
                 peak_rss_bytes=rss,
             )
-            engine = getattr(target, "engine", None)
+            engine = target.engine
             if engine is not None:
                 if not has_image(engine, source.image):
                     progress(f"{name}: building {source.image} (not in the engine yet)")
@@ -292,18 +292,3 @@ def _base_of(engine: DockerEngine, image: str) -> str | None:
 
 def _live(history: Sequence[RevisionRecord], number: int | None) -> RevisionRecord | None:
     return next((r for r in history if r.revision == number), None)
-
-
-class _closing:
-    """Close a connected target when the pass ends (targets have ``close`` or nothing)."""
-
-    def __init__(self, target: Target) -> None:
-        self.target = target
-
-    def __enter__(self) -> Target:
-        return self.target
-
-    def __exit__(self, *exc_info: object) -> None:
-        close = getattr(self.target, "close", None)
-        if close is not None:
-            close()

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shipyard.models.loaded import NativePredict
+from shipyard.models.predictor import NativePredict
 
 __all__ = ["ModelContext", "PythonModel", "activate", "as_sync"]
 

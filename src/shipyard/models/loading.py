@@ -17,8 +17,8 @@ from shipyard.errors import ModelLoadError, ShipyardError
 from shipyard.models.artifacts import load_context
 from shipyard.models.custom import PythonModel, activate
 from shipyard.models.flavors import flavor_named
-from shipyard.models.loaded import LoadedModel
 from shipyard.models.manifest import ModelManifest
+from shipyard.models.predictor import LoadedModel
 from shipyard.models.sourcecode import importable_code
 
 __all__ = ["load_folder"]

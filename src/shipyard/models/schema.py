@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from shipyard.errors import PackagingError
-from shipyard.models.loaded import to_output_dict
+from shipyard.models.predictor import to_output_dict
 from shipyard.models.signature import Signature, TensorSpec
 from shipyard.types import JSON, DType
 

@@ -21,8 +21,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from shipyard.monitor.flat_rows import ReadStats
 from shipyard.monitor.logread import read_log
-from shipyard.monitor.records import ReadStats
 
 __all__ = ["SEGMENT_ROWS", "LogStore"]
 

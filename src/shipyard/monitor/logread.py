@@ -21,8 +21,8 @@ import fsspec
 import pyarrow as pa
 
 from shipyard.errors import InvalidInputError, NotFoundError
+from shipyard.monitor.flat_rows import ReadStats
 from shipyard.monitor.parse import parse_block
-from shipyard.monitor.records import ReadStats
 
 __all__ = ["BLOCK_BYTES", "LogFile", "list_log_files", "read_log"]
 

@@ -18,7 +18,7 @@ from shipyard.config import Settings
 from shipyard.models.profile import ReferenceProfile
 from shipyard.monitor.analyze import AnalysisOptions, Analyzer
 from shipyard.monitor.compact import LogStore
-from shipyard.monitor.records import ReadStats
+from shipyard.monitor.flat_rows import ReadStats
 from shipyard.monitor.reference import Reference, build_reference
 from shipyard.monitor.results import DriftReport
 from shipyard.monitor.store import ResultStore

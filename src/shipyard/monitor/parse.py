@@ -1,4 +1,4 @@
-"""Turn a block of prediction-log lines into flat rows (``records.py``), skipping what is not ours.
+"""Turn a block of prediction-log lines into flat rows (``flat_rows.py``), skipping the rest.
 
 The fast path hands the whole block to Arrow's JSON reader and flattens the nested lists with
 Arrow compute (no Python per record). A block it cannot read (a truncated line, text from another
@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from shipyard.monitor.records import (
+from shipyard.monitor.flat_rows import (
     INPUT_PREFIX,
     OUTPUT_PREFIX,
     ReadStats,

@@ -20,7 +20,7 @@ from shipyard.models.profile import (
     NumericProfile,
     ReferenceProfile,
 )
-from shipyard.monitor.records import INPUT_PREFIX, OUTPUT_PREFIX
+from shipyard.monitor.flat_rows import INPUT_PREFIX, OUTPUT_PREFIX
 
 __all__ = ["Reference", "ReferenceColumn", "build_reference"]
 

@@ -26,7 +26,7 @@ from shipyard.pipelines.graph import Node, PipelineGraph
 from shipyard.pipelines.loader import LoadedPipeline
 from shipyard.pipelines.options import RunOptions
 from shipyard.pipelines.outcomes import StepOutcome
-from shipyard.pipelines.records import PipelineRecords
+from shipyard.pipelines.run_store import PipelineRecords
 from shipyard.pipelines.task import RESULT_FILE, Task, TaskInput, TaskOutput
 from shipyard.pipelines.tracked import TrackedRun
 from shipyard.registry.registry import Registry

@@ -14,7 +14,6 @@ records a node and returns handles to its outputs. Parameters are the function's
 
 from __future__ import annotations
 
-import contextvars
 import inspect
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -23,13 +22,9 @@ from typing import Any, overload
 
 from shipyard.errors import PipelineDefinitionError
 from shipyard.pipelines.graph import Binding, Node, Parameter, PipelineGraph
-from shipyard.pipelines.step import Step
+from shipyard.pipelines.step import CALL_RECORDER, Step
 
-__all__ = ["OutputHandle", "ParamHandle", "Pipeline", "current_builder", "pipeline"]
-
-_BUILDER: contextvars.ContextVar[_Builder | None] = contextvars.ContextVar(
-    "shipyard_pipeline_builder", default=None
-)
+__all__ = ["OutputHandle", "ParamHandle", "Pipeline", "pipeline"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +97,6 @@ def _binding(value: Any) -> Binding:
     return Binding("constant", value=value)
 
 
-def current_builder() -> _Builder | None:
-    """The graph being built, when a pipeline body is running."""
-    return _BUILDER.get()
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class Pipeline:
     """A named pipeline: its body, its default environment and its parameters."""
@@ -120,11 +110,11 @@ class Pipeline:
     def graph(self) -> PipelineGraph:
         """Run the body with handles and return the validated graph."""
         builder = _Builder()
-        token = _BUILDER.set(builder)
+        token = CALL_RECORDER.set(builder)
         try:
             self.func(**{name: ParamHandle(name) for name in self.parameters})
         finally:
-            _BUILDER.reset(token)
+            CALL_RECORDER.reset(token)
         graph = PipelineGraph(self.name, dict(builder.nodes), dict(self.parameters))
         graph.validate()
         return graph

@@ -32,7 +32,7 @@ from shipyard.pipelines.loader import LoadedPipeline
 from shipyard.pipelines.options import RunOptions
 from shipyard.pipelines.outcomes import RunSummary, StepOutcome
 from shipyard.pipelines.params import jsonable_params, resolve_params
-from shipyard.pipelines.records import PipelineRecords, RunRecord
+from shipyard.pipelines.run_store import PipelineRecords, RunRecord
 from shipyard.pipelines.scheduler import schedule
 from shipyard.pipelines.tracked import StepsFailed, TrackedRunSpec, track_pipeline_run
 from shipyard.registry.registry import Registry

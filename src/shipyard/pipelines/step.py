@@ -8,22 +8,32 @@ value (named ``output``), a ``NamedTuple`` (one output per field) or ``None`` (n
     ...     return RandomForestClassifier(n_estimators).fit(data.drop(columns="y"), data.y)
 
 Called inside a ``@shipyard.pipeline`` body, a step records a node of the graph and returns
-handles to its outputs; called anywhere else, it simply runs the function.
+handles to its outputs (it hands the call to the ``CALL_RECORDER`` that ``pipeline.py`` sets while
+the body runs); called anywhere else, it simply runs the function.
 """
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, overload
+from typing import Any, Literal, Protocol, overload
 
 from shipyard.errors import PipelineDefinitionError
 from shipyard.pipelines.kinds import Kind, kind_of
 
-__all__ = ["OutputSpec", "Resources", "Step", "parse_memory", "step"]
+__all__ = [
+    "CALL_RECORDER",
+    "CallRecorder",
+    "OutputSpec",
+    "Resources",
+    "Step",
+    "parse_memory",
+    "step",
+]
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,51}")
 _MEMORY = re.compile(r"(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|k|K|M|G|T)?i?[bB]?")
@@ -110,12 +120,24 @@ class Step:
         return not (len(self.outputs) == 1 and self.outputs[0].name == "output")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from shipyard.pipelines.pipeline import current_builder
-
-        builder = current_builder()
-        if builder is None:
+        recorder = CALL_RECORDER.get()
+        if recorder is None:
             return self.func(*args, **kwargs)
-        return builder.add_call(self, args, kwargs)
+        return recorder.add_call(self, args, kwargs)
+
+
+class CallRecorder(Protocol):
+    """Where step calls go while a pipeline body builds its graph (``pipeline.py``'s builder)."""
+
+    def add_call(self, step: Step, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Record a node calling ``step`` and return handles to its outputs."""
+        ...
+
+
+CALL_RECORDER: contextvars.ContextVar[CallRecorder | None] = contextvars.ContextVar(
+    "shipyard_pipeline_builder", default=None
+)
+"""Set while a pipeline body runs; a step called with it unset simply runs its function."""
 
 
 def _outputs(name: str, annotation: object) -> tuple[OutputSpec, ...]:

@@ -23,7 +23,7 @@ from shipyard.errors import (
     PredictionError,
     ShipyardError,
 )
-from shipyard.models.loaded import LoadedModel
+from shipyard.models.predictor import LoadedModel
 from shipyard.serve.auth import ApiKeys, BearerAuth
 from shipyard.serve.batching import BatchPolicy
 from shipyard.serve.config import ServeConfig

@@ -14,7 +14,7 @@ import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shipyard.models.loaded import LoadedModel
+from shipyard.models.predictor import LoadedModel
 from shipyard.registry.entities import ModelVersion
 from shipyard.serve.batching import BatchPolicy, MicroBatcher
 from shipyard.serve.validation import InputValidator

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from shipyard.config import Settings
-from shipyard.models.loaded import LoadedModel
+from shipyard.models.predictor import LoadedModel
 from shipyard.refs import ModelRef
 from shipyard.serve.runtime import ServedModel
 

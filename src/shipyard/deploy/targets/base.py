@@ -3,15 +3,22 @@
 >>> target = DockerTarget(engine)
 >>> files = target.render(spec)          # pure: manifest text, validated
 >>> status = target.apply(spec, revision=2, previous=(old_spec, 1), progress=print)
+
+What differs between targets is declared, not probed: ``scales_in_place`` (then it is a
+``ScalingTarget``), ``reads_replica_metrics`` (a ``MetricsTarget``) and ``engine`` (the local
+Docker engine that builds a missing image, or ``None`` for a cluster).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from shipyard.deploy.spec import DeploymentSpec, TargetName
+
+if TYPE_CHECKING:
+    from shipyard.docker_engine import DockerEngine
 
 __all__ = [
     "DEPLOYMENT_LABEL",
@@ -19,8 +26,10 @@ __all__ = [
     "ROLE_LABEL",
     "WEIGHT_LABEL",
     "DeploymentStatus",
+    "MetricsTarget",
     "Progress",
     "ReplicaStatus",
+    "ScalingTarget",
     "Target",
 ]
 
@@ -82,9 +91,23 @@ class Target(Protocol):
     """A place deployments run: Docker on one host, a Swarm, a Kubernetes cluster."""
 
     name: ClassVar[TargetName]
+    scales_in_place: ClassVar[bool]
+    """``scale`` changes the replica count without a rolling update (a ``ScalingTarget``)."""
+    reads_replica_metrics: ClassVar[bool]
+    """This host reaches each replica's ``/metrics`` (a ``MetricsTarget``: canary analysis)."""
+
+    @property
+    def engine(self) -> DockerEngine | None:
+        """The local Docker engine the replicas run on (a missing image is built there first);
+        ``None`` for a cluster, which pulls images from a registry."""
+        ...
 
     def render(self, spec: DeploymentSpec) -> dict[str, str]:
         """The files that describe ``spec`` on this target, validated (pure)."""
+        ...
+
+    def check(self, spec: DeploymentSpec) -> None:
+        """Refuse what this target cannot run before anything is recorded (images, names)."""
         ...
 
     def apply(
@@ -110,4 +133,36 @@ class Target(Protocol):
 
     def remove(self, name: str) -> list[str]:
         """Remove everything ``name`` made; return what was removed."""
+        ...
+
+    def start_canary(
+        self, spec: DeploymentSpec, revision: int, weight: int, progress: Progress
+    ) -> DeploymentStatus:
+        """One canary replica of ``spec`` next to stable, taking ``weight`` percent of requests."""
+        ...
+
+    def retire_canary(self, spec: DeploymentSpec, progress: Progress) -> None:
+        """Send every request to stable again and remove the canary (promote rolled it first)."""
+        ...
+
+    def close(self) -> None:
+        """Let go of the engine or cluster connection."""
+        ...
+
+
+class ScalingTarget(Target, Protocol):
+    """A target with ``scales_in_place``: replicas are added or removed, none replaced."""
+
+    def scale(
+        self, spec: DeploymentSpec, revision: int, progress: Progress, *, wait: bool = True
+    ) -> DeploymentStatus:
+        """Run ``spec.replicas`` copies of the live ``revision``."""
+        ...
+
+
+class MetricsTarget(Target, Protocol):
+    """A target with ``reads_replica_metrics``."""
+
+    def replica_urls(self, name: str) -> dict[str, list[str]]:
+        """``{"stable": [...], "canary": [...]}``: where each replica's ``/metrics`` is."""
         ...

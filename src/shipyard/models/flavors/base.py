@@ -17,8 +17,8 @@ from types import ModuleType
 from typing import Any, ClassVar, Protocol
 
 from shipyard.errors import ModelLoadError
-from shipyard.models.loaded import NativePredict
 from shipyard.models.manifest import FlavorName
+from shipyard.models.predictor import NativePredict
 from shipyard.types import JSON
 
 __all__ = ["Flavor", "folder_file", "import_optional", "type_module"]

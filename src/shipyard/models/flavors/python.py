@@ -14,9 +14,9 @@ from typing import Any, ClassVar, Literal
 
 from shipyard.models.custom import PythonModel, as_sync
 from shipyard.models.flavors.base import folder_file
-from shipyard.models.loaded import NativePredict
 from shipyard.models.manifest import FlavorName
 from shipyard.models.pickling import dump_pickle, load_pickle
+from shipyard.models.predictor import NativePredict
 from shipyard.models.requirements import third_party
 from shipyard.types import JSON
 

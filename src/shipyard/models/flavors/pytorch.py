@@ -26,8 +26,8 @@ import pandas as pd
 
 from shipyard.errors import ModelLoadError, PackagingError
 from shipyard.models.flavors.base import folder_file, import_optional
-from shipyard.models.loaded import NativePredict
 from shipyard.models.manifest import FlavorName
+from shipyard.models.predictor import NativePredict
 from shipyard.types import JSON
 
 __all__ = ["PyTorchFlavor"]

@@ -13,8 +13,8 @@ from typing import Any, ClassVar, Literal
 
 from shipyard.errors import ModelLoadError
 from shipyard.models.flavors.base import folder_file, import_optional, type_module
-from shipyard.models.loaded import NativePredict
 from shipyard.models.manifest import FlavorName
+from shipyard.models.predictor import NativePredict
 from shipyard.types import JSON
 
 __all__ = ["XGBoostFlavor"]

@@ -64,6 +64,8 @@ class DockerTarget(EngineTarget):
     """Deployments on one Docker engine."""
 
     name: ClassVar[TargetName] = "docker"
+    scales_in_place: ClassVar[bool] = True
+    reads_replica_metrics: ClassVar[bool] = True
 
     # -- pure ------------------------------------------------------------------------------
 
@@ -155,8 +157,9 @@ class DockerTarget(EngineTarget):
         self._point(lb, spec.name)
         return self.status(spec.name)
 
-    def stop_canary(self, name: str, progress: Progress) -> None:
+    def retire_canary(self, spec: DeploymentSpec, progress: Progress) -> None:
         """Take the canary out of the balancer and stop it (promote has rolled stable first)."""
+        name = spec.name
         lb = self._balancer(name)
         for canary in self._replicas(name, role="canary"):
             if lb is not None:

@@ -59,9 +59,15 @@ class KubernetesTarget:
     """Deployments on a Kubernetes cluster, one namespace, through kubectl."""
 
     name: ClassVar[TargetName] = "kubernetes"
+    scales_in_place: ClassVar[bool] = True
+    reads_replica_metrics: ClassVar[bool] = False  # pods are reached through the cluster only
+    engine: ClassVar[None] = None  # the cluster pulls images from a registry
 
     def __init__(self, kubectl: Kubectl) -> None:
         self.kubectl = kubectl
+
+    def close(self) -> None:
+        """Nothing to let go of: every kubectl call is its own process."""
 
     @classmethod
     def connect(cls, *, context: str | None = None, namespace: str = "default") -> KubernetesTarget:

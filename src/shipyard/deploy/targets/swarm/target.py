@@ -78,6 +78,8 @@ class SwarmTarget(EngineTarget):
     """Deployments as stacks on a Swarm whose manager this engine is."""
 
     name: ClassVar[TargetName] = "swarm"
+    scales_in_place: ClassVar[bool] = False  # a new replica count is a stack deploy (a rollout)
+    reads_replica_metrics: ClassVar[bool] = True
 
     @classmethod
     def check_engine(cls, engine: DockerEngine) -> None:
@@ -215,8 +217,9 @@ class SwarmTarget(EngineTarget):
             raise
         return self.status(spec.name)
 
-    def stop_canary(self, name: str, progress: Progress) -> None:
+    def retire_canary(self, spec: DeploymentSpec, progress: Progress) -> None:
         """Take the canary out of the balancer, then remove its service (its task drains)."""
+        name = spec.name
         if self._canary(name) is None:
             return
         progress("taking the canary out of the balancer")

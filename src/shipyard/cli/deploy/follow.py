@@ -37,15 +37,9 @@ if TYPE_CHECKING:
     from shipyard.deploy.watch import FollowResult
     from shipyard.errors import ShipyardError
 
-__all__ = ["follow", "register", "watch"]
+__all__ = ["follow", "watch"]
 
 _STYLE = {"rolled": "green", "rolled-back": "yellow", "failed": "red"}
-
-
-def register(deployments: typer.Typer) -> None:
-    """Add ``watch`` and ``follow`` to the ``deployments`` group."""
-    deployments.command("watch")(watch)
-    deployments.command("follow")(follow)
 
 
 @handle_errors
@@ -61,7 +55,7 @@ def follow(
 ) -> None:
     """Make a deployment follow an alias, or (--stop) stop following one."""
     from shipyard.deploy.follow import followed_ref
-    from shipyard.deploy.records import DeploymentRecords
+    from shipyard.deploy.history import DeploymentRecords
     from shipyard.errors import ConfigError
     from shipyard.registry.registry import Registry
 

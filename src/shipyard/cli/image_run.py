@@ -20,15 +20,9 @@ if TYPE_CHECKING:
     from shipyard.deploy.targets.docker.container import RunningContainer
     from shipyard.docker_engine import DockerEngine
 
-__all__ = ["register"]
+__all__ = ["run", "stop"]
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``run`` and ``stop`` to the root app."""
-    app.command("run")(run)
-    app.command("stop")(stop)
 
 
 @handle_errors

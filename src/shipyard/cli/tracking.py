@@ -27,7 +27,7 @@ from shipyard.tracking.views import experiment_view, run_view
 if TYPE_CHECKING:
     from shipyard.tracking.tracker import Tracker
 
-__all__ = ["experiments_app", "register", "runs_app"]
+__all__ = ["experiments_app", "runs_app", "server"]
 
 runs_app = typer.Typer(help="List, show, compare and delete tracked runs.", no_args_is_help=True)
 experiments_app = typer.Typer(help="List, create and delete experiments.", no_args_is_help=True)
@@ -242,10 +242,3 @@ def server(
         f"tracking server on http://{host}:{port} (MLFLOW_TRACKING_URI=http://{host}:{port})"
     )
     run(settings, host=host, port=port)
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``shipyard runs``, ``shipyard experiments`` and ``shipyard server``."""
-    app.add_typer(runs_app, name="runs")
-    app.add_typer(experiments_app, name="experiments")
-    app.command("server")(server)
