@@ -3,8 +3,9 @@
     core ◄── models ◄── registry ◄── tracking ◄── _api ◄── serve / image ◄── batch ◄── deploy
          ◄── monitor ◄── pipelines ◄── cli
 
-The core is ``errors``, ``config``, ``refs``, ``types``, ``docker_engine`` (the one Docker client)
-and ``contract`` (the serving contract that images and deployments share). ``serve`` and ``image``
+The core is ``errors``, ``config``, ``refs``, ``types``, ``docker_engine`` (the one Docker client),
+``contract`` (the serving contract that images and deployments share), ``kubectl``, ``database``
+and ``web`` (the one HTTP core: Starlette apps under uvicorn, for all but the serving hot path). ``serve`` and ``image``
 do not import each other; nothing imports ``cli``.
 
 The CLI starts light: ``shipyard --help`` imports no stage's command module, and no help, nor
@@ -35,6 +36,7 @@ CORE = {
     "contract",
     "kubectl",
     "database",
+    "web",
 }
 _UP_TO_API = CORE | {"models", "registry", "tracking", "_api"}
 ALLOWED: dict[str, set[str]] = {
@@ -126,6 +128,17 @@ def test_the_cli_starts_without_the_docker_client() -> None:
     each filter docker/requests/urllib3 add costs model time in the server (about 10% here).
     """
     code = "import sys, shipyard.cli.main; print(sorted({'docker', 'requests'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_serving_path_loads_no_starlette() -> None:
+    """``shipyard serve`` keeps its own tuned HTTP core; of ``shipyard.web`` it uses only the
+    logging config, which must not drag Starlette into the server's workers."""
+    code = (
+        "import sys, shipyard.serve.server, shipyard.cli.main\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'starlette'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

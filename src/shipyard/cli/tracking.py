@@ -233,6 +233,9 @@ def remove_experiment(
 def server(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No access log (one line per request).")
+    ] = False,
 ) -> None:
     """Serve the MLflow tracking REST API (and Shipyard's run API) over the registry database."""
     from shipyard.tracking.server.server import run
@@ -241,4 +244,4 @@ def server(
     err_console.print(
         f"tracking server on http://{host}:{port} (MLFLOW_TRACKING_URI=http://{host}:{port})"
     )
-    run(settings, host=host, port=port)
+    run(settings, host=host, port=port, access_log=not quiet)

@@ -1,7 +1,9 @@
 """The monitor job's own HTTP server: Prometheus gauges on ``/metrics``, labels on ``/feedback``.
 
-It runs in the monitoring job, never in the serving process. ``POST /feedback`` takes the same
-CSV or JSON lines as ``shipyard monitor feedback`` and answers ``{"stored": N}``.
+It runs in the monitoring job, never in the serving process: a Starlette app under uvicorn on a
+thread of its own (``shipyard.web``). ``POST /feedback`` takes the same CSV or JSON lines as
+``shipyard monitor feedback`` and answers ``{"stored": N}`` (400 for lines it cannot read, 413
+over 64 MiB).
 
     shipyard_monitor_drift_score{model,version,feature}       latest window's drift score
     shipyard_monitor_feature_drift{model,version,feature}     1 when the feature drifts
@@ -16,18 +18,23 @@ CSV or JSON lines as ``shipyard monitor feedback`` and answers ``{"stored": N}``
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-from shipyard.errors import InvalidInputError
 from shipyard.monitor.results import DriftReport
+from shipyard.web.bodies import read_body
+from shipyard.web.errors import exception_handlers
+from shipyard.web.responses import JSONBody
+from shipyard.web.running import BackgroundServer
 
-__all__ = ["MAX_FEEDBACK_BYTES", "MonitorGauges", "MonitorServer"]
+__all__ = ["MAX_FEEDBACK_BYTES", "MonitorGauges", "MonitorServer", "create_app"]
 
 MAX_FEEDBACK_BYTES = 64 * 1024 * 1024
 
@@ -79,67 +86,38 @@ class MonitorGauges:
 
 
 class MonitorServer:
-    """``/metrics``, ``/healthz`` and ``POST /feedback`` on a background thread."""
+    """``/metrics``, ``/healthz`` and ``POST /feedback``, served on a background thread."""
 
     def __init__(
         self, gauges: MonitorGauges, on_feedback: Callable[[bytes], int], host: str, port: int
     ) -> None:
-        handler = _handler(gauges, on_feedback)
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.port = int(self.httpd.server_address[1])
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.app = create_app(gauges, on_feedback)
+        self._server = BackgroundServer(self.app, host, port)
+        self.port = self._server.port
 
     def start(self) -> None:
-        self._thread.start()
+        self._server.start()
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._server.close()
 
 
-def _handler(
-    gauges: MonitorGauges, on_feedback: Callable[[bytes], int]
-) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path == "/metrics":
-                self._send(200, gauges.exposition(), CONTENT_TYPE_LATEST)
-            elif self.path == "/healthz":
-                self._send(200, b'{"status":"ok"}', "application/json")
-            else:
-                self._send(
-                    404,
-                    b'{"error":"not found: use /metrics or POST /feedback"}',
-                    "application/json",
-                )
+def create_app(gauges: MonitorGauges, on_feedback: Callable[[bytes], int]) -> Starlette:
+    """The exporter's app: declared routes, Shipyard's error shape."""
 
-        def do_POST(self) -> None:
-            if self.path != "/feedback":
-                self._send(404, b'{"error":"not found: POST /feedback"}', "application/json")
-                return
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_FEEDBACK_BYTES:
-                self._send(
-                    413,
-                    b'{"error":"feedback body over 64 MiB: send it in parts"}',
-                    "application/json",
-                )
-                return
-            try:
-                stored = on_feedback(self.rfile.read(length))
-            except InvalidInputError as exc:
-                self._send(400, json.dumps({"error": str(exc)}).encode(), "application/json")
-                return
-            self._send(200, json.dumps({"stored": stored}).encode(), "application/json")
+    def metrics(request: Request) -> Response:  # plain: Starlette runs it in a worker thread
+        return Response(gauges.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-        def _send(self, status: int, body: bytes, content_type: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    async def healthz(request: Request) -> Response:
+        return JSONBody({"status": "ok"})
 
-        def log_message(self, format: str, *args: object) -> None:
-            return
+    async def feedback(request: Request) -> Response:
+        body = await read_body(request, MAX_FEEDBACK_BYTES)
+        return JSONBody({"stored": await run_in_threadpool(on_feedback, body)})
 
-    return Handler
+    routes = [
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/feedback", feedback, methods=["POST"]),
+    ]
+    return Starlette(routes=routes, exception_handlers=exception_handlers())

@@ -15,16 +15,13 @@ and exits 0.
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
 import signal
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import uvicorn
-from uvicorn.config import LOGGING_CONFIG
 
 from shipyard.config import Settings
 from shipyard.errors import ConfigError
@@ -33,6 +30,7 @@ from shipyard.serve.config import ENV_PREFIX, ServeConfig
 from shipyard.serve.protocol import HttpProtocol
 from shipyard.serve.sources import source_for
 from shipyard.serve.workermetrics import MULTIPROC_ENV
+from shipyard.web.logs import log_config
 
 __all__ = ["TARGET_ENV", "app_from_env", "run"]
 
@@ -50,12 +48,6 @@ def app_from_env() -> App:
         ServeConfig.from_env(),
         metrics_dir=Path(metrics_dir) if metrics_dir else None,
     )
-
-
-def _log_config() -> dict[str, Any]:
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["shipyard"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    return config
 
 
 def _ignore_signal(signum: int, frame: object) -> None:
@@ -94,7 +86,7 @@ def _run_uvicorn(config: ServeConfig) -> None:
         http=HttpProtocol,
         lifespan="on",
         access_log=False,
-        log_config=_log_config(),
+        log_config=log_config(),
         backlog=4096,
         proxy_headers=False,
         server_header=False,

@@ -3,7 +3,8 @@
 The ``mlflow`` client reaches it for runs whose ``artifact_uri`` is ``mlflow-artifacts:/...``:
 ``PUT``/``GET``/``DELETE /api/2.0/mlflow-artifacts/artifacts/<path>`` and
 ``GET /api/2.0/mlflow-artifacts/artifacts?path=<folder>`` (listing, children by name).
-Uploads are streamed into a scratch file, hashed and stored as content-addressed blobs.
+Uploads are streamed into a scratch file, hashed and stored as content-addressed blobs; downloads
+are fetched into a scratch file and streamed from it (removed once sent).
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ import re
 import tempfile
 from pathlib import Path
 
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
 from shipyard.errors import NotFoundError
 from shipyard.tracking.artifacts import check_artifact_path
-from shipyard.tracking.server.http import Request, Response, Route, json_response
-from shipyard.tracking.server.threads import in_thread
 from shipyard.tracking.tracker import Tracker
+from shipyard.web.responses import JSONBody
 
 __all__ = ["ARTIFACTS_PATH", "ArtifactsApi"]
 
@@ -32,53 +38,59 @@ class ArtifactsApi:
         self.scratch = scratch
 
     def routes(self) -> list[Route]:
+        item = ARTIFACTS_PATH + "/{path:path}"
         return [
-            Route("GET", ARTIFACTS_PATH, self.list_artifacts),
-            Route("PUT", ARTIFACTS_PATH, self.upload, prefix=True),
-            Route("GET", ARTIFACTS_PATH, self.download, prefix=True),
-            Route("DELETE", ARTIFACTS_PATH, self.delete, prefix=True),
+            Route(ARTIFACTS_PATH, self.list_artifacts, methods=["GET"]),
+            Route(item, self.upload, methods=["PUT"]),
+            Route(item, self.download, methods=["GET"]),
+            Route(item, self.delete, methods=["DELETE"]),
         ]
 
     async def list_artifacts(self, request: Request) -> Response:
-        path = check_artifact_path(request.query.get("path", "").strip("/"))
-        children = await in_thread(self.tracker.artifacts.list, path)
+        path = check_artifact_path(request.query_params.get("path", "").strip("/"))
+        children = await run_in_threadpool(self.tracker.artifacts.list, path)
         files = []
         for name, is_dir, size in children:
             entry: dict[str, object] = {"path": name, "is_dir": is_dir}
             if size is not None:
                 entry["file_size"] = size
             files.append(entry)
-        return json_response({"files": files})
+        return JSONBody({"files": files})
 
     async def upload(self, request: Request) -> Response:
-        path = check_artifact_path(request.suffix)
+        path = check_artifact_path(request.path_params["path"])
         found = _RUN_PATH.match(path)
         run_id = found.group(1) if found else None
         self.scratch.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=self.scratch, prefix="upload-") as handle:
-            await request.stream_to(handle)  # type: ignore[arg-type]
+            async for chunk in request.stream():
+                handle.write(chunk)
             handle.flush()
-            await in_thread(self.tracker.artifacts.put_file, path, Path(handle.name), run_id)
-        return json_response({})
+            await run_in_threadpool(
+                self.tracker.artifacts.put_file, path, Path(handle.name), run_id
+            )
+        return JSONBody({})
 
     async def download(self, request: Request) -> Response:
-        path = check_artifact_path(request.suffix)
+        path = check_artifact_path(request.path_params["path"])
         self.scratch.mkdir(parents=True, exist_ok=True)
         handle = tempfile.NamedTemporaryFile(dir=self.scratch, prefix="download-", delete=False)
         handle.close()
         target = Path(handle.name)
         try:
-            await in_thread(self.tracker.artifacts.fetch, path, target)
+            await run_in_threadpool(self.tracker.artifacts.fetch, path, target)
         except BaseException:
             target.unlink(missing_ok=True)
             raise
-        return Response(
-            200, content_type=b"application/octet-stream", file=target, remove_file=True
+        return FileResponse(
+            target,
+            media_type="application/octet-stream",
+            background=BackgroundTask(target.unlink, missing_ok=True),
         )
 
     async def delete(self, request: Request) -> Response:
-        path = check_artifact_path(request.suffix)
-        removed = await in_thread(self.tracker.store.delete_artifact_files, path)
+        path = check_artifact_path(request.path_params["path"])
+        removed = await run_in_threadpool(self.tracker.store.delete_artifact_files, path)
         if not removed:
             raise NotFoundError(f"artifact {path!r} does not exist")
-        return json_response({})
+        return JSONBody({})

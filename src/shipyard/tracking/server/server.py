@@ -4,41 +4,21 @@
 
 One process (SQLite writes queue on one lock anyway; a PostgreSQL backend can run several
 servers side by side). On SIGTERM or Ctrl-C uvicorn finishes in-flight requests and exits.
+Each request is one line on stderr (method, path, status, ms) unless ``access_log`` is off.
 """
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
-import uvicorn
-from uvicorn.config import LOGGING_CONFIG
-
 from shipyard.config import Settings
 from shipyard.tracking.server.app import create_app
 from shipyard.tracking.tracker import Tracker
+from shipyard.web.running import serve
 
 __all__ = ["run"]
 
 
-def _log_config() -> dict[str, Any]:
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["shipyard"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    return config
-
-
-def run(settings: Settings, *, host: str = "127.0.0.1", port: int = 5000) -> None:
+def run(
+    settings: Settings, *, host: str = "127.0.0.1", port: int = 5000, access_log: bool = True
+) -> None:
     """Serve tracking for ``settings``' database and artifact store until stopped."""
-    app = create_app(Tracker.from_settings(settings))
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        loop="asyncio",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_config=_log_config(),
-        server_header=False,
-        timeout_keep_alive=30,
-    )
+    serve(create_app(Tracker.from_settings(settings)), host=host, port=port, access_log=access_log)

@@ -1,4 +1,4 @@
-"""Shipyard's own JSON API for runs (``/api/shipyard/v1/...``), for the web UI to come.
+"""Shipyard's own JSON API for runs (``/api/shipyard/v1/...``), for the web UI.
 
 GET /api/shipyard/v1/experiments
 GET /api/shipyard/v1/runs?experiment=churn&filter=...&order_by=metrics.auc DESC&max_results=50
@@ -8,13 +8,18 @@ GET /api/shipyard/v1/runs/<run_id>/metrics/<key>   a metric's history
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
 from shipyard.errors import InvalidInputError
-from shipyard.tracking.server.http import Request, Response, Route, json_response
-from shipyard.tracking.server.threads import in_thread
 from shipyard.tracking.tracker import Tracker
 from shipyard.tracking.views import experiment_view, metric_view, run_view
+from shipyard.web.responses import JSONBody
 
 __all__ = ["SHIPYARD_PREFIX", "ShipyardApi"]
 
@@ -29,50 +34,53 @@ class ShipyardApi:
 
     def routes(self) -> list[Route]:
         return [
-            Route("GET", f"{SHIPYARD_PREFIX}/experiments", self.experiments),
-            Route("GET", f"{SHIPYARD_PREFIX}/runs", self.runs),
-            Route("GET", f"{SHIPYARD_PREFIX}/runs", self.run, prefix=True),
+            Route(f"{SHIPYARD_PREFIX}/experiments", self.experiments, methods=["GET"]),
+            Route(f"{SHIPYARD_PREFIX}/runs", self.runs, methods=["GET"]),
+            Route(f"{SHIPYARD_PREFIX}/runs/{{run_id}}", self.run, methods=["GET"]),
+            Route(
+                f"{SHIPYARD_PREFIX}/runs/{{run_id}}/metrics/{{key:path}}",
+                self.metric,
+                methods=["GET"],
+            ),
         ]
 
     async def experiments(self, request: Request) -> Response:
-        found = await in_thread(self.tracker.store.list_experiments)
-        return json_response({"experiments": [experiment_view(e) for e in found]})
+        found = await run_in_threadpool(self.tracker.store.list_experiments)
+        return JSONBody({"experiments": [experiment_view(e) for e in found]})
 
     async def runs(self, request: Request) -> Response:
-        return json_response(await in_thread(self._runs, request.query))
+        return JSONBody(await run_in_threadpool(self._runs, request.query_params))
 
-    def _runs(self, query: dict[str, str]) -> dict[str, Any]:
+    def _runs(self, query: Mapping[str, str]) -> dict[str, Any]:
         experiment = query.get("experiment")
         if experiment:
             ids = [self.tracker.experiment_id(experiment)]
         else:
             ids = [e.experiment_id for e in self.tracker.store.list_experiments()]
-        limit = query.get("max_results", "100")
+        limit = query.get("max_results") or "100"
         if not limit.isdigit():
             raise InvalidInputError(f"max_results must be a number, got {limit!r}")
         order = [term for term in query.get("order_by", "").split(",") if term.strip()]
         runs, token = self.tracker.store.search_runs(
             ids,
-            query.get("filter"),
+            query.get("filter") or None,
             order,
             max_results=int(limit),
-            page_token=query.get("page_token"),
+            page_token=query.get("page_token") or None,
         )
         return {"runs": [run_view(run) for run in runs], "next_page_token": token}
 
     async def run(self, request: Request) -> Response:
-        return json_response(await in_thread(self._run, request.suffix))
+        return JSONBody(await run_in_threadpool(self._run, request.path_params["run_id"]))
 
-    def _run(self, suffix: str) -> dict[str, Any]:
-        run_id, _, rest = suffix.partition("/")
+    def _run(self, run_id: str) -> dict[str, Any]:
         store = self.tracker.store
-        if rest.startswith("metrics/"):
-            key = rest.removeprefix("metrics/")
-            return {
-                "key": key,
-                "history": [metric_view(m) for m in store.metric_history(run_id, key)],
-            }
         run = store.get_run(run_id)
         return run_view(
             run, models=store.linked_models(run_id), environment=store.environment(run_id)
         )
+
+    async def metric(self, request: Request) -> Response:
+        run_id, key = request.path_params["run_id"], request.path_params["key"]
+        history = await run_in_threadpool(self.tracker.store.metric_history, run_id, key)
+        return JSONBody({"key": key, "history": [metric_view(m) for m in history]})
