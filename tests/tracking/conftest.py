@@ -3,6 +3,7 @@ without ``SHIPYARD_TEST_POSTGRES_URL``); a real ``shipyard server`` on a free lo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -75,10 +76,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class RunningServer:
-    """A ``shipyard server`` subprocess on a loopback port."""
+    """A ``shipyard server`` subprocess on a loopback port; ``log`` holds its stdout and stderr."""
 
     url: str
     process: subprocess.Popen[bytes]
+    log: Path
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -105,18 +107,17 @@ def server_settings(server_env: dict[str, str], monkeypatch: pytest.MonkeyPatch)
     return Settings.from_env(server_env)
 
 
-@pytest.fixture(scope="module")
-def tracking_server(
-    server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+@contextlib.contextmanager
+def running_server(
+    server_env: dict[str, str], log_path: Path, *options: str
 ) -> Iterator[RunningServer]:
-    """``shipyard server`` (the real CLI, a real uvicorn) on a free loopback port."""
+    """``shipyard server [options]`` (the real CLI, a real uvicorn) until the block ends."""
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
     env = {**environ, **server_env, "PYTHONPATH": str(ROOT / "src")}
-    log_path = tmp_path_factory.mktemp("server-log") / "server.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "shipyard", "server", "--port", str(port)],
+        [sys.executable, "-m", "shipyard", "server", "--port", str(port), *options],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -134,11 +135,21 @@ def tracking_server(
                 log.flush()
                 raise RuntimeError(f"shipyard server did not start:\n{log_path.read_text()}")
             time.sleep(0.1)
-        yield RunningServer(url, process)
+        yield RunningServer(url, process, log_path)
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def tracking_server(
+    server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """``shipyard server`` on a free loopback port, shared by a test module."""
+    log_path = tmp_path_factory.mktemp("server-log") / "server.log"
+    with running_server(server_env, log_path) as server:
+        yield server
 
 
 @pytest.fixture
