@@ -7,9 +7,10 @@ Both servers run at once on the same machine, use SQLite and are driven by the s
 client; each phase runs for one server, then the other:
 
 1. log-batch: ``--values`` metric values in batches of 1000 through ``MlflowClient.log_batch``
-   (client-side throughput), then the server's own time per 1000-value batch: the same JSON body,
-   serialised once, posted with a plain HTTP client (round trip on loopback), plus Shipyard's
-   ``Server-Timing`` header (time inside the app).
+   (client-side throughput), taking turns every 10 batches with the same calls against
+   ``nullserver.py`` (the client's floor); then the server's own time per 1000-value batch: the
+   same JSON body, serialised once, posted with a plain HTTP client (round trip on loopback), plus
+   Shipyard's ``Server-Timing`` header (time inside the app).
 2. ``--writers`` processes logging at once into one run: values lost (expected - stored).
 3. ``search_runs`` over ``--runs`` runs (inserted straight into each database, see populate.py)
    ordered by ``metrics.auc DESC``: first page of 100 and of 1000 runs, p50 of ``--repeat``
@@ -19,6 +20,7 @@ client; each phase runs for one server, then the other:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -27,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,7 @@ from servers import Server, free_port, start_mlflow, start_shipyard
 
 HERE = Path(__file__).parent
 WARMUP_BATCHES = 10  # per server, untimed, into a run of its own
+FLOOR = "floor"  # the client against nullserver.py, in the same turns as the servers
 
 
 def _new_run(server: Server, label: str) -> tuple[MlflowClient, str]:
@@ -47,10 +51,9 @@ def _new_run(server: Server, label: str) -> tuple[MlflowClient, str]:
 
 
 def bench_log_batch(servers: list[Server], values: int, raw_batches: int) -> dict[str, Any]:
-    """Client throughput after a warm-up, the servers taking turns every 10 batches (load
-    drifts alike)."""
+    """Client throughput after a warm-up, the servers and the client's floor taking turns every
+    10 batches (load drifts alike for all three)."""
     runs = {server.name: _new_run(server, "batch") for server in servers}
-    elapsed = dict.fromkeys(runs, 0.0)
     now = int(time.time() * 1000)
     for server in servers:  # warm-up, untimed: first-call imports, caches, database growth
         client, warm_run = _new_run(server, "warmup")
@@ -58,15 +61,19 @@ def bench_log_batch(servers: list[Server], values: int, raw_batches: int) -> dic
             start = batch * 1000
             metrics = [Metric("warm", s, now, s) for s in range(start, start + 1000)]
             client.log_batch(warm_run, metrics=metrics)
-    for first in range(0, values, 10_000):
-        for server in servers:
-            client, run_id = runs[server.name]
-            began = time.perf_counter()
-            for start in range(first, min(first + 10_000, values), 1000):
-                metrics = [Metric("loss", s / values, now, s) for s in range(start, start + 1000)]
-                client.log_batch(run_id, metrics=metrics)
-            elapsed[server.name] += time.perf_counter() - began
-    floor = _client_floor_ms(values, now)
+    with _null_server() as null_url:
+        runs[FLOOR] = (MlflowClient(null_url), "0" * 32)
+        elapsed = dict.fromkeys(runs, 0.0)
+        for first in range(0, values, 10_000):
+            for name, (client, run_id) in runs.items():
+                began = time.perf_counter()
+                for start in range(first, min(first + 10_000, values), 1000):
+                    metrics = [
+                        Metric("loss", s / values, now, s) for s in range(start, start + 1000)
+                    ]
+                    client.log_batch(run_id, metrics=metrics)
+                elapsed[name] += time.perf_counter() - began
+    floor = elapsed.pop(FLOOR) * 1000 / (values / 1000)
     results = {}
     for server in servers:
         client, run_id = runs[server.name]
@@ -83,16 +90,15 @@ def bench_log_batch(servers: list[Server], values: int, raw_batches: int) -> dic
     return results
 
 
-def _client_floor_ms(values: int, now: int) -> float:
-    """What the ``mlflow`` client needs per batch when the server costs nothing: the same loop
-    as above against ``nullserver.py``, which answers ``{}`` at once. The client builds protos,
-    serialises them, parses the JSON back and serialises it again before it sends; no tracking
-    server can take that away, so ``mlflow``'s time divided by this bounds the ratio."""
-    from mlflow.store.tracking.rest_store import RestStore
-    from mlflow.utils.rest_utils import MlflowHostCreds
-
+@contextlib.contextmanager
+def _null_server() -> Iterator[str]:
+    """``nullserver.py``, which answers ``{}`` at once: what the ``mlflow`` client needs per
+    batch when the server costs nothing, through the very same ``MlflowClient.log_batch`` call
+    (it rebuilds every metric before the REST store builds protos, serialises them to JSON,
+    parses that back and serialises it again). No tracking server can take that away, so
+    ``mlflow``'s time divided by this bounds the ratio."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, str(HERE / "nullserver.py"), str(port)])
+    process = subprocess.Popen([sys.executable, str(HERE / "nullserver.py"), str(port)])
     try:
         url = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -101,17 +107,10 @@ def _client_floor_ms(values: int, now: int) -> float:
                 break
             except httpx.TransportError:
                 time.sleep(0.05)
-        store = RestStore(lambda: MlflowHostCreds(url))
-        batches = max(2, values // 1000 // 4)
-        began = time.perf_counter()
-        for batch in range(batches):
-            start = batch * 1000
-            metrics = [Metric("loss", s / values, now, s) for s in range(start, start + 1000)]
-            store.log_batch("0" * 32, metrics, [], [])
-        return (time.perf_counter() - began) * 1000 / batches
+        yield url
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def _server_time(
