@@ -43,11 +43,49 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _cpu_seconds(root: int) -> float:
+    """CPU time of ``root`` and all its descendants so far (Linux ``/proc``)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, grew = {root}, True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grew = bool(found)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
+def _wait_until_idle(process: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
+    """Until the server and its children use under 5% of a core: ``mlflow server`` answers
+    /health while its job-runner workers (seven huey consumers) are still importing mlflow,
+    several CPU-seconds on a 2-core machine that would land in the other server's timed turns."""
+    if not Path("/proc/self/stat").exists():
+        time.sleep(15)
+        return
+    deadline = time.monotonic() + timeout
+    before = _cpu_seconds(process.pid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = _cpu_seconds(process.pid)
+        if now - before < 0.05:
+            return
+        before = now
+
+
 def _wait(name: str, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                _wait_until_idle(process)
                 return
         except httpx.TransportError:
             pass

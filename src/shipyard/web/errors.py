@@ -18,26 +18,19 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shipyard.errors import (
-    ConfigError,
-    ConflictError,
-    InvalidInputError,
-    InvalidNameError,
-    NotFoundError,
-    ShipyardError,
-)
+from shipyard import errors
 from shipyard.web.responses import error_json
 
 __all__ = ["ERROR_CODES", "Render", "exception_handlers", "shipyard_render"]
 
 logger = logging.getLogger("shipyard.web")
 
-ERROR_CODES: tuple[tuple[type[ShipyardError], int, str], ...] = (
-    (NotFoundError, 404, "RESOURCE_DOES_NOT_EXIST"),
-    (ConflictError, 400, "RESOURCE_ALREADY_EXISTS"),
-    (InvalidNameError, 400, "INVALID_PARAMETER_VALUE"),
-    (InvalidInputError, 400, "INVALID_PARAMETER_VALUE"),
-    (ConfigError, 400, "INVALID_PARAMETER_VALUE"),
+ERROR_CODES: tuple[tuple[type[errors.ShipyardError], int, str], ...] = (
+    (errors.NotFoundError, 404, "RESOURCE_DOES_NOT_EXIST"),
+    (errors.ConflictError, 400, "RESOURCE_ALREADY_EXISTS"),
+    (errors.InvalidNameError, 400, "INVALID_PARAMETER_VALUE"),
+    (errors.InvalidInputError, 400, "INVALID_PARAMETER_VALUE"),
+    (errors.ConfigError, 400, "INVALID_PARAMETER_VALUE"),
 )
 _HTTP_CODES = {404: "ENDPOINT_NOT_FOUND", 405: "ENDPOINT_NOT_FOUND", 413: "REQUEST_TOO_LARGE"}
 
@@ -74,4 +67,8 @@ def exception_handlers(render: Render = shipyard_render) -> dict[Any, Callable[.
         message = "internal server error (see the server log)"
         return render(request, 500, "INTERNAL_ERROR", message, None)
 
-    return {HTTPException: http_error, ShipyardError: shipyard_error, Exception: server_error}
+    return {
+        HTTPException: http_error,
+        errors.ShipyardError: shipyard_error,
+        Exception: server_error,
+    }
