@@ -5,8 +5,8 @@
 
 The core is ``errors``, ``config``, ``refs``, ``types``, ``docker_engine`` (the one Docker client),
 ``contract`` (the serving contract that images and deployments share), ``kubectl``, ``database``
-and ``web`` (the one HTTP core: Starlette apps under uvicorn, for all but the serving hot path). ``serve`` and ``image``
-do not import each other; nothing imports ``cli``.
+and ``web`` (the one HTTP core: Starlette apps under uvicorn, for all but the serving hot path).
+``serve`` and ``image`` do not import each other; nothing imports ``cli``.
 
 The CLI starts light: ``shipyard --help`` imports no stage's command module, and no help, nor
 ``models list``, loads numpy, pandas, pydantic or ``rich.progress`` (a ``sys.modules`` check in a
