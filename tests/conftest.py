@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,9 @@ def shipyard_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
     env = {"SHIPYARD_HOME": str(tmp_path / "home"), "SHIPYARD_USER": "tester"}
     for key in ("SHIPYARD_DB_URL", "SHIPYARD_ARTIFACT_URL", "SHIPYARD_S3_ENDPOINT_URL"):
         monkeypatch.delenv(key, raising=False)
+    for key in list(os.environ):  # the trust policy and import limits of whoever runs the tests
+        if key == "SHIPYARD_TRUSTED_KEYS" or key.startswith("SHIPYARD_IMPORT_"):
+            monkeypatch.delenv(key)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     yield env

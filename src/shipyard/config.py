@@ -10,6 +10,12 @@ SHIPYARD_BUILD_CACHE    where downloaded wheels are kept for image builds
                         (default ``$SHIPYARD_HOME/cache/build``)
 SHIPYARD_DEPLOY_LB_IMAGE  the nginx image of the docker and swarm balancers (default
                         ``nginx:1.27``; ``shipyard deploy --lb-image`` overrides it)
+SHIPYARD_TRUSTED_KEYS   ed25519 public keys (files or folders of ``*.pub``, separated by ``:``)
+                        a version must be signed by before it is imported, loaded, served or
+                        built; unset: no signature is required
+SHIPYARD_IMPORT_MAX_BYTES, SHIPYARD_IMPORT_MAX_ENTRIES, SHIPYARD_IMPORT_MAX_DEPTH,
+SHIPYARD_IMPORT_MAX_RATIO, SHIPYARD_IMPORT_MAX_DESCRIPTOR_BYTES
+                        the bounds of ``shipyard models import`` (see ``ImportLimits``)
 
 >>> settings = Settings.from_env({"SHIPYARD_HOME": "/tmp/sy"})
 >>> settings.registry.db_url
@@ -27,7 +33,7 @@ from pathlib import Path
 
 from shipyard.errors import ConfigError
 
-__all__ = ["RegistrySettings", "Settings"]
+__all__ = ["ImportLimits", "RegistrySettings", "Settings"]
 
 _DB_SCHEMES = ("sqlite", "postgresql", "postgres")
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")  # USER:PASSWORD@, kept out of messages
@@ -48,6 +54,37 @@ class RegistrySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportLimits:
+    """How big an archive ``shipyard models import`` accepts; each is checked while streaming,
+    before the entry that would pass it is written."""
+
+    max_bytes: int = 16 * 1024**3
+    """Total uncompressed size of the archive's files (16 GiB)."""
+    max_entries: int = 10_000
+    """Files and folders in the archive."""
+    max_depth: int = 32
+    """Folders in one entry's path."""
+    max_ratio: int = 100
+    """Uncompressed bytes per compressed byte, once past ``RATIO_FLOOR_BYTES`` (a bomb)."""
+    max_descriptor_bytes: int = 8 * 1024**2
+    """Size of ``shipyard-version.json`` and ``shipyard.json`` (8 MiB)."""
+
+    RATIO_FLOOR_BYTES = 16 * 1024**2
+    """Below this many uncompressed bytes the ratio is not checked (small archives vary)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ImportLimits:
+        """Read ``SHIPYARD_IMPORT_MAX_*`` (positive integers); unset ones keep their default."""
+        values: dict[str, int] = {}
+        for name in ("max_bytes", "max_entries", "max_depth", "max_ratio", "max_descriptor_bytes"):
+            variable = f"SHIPYARD_IMPORT_{name.upper()}"
+            text = env.get(variable)
+            if text:
+                values[name] = _positive_int(variable, text)
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """All of Shipyard's settings; build once with ``Settings.from_env()``."""
 
@@ -56,6 +93,9 @@ class Settings:
     registry: RegistrySettings = field(repr=False)
     build_cache: Path | None = None  # None: ``home / "cache" / "build"`` (see ``wheel_cache``)
     deploy_lb_image: str | None = None  # None: ``deploy.spec.DEFAULT_LB_IMAGE``
+    trusted_keys: tuple[Path, ...] = ()
+    """Public key files or folders; empty: signatures are shown but not required."""
+    import_limits: ImportLimits = field(default_factory=ImportLimits)
 
     @property
     def wheel_cache(self) -> Path:
@@ -87,7 +127,20 @@ class Settings:
             ),
             build_cache=Path(build_cache).expanduser() if build_cache else None,
             deploy_lb_image=env.get("SHIPYARD_DEPLOY_LB_IMAGE") or None,
+            trusted_keys=tuple(
+                Path(part).expanduser()
+                for part in (env.get("SHIPYARD_TRUSTED_KEYS") or "").split(os.pathsep)
+                if part.strip()
+            ),
+            import_limits=ImportLimits.from_env(env),
         )
+
+
+def _positive_int(variable: str, text: str) -> int:
+    value = int(text) if re.fullmatch(r"[0-9]{1,19}", text.strip()) else 0
+    if value < 1:
+        raise ConfigError(f"{variable}={text!r} is not a positive integer, e.g. {variable}=1000")
+    return value
 
 
 def _login_name() -> str:

@@ -10,6 +10,9 @@ the HTTP server) map them.
     ├── NotFoundError               unknown model, version or alias (names what exists)
     ├── ConflictError               the operation clashes with current state
     ├── IntegrityError              an artifact whose digest does not match: tampered or truncated
+    ├── LimitExceededError          an input over a configured bound (archive size, entries, depth)
+    ├── TrustError                  a version not signed by a trusted key, under a trust policy
+    ├── UnsafeArtifactError         a pickle the scanner found dangerous (imports os, eval, ...)
     ├── PackagingError              a model that cannot be saved (unsupported, bad signature)
     ├── ModelLoadError              a saved model that cannot be loaded (missing extra, broken code)
     ├── InvalidInputError           a payload that does not match the model's signature
@@ -42,6 +45,7 @@ __all__ = [
     "IntegrityError",
     "InvalidInputError",
     "InvalidNameError",
+    "LimitExceededError",
     "ModelLoadError",
     "NotFoundError",
     "PackagingError",
@@ -52,6 +56,8 @@ __all__ = [
     "ShipyardError",
     "SmokeTestError",
     "StoreError",
+    "TrustError",
+    "UnsafeArtifactError",
 ]
 
 
@@ -77,6 +83,19 @@ class ConflictError(ShipyardError):
 
 class IntegrityError(ShipyardError):
     """An artifact's content does not match its recorded digest."""
+
+
+class LimitExceededError(ShipyardError):
+    """An input is over a configured bound: an archive too big, too deep, with too many entries."""
+
+
+class TrustError(ShipyardError):
+    """Under a trust policy, a version is unsigned, signed by no trusted key, or its signature
+    does not verify."""
+
+
+class UnsafeArtifactError(ShipyardError):
+    """A scanner found a dangerous construct (``os.system``, ``eval``...) in a model artifact."""
 
 
 class PackagingError(ShipyardError):

@@ -59,6 +59,9 @@ def test_each_kind_of_failure_has_its_own_code() -> None:
         errors.DeployError,
         errors.RolloutError,
         errors.ClusterUnavailableError,
+        errors.LimitExceededError,
+        errors.TrustError,
+        errors.UnsafeArtifactError,
     ]
     codes = [output.exit_code_for(kind("x")) for kind in kinds]
     assert len(set(codes)) == len(codes)

@@ -18,6 +18,9 @@ Errors are mapped to exit codes here, at the edge; domain code only raises ``Shi
     exit 13   a deployment failed to apply (nothing half-applied)
     exit 14   a rollout failed readiness and was rolled back
     exit 15   no orchestrator (Swarm manager, Kubernetes API) reachable
+    exit 16   an input is over a configured limit (archive size, entries, depth, field length)
+    exit 17   a version is not signed by a trusted key (under SHIPYARD_TRUSTED_KEYS)
+    exit 18   a scanner found a dangerous pickle in an artifact
 
 With ``--json`` an error is one document on stdout (see docs/guide/cli.md):
 ``{"error": {"type": "NotFoundError", "message": "...", "exit_code": 3}}``.
@@ -97,6 +100,9 @@ EXIT_CODES: tuple[tuple[type[errors.ShipyardError], int], ...] = (
     (errors.ModelLoadError, 8),
     (errors.StoreError, 10),
     (errors.IntegrityError, 5),
+    (errors.LimitExceededError, 16),
+    (errors.TrustError, 17),
+    (errors.UnsafeArtifactError, 18),
     (errors.ConflictError, 4),
     (errors.NotFoundError, 3),
     (errors.InvalidNameError, 2),

@@ -1,8 +1,9 @@
 """Export archives: one ``.tar.gz`` holding a model folder, for air-gapped transfer.
 
 The archive holds ``shipyard-version.json`` and the version's files, nothing else. Reading one
-refuses links, absolute paths and ``..``, and the extracted folder must pass
-``read_verified_folder``: a tampered archive is refused.
+refuses links, absolute paths and ``..``, stays within ``ImportLimits`` while it streams
+(``registry/unpack.py``), and the extracted folder must pass ``read_verified_folder``: a tampered
+archive is refused.
 
     >>> write_archive(folder, Path("iris-3.tar.gz"))
     >>> version = extract_archive(Path("iris-3.tar.gz"), Path("/tmp/unpacked"))
@@ -13,13 +14,14 @@ from __future__ import annotations
 import os
 import tarfile
 import uuid
-import zlib
 from pathlib import Path
 
+from shipyard.config import ImportLimits
 from shipyard.errors import ConflictError, IntegrityError, StoreError
 from shipyard.registry.digest import list_tree
 from shipyard.registry.entities import ModelVersion
-from shipyard.registry.folder import DESCRIPTOR_FILE, check_relative_path, read_verified_folder
+from shipyard.registry.folder import DESCRIPTOR_FILE, read_verified_folder
+from shipyard.registry.unpack import check_descriptor_bounds, unpack_archive
 
 __all__ = ["extract_archive", "write_archive"]
 
@@ -72,32 +74,19 @@ def _exists(destination: Path) -> ConflictError:
     )
 
 
-def extract_archive(source: Path, into: Path) -> ModelVersion:
-    """Unpack an export archive into the empty folder ``into`` and verify it."""
+def extract_archive(source: Path, into: Path, limits: ImportLimits | None = None) -> ModelVersion:
+    """Unpack an export archive into the empty folder ``into`` within ``limits``, and verify it."""
     source = Path(source)
+    limits = limits or ImportLimits()
     if not source.is_file():
         problem = "is a folder" if source.is_dir() else "does not exist"
         raise StoreError(
             f"archive {source} {problem}: give the .tar.gz file written by 'shipyard models export'"
         )
+    unpack_archive(source, into, limits)
     try:
-        with tarfile.open(source, "r:*") as archive:
-            members = archive.getmembers()
-            for member in members:
-                if member.isdir() and not member.name.strip("./"):
-                    continue  # the archive's root folder ("." from `tar -C folder .`)
-                check_relative_path(member.name.removeprefix("./"))
-                if not (member.isfile() or member.isdir()):
-                    raise IntegrityError(
-                        f"archive {source} holds {member.name!r}, which is not a plain file"
-                    )
-            archive.extractall(into, members=members, filter="data")
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        raise IntegrityError(
-            f"{source} is not a readable Shipyard export archive ({exc}); export it again with "
-            "'shipyard models export'"
-        ) from exc
-    try:
-        return read_verified_folder(into)
+        version = read_verified_folder(into)
     except IntegrityError as exc:
         raise IntegrityError(f"archive {source} was refused: {exc}") from exc
+    check_descriptor_bounds(version, limits, f"archive {source}")
+    return version

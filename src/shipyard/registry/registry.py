@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from shipyard.config import Settings
+from shipyard.config import ImportLimits, Settings
 from shipyard.errors import ConfigError, IntegrityError, NotFoundError, PackagingError
 from shipyard.models.manifest import MANIFEST_FILE, ModelManifest
 from shipyard.refs import ModelRef, validate_alias, validate_name
@@ -39,18 +39,33 @@ __all__ = ["Registry"]
 class Registry:
     """Publish, look up, alias, tag, fetch, delete, export and import model versions."""
 
-    def __init__(self, metadata: MetadataStore, artifacts: ArtifactStore, *, home: Path, user: str):
+    def __init__(
+        self,
+        metadata: MetadataStore,
+        artifacts: ArtifactStore,
+        *,
+        home: Path,
+        user: str,
+        import_limits: ImportLimits | None = None,
+    ):
         self.metadata = metadata
         self.artifacts = artifacts
         self.home = home
         self.user = user
+        self.import_limits = import_limits or ImportLimits()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Registry:
         """Open the registry that ``settings`` (``SHIPYARD_*``) describes."""
         artifacts = open_artifact_store(settings.registry)
         metadata = MetadataStore.open(settings.registry.db_url)
-        return cls(metadata, artifacts, home=settings.home, user=settings.user)
+        return cls(
+            metadata,
+            artifacts,
+            home=settings.home,
+            user=settings.user,
+            import_limits=settings.import_limits,
+        )
 
     def close(self) -> None:
         self.metadata.close()
@@ -228,7 +243,7 @@ class Registry:
         has (the same archive twice, even at once) returns the existing one.
         """
         with self.scratch_folder("import-") as folder:
-            version = extract_archive(Path(path), folder)
+            version = extract_archive(Path(path), folder, self.import_limits)
             validate_name(version.name)
             new = NewVersion(
                 name=version.name,
