@@ -208,8 +208,12 @@ def run(
     host: Annotated[str, typer.Option(help="Address for /metrics and /feedback.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port for /metrics and /feedback.")] = 9108,
     webhook: Annotated[
-        str | None, typer.Option(help="Slack-compatible webhook URL for alerts.")
+        str | None, typer.Option(help="Slack-compatible webhook URL for alerts (http/https).")
     ] = None,
+    webhook_deadline: Annotated[
+        float,
+        typer.Option(help="Seconds one webhook delivery may take in all; failures are retried."),
+    ] = 10.0,
     tolerance: Annotated[
         float, typer.Option(help="Alert when a metric falls this far below its saved value.")
     ] = 0.05,
@@ -227,7 +231,16 @@ def run(
     if interval.kind != "time":
         raise InvalidInputError(f"--every {every!r} must be a duration such as 30s or 5m")
     options = _options(logs, window, since, method, alpha, final=False)
-    config = JobConfig(interval.size, host, port, webhook, AlertPolicy(tolerance))
+    if not 0 < webhook_deadline <= 600:
+        raise InvalidInputError(f"--webhook-deadline {webhook_deadline} must be in (0, 600]")
+    config = JobConfig(
+        interval.size,
+        host,
+        port,
+        webhook,
+        AlertPolicy(tolerance),
+        webhook_deadline_s=webhook_deadline,
+    )
     with _open(ref) as monitor:
 
         def tell(result: Any, events: list[Any]) -> None:

@@ -2,26 +2,22 @@
 
 Conditions: dataset drift, prediction drift, and a performance metric below its floor (the value
 recorded at save time minus ``tolerance``, or an explicit minimum). Each change is posted to a
-webhook as Slack-compatible JSON (``{"text": ...}`` plus a ``shipyard`` object for machines).
+webhook as Slack-compatible JSON (``{"text": ...}`` plus a ``shipyard`` object for machines),
+through the job's outbox (``outbox.py``, ``dispatch.py``, ``webhook.py``).
 
     >>> alerts = AlertState()
     >>> for event in alerts.evaluate(report, AlertPolicy()):
-    ...     post_webhook(url, event)
+    ...     outbox.put(event.payload())
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Literal
 
 from shipyard.monitor.results import DriftReport, WindowResult
 
-__all__ = ["AlertEvent", "AlertPolicy", "AlertState", "post_webhook"]
-
-logger = logging.getLogger("shipyard.monitor")
+__all__ = ["AlertEvent", "AlertPolicy", "AlertState"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +95,3 @@ def _conditions(window: WindowResult, policy: AlertPolicy) -> dict[str, str]:
             if floor is not None and value < floor:
                 found[f"{name}_low"] = f"{name} {value:.4g} < {floor:.4g}"
     return found
-
-
-def post_webhook(url: str, event: AlertEvent, timeout: float = 10.0) -> bool:
-    """POST the event; a failing webhook is logged, never fatal to the job."""
-    body = json.dumps(event.payload()).encode()
-    request = urllib.request.Request(  # noqa: S310 (the URL is the operator's own webhook)
-        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return 200 <= int(response.status) < 300
-    except OSError as exc:
-        logger.warning("alert webhook %s failed: %s", url, exc)
-        return False
