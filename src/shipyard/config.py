@@ -10,9 +10,6 @@ SHIPYARD_BUILD_CACHE    where downloaded wheels are kept for image builds
                         (default ``$SHIPYARD_HOME/cache/build``)
 SHIPYARD_DEPLOY_LB_IMAGE  the nginx image of the docker and swarm balancers (default
                         ``nginx:1.27``; ``shipyard deploy --lb-image`` overrides it)
-SHIPYARD_TRUSTED_KEYS   ed25519 public keys (files or folders of ``*.pub``, separated by ``:``)
-                        a version must be signed by before it is imported, loaded, served or
-                        built; unset: no signature is required
 SHIPYARD_IMPORT_MAX_BYTES, SHIPYARD_IMPORT_MAX_ENTRIES, SHIPYARD_IMPORT_MAX_DEPTH,
 SHIPYARD_IMPORT_MAX_RATIO, SHIPYARD_IMPORT_MAX_DESCRIPTOR_BYTES
                         the bounds of ``shipyard models import`` (see ``ImportLimits``)
@@ -93,8 +90,6 @@ class Settings:
     registry: RegistrySettings = field(repr=False)
     build_cache: Path | None = None  # None: ``home / "cache" / "build"`` (see ``wheel_cache``)
     deploy_lb_image: str | None = None  # None: ``deploy.spec.DEFAULT_LB_IMAGE``
-    trusted_keys: tuple[Path, ...] = ()
-    """Public key files or folders; empty: signatures are shown but not required."""
     import_limits: ImportLimits = field(default_factory=ImportLimits)
 
     @property
@@ -127,11 +122,6 @@ class Settings:
             ),
             build_cache=Path(build_cache).expanduser() if build_cache else None,
             deploy_lb_image=env.get("SHIPYARD_DEPLOY_LB_IMAGE") or None,
-            trusted_keys=tuple(
-                Path(part).expanduser()
-                for part in (env.get("SHIPYARD_TRUSTED_KEYS") or "").split(os.pathsep)
-                if part.strip()
-            ),
             import_limits=ImportLimits.from_env(env),
         )
 
