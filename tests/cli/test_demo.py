@@ -75,8 +75,9 @@ def test_demo_serves_the_model_it_registered(shipyard_env: dict[str, str], tmp_p
         output = proc.communicate(timeout=30)[0]
     assert proc.returncode == 0, output
     assert "Serving breast-cancer@production" in output
-    [hint] = [line.strip() for line in output.splitlines() if "/predict -d @" in line]
-    assert hint == f"curl -s {url}/predict -d @{shlex.quote(str(home / 'demo-request.json'))}"
+    [hint] = [line.strip() for line in output.splitlines() if "/predict -H" in line]
+    request = shlex.quote(str(home / "demo-request.json"))
+    assert hint == f"curl -s {url}/predict -H 'Content-Type: application/json' -d @{request}"
 
 
 def test_the_demo_hint_pastes_into_a_shell_and_predicts(

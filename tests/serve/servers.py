@@ -109,3 +109,42 @@ class CliServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+class RawClient:
+    """One TCP connection; reads HTTP/1.1 responses framed by Content-Length."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.buffer = b""
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def response(self, *, head_only: bool = False) -> tuple[int, dict[str, str], bytes]:
+        while b"\r\n\r\n" not in self.buffer:
+            self._receive()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines)}
+        size = 0 if head_only else int(headers.get("content-length", "0"))
+        while len(self.buffer) < size:
+            self._receive()
+        body, self.buffer = self.buffer[:size], self.buffer[size:]
+        return int(status_line.split()[1]), headers, body
+
+    def is_closed(self) -> bool:
+        """True when the server has closed the connection (and sent nothing more)."""
+        try:
+            return self.sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _receive(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"server closed the connection; got {self.buffer!r}")
+        self.buffer += chunk

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Iterator
 
@@ -14,49 +13,10 @@ from shipyard.serve import ServeConfig, StaticSource, create_app
 from shipyard.serve.http import Request, Response
 from shipyard.serve.protocol import MAX_HEAD_BYTES
 from tests.serve.conftest import tabular_model
-from tests.serve.servers import ThreadServer
+from tests.serve.servers import RawClient, ThreadServer
 
 LIMIT = 2048
-CHUNKED_POST = b"POST /predict HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-
-
-class RawClient:
-    """One TCP connection; reads HTTP/1.1 responses framed by Content-Length."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.buffer = b""
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def response(self, *, head_only: bool = False) -> tuple[int, dict[str, str], bytes]:
-        while b"\r\n\r\n" not in self.buffer:
-            self._receive()
-        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-        status_line, *lines = head.decode("latin-1").split("\r\n")
-        headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines)}
-        size = 0 if head_only else int(headers.get("content-length", "0"))
-        while len(self.buffer) < size:
-            self._receive()
-        body, self.buffer = self.buffer[:size], self.buffer[size:]
-        return int(status_line.split()[1]), headers, body
-
-    def is_closed(self) -> bool:
-        """True when the server has closed the connection (and sent nothing more)."""
-        try:
-            return self.sock.recv(1) == b""
-        except ConnectionResetError:
-            return True
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def _receive(self) -> None:
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"server closed the connection; got {self.buffer!r}")
-        self.buffer += chunk
+CHUNKED_POST = b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
 def _sum(frame: pd.DataFrame) -> object:
@@ -71,7 +31,7 @@ def server() -> Iterator[ThreadServer]:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # wait for the model to load
             client = RawClient(running.port)
-            client.send(b"GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n")
+            client.send(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             ready = client.response()[0] == 200
             client.close()
             if ready:
@@ -90,7 +50,7 @@ def client(server: ThreadServer) -> Iterator[RawClient]:
 def post(body: object, *, extra: str = "", version: str = "1.1") -> bytes:
     data = json.dumps(body).encode()
     head = (
-        f"POST /predict HTTP/{version}\r\nHost: t\r\nContent-Type: application/json\r\n"
+        f"POST /predict HTTP/{version}\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(data)}\r\n{extra}\r\n"
     )
     return head.encode() + data
@@ -140,7 +100,7 @@ def test_http_1_0_gets_its_answer_then_the_connection_closes(client: RawClient) 
 def test_expect_100_continue_is_answered_before_the_body(client: RawClient) -> None:
     data = json.dumps([{"a": 4.0, "b": 4.0}]).encode()
     client.send(
-        b"POST /predict HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+        b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
         + f"Content-Length: {len(data)}\r\n\r\n".encode()
     )
     assert client.response(head_only=True)[0] == 100
@@ -159,7 +119,7 @@ def test_chunked_body_is_read(client: RawClient) -> None:
 
 
 def test_declared_oversize_body_is_413_without_reading_it(client: RawClient) -> None:
-    client.send(b"POST /predict HTTP/1.1\r\nHost: t\r\nContent-Length: 999999\r\n\r\n")
+    client.send(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 999999\r\n\r\n")
     status, headers, body = client.response()
     assert (status, headers["connection"]) == (413, "close")
     assert "over the limit of 2048 bytes" in json.loads(body)["error"]
@@ -184,7 +144,9 @@ def test_malformed_request_is_400_then_close(client: RawClient) -> None:
 
 
 def test_a_huge_head_is_431(client: RawClient) -> None:
-    client.send(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * (MAX_HEAD_BYTES + 1))
+    client.send(
+        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * (MAX_HEAD_BYTES + 1)
+    )
     client.send(b"\r\n\r\n")
     status, _, body = client.response()
     assert status == 431
@@ -192,11 +154,11 @@ def test_a_huge_head_is_431(client: RawClient) -> None:
 
 
 def test_head_gets_headers_only_and_the_connection_stays_usable(client: RawClient) -> None:
-    client.send(b"HEAD /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+    client.send(b"HEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     status, headers, _ = client.response(head_only=True)
     assert status == 200
     assert int(headers["content-length"]) > 0
-    client.send(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+    client.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert client.response()[0] == 200  # nothing of a HEAD body was left on the wire
 
 
@@ -212,21 +174,21 @@ def test_an_error_escaping_the_app_is_500_and_the_connection_stays_usable(
         return await answer(request)
 
     monkeypatch.setattr(app, "handle", handle)
-    client.send(b"GET /broken HTTP/1.1\r\nHost: t\r\n\r\n")
+    client.send(b"GET /broken HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     status, _, body = client.response()
     assert (status, json.loads(body)) == (500, {"error": "internal server error"})
-    client.send(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+    client.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert client.response()[0] == 200
 
 
 def test_percent_encoded_path_is_decoded(client: RawClient) -> None:
-    client.send(b"GET /v2/models/%61dder HTTP/1.1\r\nHost: t\r\n\r\n")
+    client.send(b"GET /v2/models/%61dder HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     status, _, body = client.response()
     assert (status, json.loads(body)["name"]) == (200, "adder")
 
 
 def test_idle_connection_is_closed_after_the_keep_alive_timeout(client: RawClient) -> None:
-    client.send(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+    client.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert client.response()[0] == 200
     client.sock.settimeout(5)
     started = time.monotonic()

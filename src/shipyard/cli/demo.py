@@ -108,7 +108,8 @@ def _serve_config(port: int) -> ServeConfig:
 def try_it_lines(ref: str, url: str, request: Path) -> list[str]:
     """The commands the demo suggests, each one line that pastes into a shell as is."""
     return [
-        f"curl -s {url}/predict -d @{shlex.quote(str(request))}",
+        f"curl -s {url}/predict -H 'Content-Type: application/json' "
+        f"-d @{shlex.quote(str(request))}",
         f"curl -s {url}/v2/models/{ref.split('@')[0]}",
         f"shipyard models show {ref}",
     ]

@@ -47,8 +47,13 @@ def serve(
     max_body_bytes: Annotated[
         int | None, typer.Option(help="Largest request body accepted (default 16 MiB).")
     ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(help="Another Host name to answer without an API key (repeatable)."),
+    ] = None,
 ) -> None:
     """Serve a model over HTTP: Open Inference Protocol (V2) and plain JSON /predict."""
+    from shipyard.serve.guards import exposure_warning
     from shipyard.serve.ports import ensure_address_free
     from shipyard.serve.server import run
     from shipyard.serve.sources import source_for
@@ -64,6 +69,7 @@ def serve(
         api_key_file=api_key_file,
         prediction_log=prediction_log,
         max_body_bytes=max_body_bytes,
+        allowed_hosts=tuple(allowed_host) if allowed_host else None,
     )
     source = source_for(target, Settings.from_env())
     version = source.current_version()
@@ -73,4 +79,7 @@ def serve(
         f"with {config.workers} worker(s)",
         markup=False,
     )
+    warning = exposure_warning(config.host, config.api_key_file is not None)
+    if warning is not None:
+        err_console.print(warning, markup=False)
     run(target, config)

@@ -28,8 +28,18 @@ from shipyard.serve.auth import ApiKeys, BearerAuth
 from shipyard.serve.batching import BatchPolicy
 from shipyard.serve.config import ServeConfig
 from shipyard.serve.dataplane import DataPlane, NotReadyError
+from shipyard.serve.guards import AllowedHosts, JsonBodies
 from shipyard.serve.health import HealthEndpoints
-from shipyard.serve.http import BodyTooLargeError, Endpoint, Request, Response, Route, Router
+from shipyard.serve.http import (
+    SMALL_BODY_BYTES,
+    BodyTooLargeError,
+    Endpoint,
+    ReadDeadlines,
+    Request,
+    Response,
+    Route,
+    Router,
+)
 from shipyard.serve.http import json_response as json_response
 from shipyard.serve.lifespan import ServerLifespan
 from shipyard.serve.metrics import Metrics
@@ -67,6 +77,7 @@ class App:
         lifespan: ServerLifespan,
         *,
         max_body_bytes: int,
+        deadlines: ReadDeadlines | None = None,
         state: dict[str, Any] | None = None,
     ) -> None:
         self.routes = tuple(routes)
@@ -75,6 +86,7 @@ class App:
         self.state = state or {}
         self._router = Router(self.routes)
         self._max_body = max_body_bytes
+        self.deadlines = deadlines or ReadDeadlines()
         self._chain = self._compose()
 
     def _compose(self) -> Endpoint:
@@ -89,11 +101,20 @@ class App:
         """Requests with a larger body are answered 413."""
         return self._max_body
 
-    async def handle(self, request: Request) -> Response:
-        """Route ``request`` through the middleware to its endpoint; never raises."""
-        request.route, request.params, request.wrong_method = self._router.match(
+    def route(self, request: Request) -> int:
+        """Find ``request``'s route (kept on the request); return the body limit it allows."""
+        route, request.params, request.wrong_method = self._router.match(
             request.method, request.path
         )
+        request.route = route
+        limit = SMALL_BODY_BYTES if route is None else route.body_limit(self._max_body)
+        request.max_body = limit
+        return limit
+
+    async def handle(self, request: Request) -> Response:
+        """Route ``request`` (unless the server did) through the middleware; never raises."""
+        if request.route is None:
+            self.route(request)
         return await self._chain(request)
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -114,6 +135,8 @@ class App:
 
     async def _dispatch(self, request: Request) -> Response:
         route = request.route
+        if request.oversize:  # answered whether or not the endpoint would have read the body
+            return json_response({"error": request.too_large(request.oversize)}, 413)
         if route is None:
             if request.wrong_method:
                 message = f"{request.method} is not allowed on {request.path}"
@@ -210,9 +233,11 @@ def create_app(
         *RestProtocol(dataplane).routes(),
         *V2Protocol(dataplane).routes(),
     ]
-    middleware: list[Middleware] = [RequestId(), ObserveMetrics(metrics)]
+    middleware: list[Middleware] = [RequestId(), ObserveMetrics(metrics), JsonBodies()]
     if config.api_key_file is not None:
         middleware.append(BearerAuth(ApiKeys.from_file(config.api_key_file)))
+    else:  # with no key, a page's requests through a rebound DNS name must not get in
+        middleware.append(AllowedHosts.bound_to(config.host, config.allowed_hosts))
     lifespan = ServerLifespan(
         source,
         runtime,
@@ -228,5 +253,8 @@ def create_app(
         middleware,
         lifespan,
         max_body_bytes=config.max_body_bytes,
+        deadlines=ReadDeadlines(
+            config.header_timeout_s, config.min_body_rate, config.body_rate_window_s
+        ),
         state={"metrics": metrics, "runtime": runtime, "dataplane": dataplane},
     )

@@ -3,7 +3,7 @@
 Routes declared ``public`` (health and readiness) stay open so probes need no secret.
 
     $ shipyard serve iris@production --api-key-file /run/secrets/keys
-    $ curl -H "Authorization: Bearer $KEY" localhost:8080/predict -d '[...]'
+    $ curl -H "Authorization: Bearer $KEY" localhost:8080/predict --json '[...]'
 """
 
 from __future__ import annotations

@@ -16,7 +16,12 @@ configuration to each worker process the same way, so the two spellings map one 
     SHIPYARD_SERVE_PREDICTION_LOG_MAX_BYTES        64 MiB: rotate the log file at this size
     SHIPYARD_SERVE_PREDICTION_LOG_ROTATE_SECONDS   3600: ... or at this age
     SHIPYARD_SERVE_PREDICTION_LOG_KEEP             24 rotated segments kept (older ones deleted)
-    SHIPYARD_SERVE_MAX_BODY_BYTES    16 MiB
+    SHIPYARD_SERVE_MAX_BODY_BYTES    16 MiB: largest body of /predict and /v2/.../infer
+    SHIPYARD_SERVE_HEADER_TIMEOUT_S  10.0: a request's line and headers must arrive within this
+    SHIPYARD_SERVE_MIN_BODY_RATE     1024 bytes/s: a body arriving slower than this over any
+    SHIPYARD_SERVE_BODY_RATE_WINDOW_S  5.0 s window is dropped (408; slowloris)
+    SHIPYARD_SERVE_ALLOWED_HOSTS     extra Host names (comma-separated; ``*`` for any, ``.x.org``
+                                     for a domain and its subdomains) accepted without an API key
 
     >>> ServeConfig.from_env({"SHIPYARD_SERVE_PORT": "9000"}).port
     9000
@@ -59,6 +64,10 @@ class ServeConfig:
     prediction_log_rotate_seconds: float = 3600.0
     prediction_log_keep: int = 24
     max_body_bytes: int = 16 * 1024 * 1024
+    header_timeout_s: float = 10.0
+    min_body_rate: int = 1024
+    body_rate_window_s: float = 5.0
+    allowed_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -73,6 +82,9 @@ class ServeConfig:
             ("prediction_log_max_bytes", self.prediction_log_max_bytes >= 1024, ">= 1024 bytes"),
             ("prediction_log_rotate_seconds", self.prediction_log_rotate_seconds > 0, "> 0 s"),
             ("prediction_log_keep", self.prediction_log_keep >= 1, "at least 1 segment"),
+            ("header_timeout_s", self.header_timeout_s > 0, "more than 0 seconds"),
+            ("min_body_rate", self.min_body_rate >= 0, "0 (no floor) or more bytes/s"),
+            ("body_rate_window_s", self.body_rate_window_s > 0, "more than 0 seconds"),
         )
         for name, ok, expected in checks:
             if not ok:
@@ -97,7 +109,12 @@ class ServeConfig:
             value = getattr(self, f.name)
             if value is None:
                 continue
-            text = ("1" if value else "0") if isinstance(value, bool) else str(value)
+            if isinstance(value, bool):
+                text = "1" if value else "0"
+            elif isinstance(value, tuple):
+                text = ",".join(value)
+            else:
+                text = str(value)
             env[ENV_PREFIX + f.name.upper()] = text
         return env
 
@@ -109,6 +126,8 @@ def _parse(name: str, raw: str, default: Any) -> Any:
     key = ENV_PREFIX + name.upper()
     text = raw.strip()
     try:
+        if isinstance(default, tuple):
+            return tuple(part.strip() for part in text.split(",") if part.strip())
         if isinstance(default, bool):
             if text.lower() in _TRUE:
                 return True

@@ -18,9 +18,11 @@ from shipyard.errors import ShipyardError
 
 __all__ = [
     "JSON_TYPE",
+    "SMALL_BODY_BYTES",
     "BodyTooLargeError",
     "Endpoint",
     "Method",
+    "ReadDeadlines",
     "Request",
     "Response",
     "Route",
@@ -31,6 +33,22 @@ __all__ = [
 Method = Literal["GET", "POST"]
 JSON_TYPE = b"application/json"
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
+SMALL_BODY_BYTES = 64 * 1024
+"""The body limit of GET routes and of paths no route serves: they read no body."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadDeadlines:
+    """How slowly a client may send (the native protocol drops slower ones with a 408).
+
+    The request line and headers must arrive within ``header_timeout_s`` of the request's first
+    byte; after them, every ``window_s`` without the whole body must bring at least
+    ``min_body_rate * window_s`` bytes (0 turns the floor off).
+    """
+
+    header_timeout_s: float = 10.0
+    min_body_rate: int = 1024
+    window_s: float = 5.0
 
 
 class BodyTooLargeError(ShipyardError):
@@ -47,10 +65,10 @@ class Request:
 
     __slots__ = (
         "_body",
-        "_max_body",
         "_oversize",
         "_receive",
         "headers",
+        "max_body",
         "method",
         "params",
         "path",
@@ -78,9 +96,17 @@ class Request:
         self.request_id = ""
         self.wrong_method = False
         self._receive = receive
-        self._max_body = max_body
+        self.max_body = max_body
         self._body = body
         self._oversize = oversize
+
+    def set_body(self, body: bytes) -> None:
+        """The whole body, read by the server before dispatch."""
+        self._body = body
+
+    def set_oversize(self, size: int) -> None:
+        """The body reached ``size`` bytes, over the limit, and was dropped: answer 413."""
+        self._oversize = size
 
     @classmethod
     def from_asgi(
@@ -91,17 +117,22 @@ class Request:
             scope["method"], scope["path"], dict(scope["headers"]), max_body, receive=receive
         )
 
+    @property
+    def oversize(self) -> int:
+        """The size the body reached over the limit before it was dropped (0: it was not)."""
+        return self._oversize
+
     async def body(self) -> bytes:
         """The whole body; raises ``BodyTooLargeError`` past the configured limit."""
         if self._oversize:
-            raise BodyTooLargeError(self._too_large(self._oversize))
+            raise BodyTooLargeError(self.too_large(self._oversize))
         if self._body is not None:
             return self._body
         if self._receive is None:
             return b""
         declared = self.headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
-            raise BodyTooLargeError(self._too_large(int(declared)))
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            raise BodyTooLargeError(self.too_large(int(declared)))
         message = await self._receive()
         body: bytes = message.get("body", b"")
         if message.get("more_body", False):
@@ -111,18 +142,18 @@ class Request:
                 message = await self._receive()
                 chunk = message.get("body", b"")
                 size += len(chunk)
-                if size > self._max_body:
-                    raise BodyTooLargeError(self._too_large(size))
+                if size > self.max_body:
+                    raise BodyTooLargeError(self.too_large(size))
                 chunks.append(chunk)
             body = b"".join(chunks)
-        if len(body) > self._max_body:
-            raise BodyTooLargeError(self._too_large(len(body)))
+        if len(body) > self.max_body:
+            raise BodyTooLargeError(self.too_large(len(body)))
         self._body = body
         return body
 
-    def _too_large(self, size: int) -> str:
+    def too_large(self, size: int) -> str:
         return (
-            f"request body of {size} bytes is over the limit of {self._max_body} bytes: send "
+            f"request body of {size} bytes is over the limit of {self.max_body} bytes: send "
             "fewer rows per request or raise --max-body-bytes"
         )
 
@@ -147,12 +178,22 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """One declared route; ``path`` may hold ``{name}`` placeholders; ``public`` skips auth."""
+    """One declared route; ``path`` may hold ``{name}`` placeholders; ``public`` skips auth.
+
+    ``max_body`` is the largest body the route reads: None for the server's limit on a POST and
+    ``SMALL_BODY_BYTES`` on a GET.
+    """
 
     method: Method
     path: str
     endpoint: Endpoint
     public: bool = False
+    max_body: int | None = None
+
+    def body_limit(self, server_limit: int) -> int:
+        if self.max_body is not None:
+            return self.max_body
+        return server_limit if self.method == "POST" else SMALL_BODY_BYTES
 
 
 class Router:

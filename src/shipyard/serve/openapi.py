@@ -156,6 +156,8 @@ def openapi_document(served: ServedModel) -> JSON:
         },
         "400": {"description": "invalid input: names the field and what was expected", **error},
         "413": {"description": "body too large", **error},
+        "415": {"description": "a form or text/plain body: send application/json", **error},
+        "421": {"description": "a Host name this server does not answer for", **error},
         "422": {"description": "the model's own input checks refused the input", **error},
         "500": {"description": "the model raised; the error id is in the server log", **error},
         "503": {"description": "the model is not loaded yet", **error},

@@ -8,9 +8,16 @@ off the event loop's time per request (see docs/benchmarks/serve.md), and the ev
 is what the model's predict thread shares the GIL with.
 
 HTTP/1.1 as clients use it: keep-alive with an idle timeout, pipelined requests answered in
-order, Content-Length or chunked bodies, ``Expect: 100-continue``, a body limit (413, then
-close), a head size limit (431, then close), malformed requests (400, then close) and write
+order, Content-Length or chunked bodies, ``Expect: 100-continue``, per-route body limits (413,
+then close: refused from Content-Length before the body is read, and counted as a chunked body
+streams), a head size limit (431, then close), malformed requests (400, then close) and write
 back-pressure. The app stays a plain ASGI app (``create_app``) for embedding in other servers.
+
+Slow clients (slowloris) are dropped with a 408: the request line and headers must arrive
+within ``ReadDeadlines.header_timeout_s`` of the request's first byte, and a body must keep up
+``min_body_rate`` over every ``window_s``. A stalled body is dropped (and its buffer freed) one
+window after it stalls, however much it had sent. No timer is armed for a request that arrives
+whole in one read, which is nearly every request: the hot path stays as it was.
 
     uvicorn.run(app, http=HttpProtocol)   # app: a shipyard.serve.App
 """
@@ -64,7 +71,7 @@ class HttpProtocol(asyncio.Protocol):
         self._server = server_state
         self._loop = _loop or asyncio.get_running_loop()
         self._idle_timeout = float(config.timeout_keep_alive)
-        self._max_body = app.max_body_bytes
+        self._deadlines = app.deadlines
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         # Requests parsed but not answered yet; a Response is an error answered without the app.
@@ -76,13 +83,19 @@ class HttpProtocol(asyncio.Protocol):
         self._drained: asyncio.Future[None] | None = None
         self._idle: asyncio.TimerHandle | None = None
         self._last_active = 0.0
+        self._progress: asyncio.TimerHandle | None = None  # armed while a message is partial
         # The message being parsed.
         self._url = b""
         self._headers: dict[bytes, bytes] = {}
         self._chunks: list[bytes] = []
+        self._request: Request | None = None  # made once the headers are in
+        self._limit = 0
         self._size = 0
         self._head_size = 0
         self._dispatched = False
+        self._in_message = False
+        self._started = 0.0  # when the message's first byte arrived
+        self._mark = (0.0, 0)  # (time, body bytes) at the start of the current rate window
 
     # -- asyncio.Protocol ------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -96,6 +109,9 @@ class HttpProtocol(asyncio.Protocol):
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None
+        if self._progress is not None:
+            self._progress.cancel()
+            self._progress = None
         self._transport = None
         self._ignore_input = True
         self._pending.clear()
@@ -115,6 +131,9 @@ class HttpProtocol(asyncio.Protocol):
                 self._reject(431, f"request line and headers are over {MAX_HEAD_BYTES} bytes")
             else:
                 self._reject(400, f"malformed HTTP request: {exc}")
+            return
+        if self._in_message and self._progress is None and not self._ignore_input:
+            self._progress = self._loop.call_later(self._next_check(), self._check_progress)
 
     def eof_received(self) -> bool | None:
         return None  # close once the queued responses are written, as uvicorn does
@@ -140,9 +159,12 @@ class HttpProtocol(asyncio.Protocol):
         self._url = b""
         self._headers = {}
         self._chunks = []
+        self._request = None
         self._size = 0
         self._head_size = 0
         self._dispatched = False
+        self._in_message = True
+        self._started = self._last_active
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -153,8 +175,11 @@ class HttpProtocol(asyncio.Protocol):
         self._count_head(len(name) + len(value))
 
     def on_headers_complete(self) -> None:
+        request = self._request = self._new_request()
+        self._limit = self._app.route(request)
+        self._mark = (self._last_active, 0)
         declared = self._headers.get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self._max_body:
+        if declared.isdigit() and int(declared) > self._limit:
             self._dispatch_oversize(int(declared))
         elif self._headers.get(b"expect", b"").lower() == b"100-continue" and self._transport:
             self._transport.write(_CONTINUE)
@@ -163,15 +188,19 @@ class HttpProtocol(asyncio.Protocol):
         if self._dispatched:
             return
         self._size += len(body)
-        if self._size > self._max_body:
+        if self._size > self._limit:
             self._dispatch_oversize(self._size)
         else:
             self._chunks.append(body)
 
     def on_message_complete(self) -> None:
-        if not self._dispatched:
-            body = b"".join(self._chunks) if len(self._chunks) != 1 else self._chunks[0]
-            self._dispatch(self._request(body=body))
+        self._in_message = False
+        request = self._request
+        if not self._dispatched and request is not None:
+            chunks = self._chunks
+            request.set_body(b"".join(chunks) if len(chunks) != 1 else chunks[0])
+            self._chunks = []
+            self._dispatch(request)
 
     # -- requests -------------------------------------------------------------------------
     def _count_head(self, size: int) -> None:
@@ -179,20 +208,23 @@ class HttpProtocol(asyncio.Protocol):
         if self._head_size > MAX_HEAD_BYTES:
             raise _HeadTooLargeError
 
-    def _request(self, *, body: bytes | None = None, oversize: int = 0) -> Request:
+    def _new_request(self) -> Request:
         path = httptools.parse_url(self._url).path.decode("latin-1")
         return Request(
             self._parser.get_method().decode("ascii"),
             unquote(path) if "%" in path else path,
             self._headers,
-            self._max_body,
-            body=body,
-            oversize=oversize,
+            0,
         )
 
     def _dispatch_oversize(self, size: int) -> None:
         """Answer 413 (through the app, so it is counted and logged) and read nothing more."""
-        self._dispatch(self._request(oversize=size), keep_alive=False)
+        request = self._request
+        if request is None:
+            return
+        request.set_oversize(size)
+        self._chunks = []
+        self._dispatch(request, keep_alive=False)
         self._ignore_input = True
 
     def _dispatch(self, request: Request, *, keep_alive: bool | None = None) -> None:
@@ -259,13 +291,58 @@ class HttpProtocol(asyncio.Protocol):
             return False
         return True
 
+    # -- slow clients -----------------------------------------------------------------------
+    def _next_check(self) -> float:
+        """Seconds until the partial message's next deadline: the head's, or the rate window's."""
+        deadlines = self._deadlines
+        now = self._loop.time()
+        if self._request is None:
+            return max(0.0, self._started + deadlines.header_timeout_s - now)
+        return max(0.0, self._mark[0] + deadlines.window_s - now)
+
+    def _check_progress(self) -> None:
+        """A message is still partial: drop the client if it is slower than the deadlines."""
+        self._progress = None
+        if self._transport is None or self._ignore_input or not self._in_message:
+            return
+        deadlines = self._deadlines
+        now = self._loop.time()
+        if self._reading_paused:  # we stopped reading, not the client: push the clocks on
+            self._started = now
+            self._mark = (now, self._size)
+        elif self._request is None:
+            if now - self._started >= deadlines.header_timeout_s:
+                self._drop_slow(
+                    f"the request line and headers did not arrive within "
+                    f"{deadlines.header_timeout_s:g} s"
+                )
+                return
+        else:
+            since, size = self._mark
+            if now - since >= deadlines.window_s:
+                rate = (self._size - size) / (now - since)
+                if rate < deadlines.min_body_rate:
+                    self._drop_slow(
+                        f"the request body arrived at {rate:.0f} bytes/s, under the floor of "
+                        f"{deadlines.min_body_rate} bytes/s"
+                    )
+                    return
+                self._mark = (now, self._size)
+        self._progress = self._loop.call_later(self._next_check(), self._check_progress)
+
+    def _drop_slow(self, message: str) -> None:
+        logger.info("dropping a slow client: %s", message)
+        self._chunks = []  # free what the stalled body had buffered
+        self._reject(408, f"{message}: send the whole request sooner")
+
     # -- idle connections ------------------------------------------------------------------
     def _check_idle(self) -> None:
         """One timer per connection, re-armed rather than reset per request (that cost 7%)."""
         self._idle = None
         if self._transport is None:
             return
-        busy = self._responding or self._pending
+        # A partial message is the slow-client checks' to judge, not the idle timer's.
+        busy = self._responding or self._pending or self._in_message
         idle_for = 0.0 if busy else self._loop.time() - self._last_active
         if idle_for >= self._idle_timeout:
             self._transport.close()

@@ -122,6 +122,7 @@ class V2Protocol:
             body_may_hold_bools(header),
         )
         requested = _requested_outputs(payload)
+        default_binary = bool(_parameters(payload, "the request").get("binary_data_output", False))
         result = await self._dp.infer(live, tensors, request.request_id)
         response: JSON = {
             "model_name": result.served.name,
@@ -129,7 +130,6 @@ class V2Protocol:
         }
         if "id" in payload:
             response["id"] = payload["id"]
-        default_binary = bool((payload.get("parameters") or {}).get("binary_data_output", False))
         outputs, chunks = _encode_outputs(result.outputs, requested, default_binary)
         response["outputs"] = outputs
         header = orjson.dumps(response, option=_OPTIONS)
@@ -145,6 +145,19 @@ class V2Protocol:
 
 def _spec(spec: Any) -> JSON:
     return {"name": spec.name, "datatype": spec.dtype.value, "shape": list(spec.shape)}
+
+
+def _parameters(holder: dict[str, Any], where: str) -> dict[str, Any]:
+    """The ``parameters`` object of a request, input or output ({} when absent)."""
+    parameters = holder.get("parameters")
+    if parameters is None:
+        return {}
+    if not isinstance(parameters, dict):
+        raise InvalidInputError(
+            f'"parameters" of {where} must be an object such as {{"binary_data_output": true}}, '
+            f"got {orjson.dumps(parameters).decode()[:100]}"
+        )
+    return parameters
 
 
 def _header_length(value: bytes, body_size: int) -> int:
@@ -176,8 +189,7 @@ def _decode_inputs(
         for key in ("shape", "datatype"):
             if key not in item:
                 raise InvalidInputError(f'input {name!r} has no "{key}"')
-        parameters = item.get("parameters") or {}
-        size = parameters.get("binary_data_size") if isinstance(parameters, dict) else None
+        size = _parameters(item, f"input {name!r}").get("binary_data_size")
         if size is not None:
             if not isinstance(size, int) or size < 0 or offset + size > len(binary):
                 raise InvalidInputError(
@@ -216,8 +228,7 @@ def _requested_outputs(payload: JSON) -> dict[str, bool | None] | None:
     for item in outputs:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise InvalidInputError(f'each requested output needs a "name", got {item!r}')
-        parameters = item.get("parameters") or {}
-        binary = parameters.get("binary_data") if isinstance(parameters, dict) else None
+        binary = _parameters(item, f"output {item['name']!r}").get("binary_data")
         requested[item["name"]] = None if binary is None else bool(binary)
     return requested
 
