@@ -15,19 +15,22 @@ array (first dimension the batch), and the model's exceptions as ``PredictionErr
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-import pandas as pd
 
 from shipyard.errors import InputRejectedError, InvalidInputError, PredictionError
 from shipyard.models.manifest import ModelManifest
 from shipyard.models.rejection import is_input_rejection
 from shipyard.models.signature import Signature
 
-__all__ = ["LoadedModel", "NativePredict", "to_output_dict"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["LoadedModel", "NativePredict", "is_dataframe", "to_output_dict"]
 
 NativePredict = Callable[[Any], Any]
 """A flavor's predict: takes a DataFrame (columns) or ndarray (tensor), returns array-likes."""
@@ -79,12 +82,13 @@ class LoadedModel:
     ) -> pd.DataFrame | np.ndarray:
         """Build the flavor's input: a DataFrame for columns, an array for tensor."""
         signature = self.signature
-        if isinstance(inputs, pd.DataFrame | np.ndarray):
-            return inputs
+        if isinstance(inputs, np.ndarray) or is_dataframe(inputs):
+            return inputs  # type: ignore[return-value]
+        inputs = cast("Mapping[str, np.ndarray]", inputs)
         if signature is None:
             if len(inputs) == 1:
                 return np.asarray(next(iter(inputs.values())))
-            return pd.DataFrame({k: np.asarray(v) for k, v in inputs.items()})
+            return _frame({k: np.asarray(v) for k, v in inputs.items()})
         missing = [name for name in signature.input_names if name not in inputs]
         if missing:
             raise InvalidInputError(
@@ -92,16 +96,32 @@ class LoadedModel:
             )
         if signature.input_kind == "tensor":
             return np.asarray(inputs[signature.inputs[0].name])
-        return pd.DataFrame({name: inputs[name] for name in signature.input_names}, copy=False)
+        return _frame({name: inputs[name] for name in signature.input_names})
+
+
+def _frame(columns: Mapping[str, Any]) -> pd.DataFrame:
+    """A DataFrame of ``columns``; pandas is imported here, so a tensor server runs without it."""
+    import pandas as pd
+
+    return pd.DataFrame(columns, copy=False)
+
+
+def is_dataframe(value: object) -> bool:
+    """A pandas DataFrame (pandas is not imported for it: none exists until pandas is)."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(value, pd.DataFrame)
 
 
 def to_output_dict(raw: Any, names: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """Normalize what a model returned (array, list, DataFrame, dict, tuple) to named arrays."""
     if isinstance(raw, Mapping):
         return {str(k): np.asarray(v) for k, v in raw.items()}
-    if isinstance(raw, pd.DataFrame):
+    if isinstance(raw, np.ndarray):
+        return {names[0] if len(names) == 1 else "predictions": raw}
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(raw, pd.DataFrame):
         return {str(c): raw[c].to_numpy() for c in raw.columns}
-    if isinstance(raw, pd.Series):
+    if pd is not None and isinstance(raw, pd.Series):
         return {names[0] if names else "predictions": raw.to_numpy()}
     if isinstance(raw, tuple):
         keys = names if len(names) == len(raw) else tuple(f"output_{i}" for i in range(len(raw)))

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from shipyard.errors import ModelLoadError
 from shipyard.models.flavors.base import folder_file, import_optional, type_module
 from shipyard.models.manifest import FlavorName
-from shipyard.models.predictor import NativePredict
+from shipyard.models.predictor import NativePredict, is_dataframe
 from shipyard.types import JSON
 
 __all__ = ["OnnxFlavor"]
@@ -75,7 +74,7 @@ class OnnxFlavor:
 
 
 def _feeds(inputs: Any, graph_inputs: list[tuple[str, Any]]) -> dict[str, np.ndarray]:
-    if isinstance(inputs, pd.DataFrame):
+    if is_dataframe(inputs):
         names = [name for name, _ in graph_inputs]
         if len(graph_inputs) > 1 and all(n in inputs.columns for n in names):
             return {

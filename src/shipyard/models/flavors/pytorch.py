@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-import pandas as pd
 
 from shipyard.errors import ModelLoadError, PackagingError
 from shipyard.models.flavors.base import folder_file, import_optional
 from shipyard.models.manifest import FlavorName
-from shipyard.models.predictor import NativePredict
+from shipyard.models.predictor import NativePredict, is_dataframe
 from shipyard.types import JSON
 
 __all__ = ["PyTorchFlavor"]
@@ -94,7 +93,7 @@ class PyTorchFlavor:
         )
 
         def predict(inputs: Any) -> Any:
-            array = inputs.to_numpy() if isinstance(inputs, pd.DataFrame) else np.asarray(inputs)
+            array = inputs.to_numpy() if is_dataframe(inputs) else np.asarray(inputs)
             tensor = torch.from_numpy(np.require(array, requirements=["C", "W"]))
             if tensor.is_floating_point():
                 tensor = tensor.to(float_dtype)
