@@ -56,3 +56,31 @@ def test_order_by_defaults_to_ascending_attribute() -> None:
     assert parse_order_by("metrics.auc DESC") == OrderBy("metric", "auc", ascending=False)
     assert parse_order_by("start_time") == OrderBy("attribute", "start_time", ascending=True)
     assert parse_order_by("params.`lr` asc") == OrderBy("param", "lr", ascending=True)
+
+
+def test_filter_of_100_clauses_parses_and_101_is_refused() -> None:
+    clauses = " and ".join(f"metrics.m{i} > {i}" for i in range(100))
+    assert len(parse_filter(clauses)) == 100
+    with pytest.raises(InvalidInputError, match="more than 100 comparisons"):
+        parse_filter(clauses + " and metrics.extra > 0")
+
+
+def test_clause_limit_stops_reading_before_the_rest_of_a_long_filter() -> None:
+    """A 20,000-clause filter is refused at clause 101: the garbage after it is never tokenized
+    (an eager tokenizer would report it as a parse error instead)."""
+    head = " and ".join(f"metrics.m{i} > 1" for i in range(20_000))
+    with pytest.raises(InvalidInputError, match="more than 100 comparisons") as raised:
+        parse_filter(head + " ; " + "#" * 100_000)
+    assert len(str(raised.value)) < 500  # the filter is quoted cut short
+
+
+def test_in_lists_hold_at_most_1000_values() -> None:
+    values = ", ".join(f"'s{i}'" for i in range(1001))
+    with pytest.raises(InvalidInputError, match="more than 1000 values"):
+        parse_filter(f"attributes.status IN ({values})")
+
+
+@pytest.mark.parametrize("value", ["1e30", "-1e19", "1e400"])
+def test_time_attributes_out_of_64_bits_are_refused(value: str) -> None:
+    with pytest.raises(InvalidInputError, match="out of range"):
+        parse_filter(f"attributes.start_time > {value}")

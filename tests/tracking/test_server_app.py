@@ -6,6 +6,7 @@ import re
 import socket
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -80,20 +81,42 @@ def test_head_answers_get_routes_without_a_body(tracking_server: RunningServer) 
     assert response.headers["server-timing"].startswith("app;dur=")
 
 
-def test_a_body_declared_over_64_mib_is_413_before_it_is_read(
-    tracking_server: RunningServer,
+@pytest.mark.parametrize(
+    ("path", "declared", "limit"),
+    [("runs/log-batch", 16 * 2**20 + 1, b"16 MiB"), ("runs/create", 2**20 + 1, b"1 MiB")],
+)
+def test_a_body_declared_over_its_endpoints_limit_is_413_before_it_is_read(
+    tracking_server: RunningServer, path: str, declared: int, limit: bytes
 ) -> None:
     host, port = tracking_server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(
-            b"POST /api/2.0/mlflow/runs/log-batch HTTP/1.1\r\nHost: x\r\n"
-            b"Content-Type: application/json\r\nContent-Length: 67108865\r\n\r\n{"
+            f"POST /api/2.0/mlflow/{path} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
+            + b"Content-Type: application/json\r\n"
+            + f"Content-Length: {declared}\r\n\r\n{{".encode()
         )
         reply = b""
-        while b"64 MiB" not in reply and (chunk := sock.recv(65536)):
+        while limit not in reply and (chunk := sock.recv(65536)):
             reply += chunk
     assert reply.startswith(b"HTTP/1.1 413")
     assert b'"error_code":"REQUEST_TOO_LARGE"' in reply
+
+
+def test_a_chunked_body_is_refused_once_it_passes_the_limit(
+    tracking_server: RunningServer,
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(2048):  # 2 MiB in all, past runs/create's 1 MiB
+            yield b"x" * 1024
+
+    response = httpx.post(
+        f"{tracking_server.url}/api/2.0/mlflow/experiments/create",
+        content=chunks(),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error_code"] == "REQUEST_TOO_LARGE"
 
 
 def test_bad_query_values_are_400(tracking_server: RunningServer) -> None:

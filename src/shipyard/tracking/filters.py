@@ -10,6 +10,10 @@ Prefixes: ``metrics``/``metric``, ``params``/``param``, ``tags``/``tag``,
 Metrics and the time attributes compare numbers (``= != < <= > >=``); params, tags and the other
 attributes compare strings (``= != LIKE ILIKE``, and ``IN``/``NOT IN`` for attributes).
 
+A filter holds at most ``MAX_FILTER_CLAUSES`` comparisons and ``MAX_IN_VALUES`` values in its
+``IN`` lists. It is tokenized lazily in one pass, so an over-long filter is refused once that many
+clauses are read, whatever its length.
+
     >>> parse_filter("metrics.auc > 0.9")
     (Clause(kind='metric', key='auc', op='>', value=0.9),)
     >>> parse_order_by("metrics.auc DESC")
@@ -18,13 +22,23 @@ attributes compare strings (``= != LIKE ILIKE``, and ``IN``/``NOT IN`` for attri
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, cast
 
 from shipyard.errors import InvalidInputError
+from shipyard.tracking.validation import INT64_MAX, INT64_MIN
 
-__all__ = ["Clause", "OrderBy", "parse_filter", "parse_order_by"]
+__all__ = [
+    "MAX_FILTER_CLAUSES",
+    "MAX_IN_VALUES",
+    "Clause",
+    "OrderBy",
+    "parse_filter",
+    "parse_order_by",
+]
 
 Kind = Literal["metric", "param", "tag", "attribute"]
 Op = Literal["=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN"]
@@ -43,6 +57,10 @@ _PREFIXES: dict[str, Kind] = {
     "attr": "attribute",
     "run": "attribute",
 }
+MAX_FILTER_CLAUSES = 100
+MAX_IN_VALUES = 1000
+_SHOWN_CHARS = 200  # of a filter quoted in an error message
+
 NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time"})
 STRING_ATTRIBUTES = frozenset(
     {"run_id", "run_name", "status", "user_id", "artifact_uri", "lifecycle_stage"}
@@ -83,22 +101,26 @@ class OrderBy:
     ascending: bool = True
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
-    tokens: list[tuple[str, str]] = []
-    position = 0
-    while position < len(text):
-        if text[position:].strip() == "":
-            break
+def _tokens(text: str) -> Iterator[tuple[str, str]]:
+    """``(kind, lexeme)`` pairs, one regex match each: linear in the filter's length."""
+    position, end = 0, len(text.rstrip())
+    while position < end:
         found = _TOKEN.match(text, position)
         if found is None or found.end() == position:
             raise InvalidInputError(
-                f"cannot parse the filter {text!r} at {text[position:]!r}: write comparisons "
-                "like metrics.auc > 0.9 and params.depth = '5'"
+                f"cannot parse the filter {_shown(text)} at {_shown(text[position:])}: write "
+                "comparisons like metrics.auc > 0.9 and params.depth = '5'"
             )
         kind = found.lastgroup or ""
-        tokens.append((kind, found.group(kind)))
+        yield kind, found.group(kind)
         position = found.end()
-    return tokens
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for a message, cut to its first ``_SHOWN_CHARS`` characters."""
+    if len(text) <= _SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:_SHOWN_CHARS]!r}... ({len(text)} characters)"
 
 
 def _identifier(text: str, source: str) -> tuple[Kind, str]:
@@ -130,31 +152,37 @@ def parse_filter(text: str | None) -> tuple[Clause, ...]:
 
 
 class _Parser:
-    """A cursor over the tokens of one filter string."""
+    """A cursor over the tokens of one filter string, read as the parse needs them."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens = _tokens(text)
-        self.index = 0
+        self._tokens = _tokens(text)
+        self._next = next(self._tokens, None)
+        self._in_values = 0
 
     def _error(self, message: str) -> InvalidInputError:
-        return InvalidInputError(f"{message} in the filter {self.text!r}")
+        return InvalidInputError(f"{message} in the filter {_shown(self.text)}")
 
     def _take(self) -> tuple[str, str]:
-        if self.index >= len(self.tokens):
+        token = self._next
+        if token is None:
             raise self._error("unexpected end: finish the comparison")
-        self.index += 1
-        return self.tokens[self.index - 1]
+        self._next = next(self._tokens, None)
+        return token
 
     def clauses(self) -> tuple[Clause, ...]:
         found: list[Clause] = []
         while True:
+            if len(found) == MAX_FILTER_CLAUSES:
+                raise self._error(
+                    f"more than {MAX_FILTER_CLAUSES} comparisons (the most a filter may hold)"
+                )
             lexeme, ident = self._take()
             if lexeme != "ident":
                 raise self._error(f"expected an identifier like metrics.auc, got {ident!r}")
             kind, key = _identifier(ident, self.text)
             found.append(self._comparison(kind, key))
-            if self.index >= len(self.tokens):
+            if self._next is None:
                 return tuple(found)
             word_kind, word = self._take()
             if word_kind != "word" or word.upper() != "AND":
@@ -184,11 +212,18 @@ class _Parser:
         if numeric:
             if value_kind != "number":
                 raise self._error(f"{kind} {key!r} compares numbers: {raw!r} is not a number")
-            number = float(raw) if kind == "metric" else int(float(raw))
-            return Clause(kind, key, cast(Op, op), number)
+            return Clause(kind, key, cast(Op, op), self._number(kind, key, raw))
         if value_kind != "string":
             raise self._error(f"{kind} {key!r} compares strings: quote the value, e.g. '{raw}'")
         return Clause(kind, key, cast(Op, op), _unquote(raw))
+
+    def _number(self, kind: Kind, key: str, raw: str) -> float | int:
+        number = float(raw)
+        if kind == "metric":
+            return number
+        if not (math.isfinite(number) and INT64_MIN <= number <= INT64_MAX):
+            raise self._error(f"{kind} {key!r} is a time in ms: {raw} is out of range")
+        return int(number)
 
     def _string_list(self) -> tuple[str, ...]:
         if self._take()[1] != "(":
@@ -197,6 +232,9 @@ class _Parser:
         while True:
             kind, raw = self._take()
             if kind == "string":
+                self._in_values += 1
+                if self._in_values > MAX_IN_VALUES:
+                    raise self._error(f"more than {MAX_IN_VALUES} values in IN lists")
                 values.append(_unquote(raw))
             elif raw == ")":
                 if not values:

@@ -31,6 +31,7 @@ from shipyard.tracking.search import (
     metric_order_queries,
     run_id_query,
 )
+from shipyard.tracking.validation import experiment_number
 
 __all__ = ["ArtifactFile", "LinkedModel", "TrackingQueries"]
 
@@ -62,9 +63,7 @@ class TrackingQueries:
     engine: Engine
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        if not str(experiment_id).isdigit():
-            raise NotFoundError(f"experiment id {experiment_id!r} does not exist")
-        where = t.experiments.c.experiment_id == int(experiment_id)
+        where = t.experiments.c.experiment_id == experiment_number(experiment_id)
         return run_read(
             self.engine, lambda conn: load_experiment(conn, where, f"id {experiment_id!r}")
         )
@@ -101,11 +100,7 @@ class TrackingQueries:
             raise InvalidInputError(
                 f"max_results must be between 1 and {MAX_SEARCH_RESULTS}, got {max_results}"
             )
-        ids = []
-        for experiment_id in experiment_ids:
-            if not str(experiment_id).isdigit():
-                raise InvalidInputError(f"experiment id {experiment_id!r} is not a number")
-            ids.append(int(experiment_id))
+        ids = [experiment_number(experiment_id) for experiment_id in experiment_ids]
         clauses = parse_filter(filter_string)
         ordering = [parse_order_by(term) for term in order_by]
         offset = decode_page_token(page_token)

@@ -44,6 +44,10 @@ _RUN_COLUMNS = {
 }
 
 
+MAX_OFFSET = 2**62
+"""The largest offset a page token may hold (so that offset + limit stays a 64-bit int)."""
+
+
 def encode_page_token(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
 
@@ -58,7 +62,7 @@ def decode_page_token(token: str | None) -> int:
         raise InvalidInputError(
             f"invalid page token {token!r}: pass one a search returned"
         ) from exc
-    if not isinstance(offset, int) or offset < 0:
+    if type(offset) is not int or not 0 <= offset <= MAX_OFFSET:
         raise InvalidInputError(f"invalid page token {token!r}: pass one a search returned")
     return offset
 

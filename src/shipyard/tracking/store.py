@@ -35,6 +35,7 @@ from shipyard.tracking.names import random_run_name
 from shipyard.tracking.queries import TrackingQueries
 from shipyard.tracking.rows import load_experiment, load_runs, require_run_row
 from shipyard.tracking.validation import (
+    experiment_number,
     stored_value,
     validate_batch_sizes,
     validate_experiment_name,
@@ -123,7 +124,7 @@ class TrackingStore(TrackingQueries):
 
     def delete_experiment(self, experiment_id: str) -> Experiment:
         """Soft-delete an experiment and its runs (hidden, kept)."""
-        number = _experiment_number(experiment_id)
+        number = experiment_number(experiment_id)
         if number == 0:
             raise InvalidInputError("the Default experiment (id 0) cannot be deleted")
 
@@ -146,7 +147,7 @@ class TrackingStore(TrackingQueries):
         return run_write(self.engine, work)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
-        number = _experiment_number(experiment_id)
+        number = experiment_number(experiment_id)
         value = validate_tag_value(validate_key(key, "tag"), value)
 
         def work(conn: Connection) -> None:
@@ -176,7 +177,7 @@ class TrackingStore(TrackingQueries):
         environment: Mapping[str, Any] | None = None,
     ) -> Run:
         """Start a run in ``experiment_id``; ``heartbeat`` runs are reaped when they go quiet."""
-        number = _experiment_number(experiment_id)
+        number = experiment_number(experiment_id)
         tags = dict(tags or {})
         name = validate_run_name(run_name or tags.get("mlflow.runName") or random_run_name())
         tags["mlflow.runName"] = name
@@ -420,14 +421,3 @@ class TrackingStore(TrackingQueries):
                 f"run {run_id!r} does not exist: list runs with `shipyard runs list`"
             )
         return found[0]
-
-
-def _experiment_number(experiment_id: str) -> int:
-    if isinstance(experiment_id, int) or (
-        isinstance(experiment_id, str) and experiment_id.isdigit()
-    ):
-        return int(experiment_id)
-    raise NotFoundError(
-        f"experiment id {experiment_id!r} does not exist: experiment ids are numbers; list "
-        "them with `shipyard experiments list`"
-    )

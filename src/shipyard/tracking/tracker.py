@@ -13,6 +13,7 @@ from shipyard.errors import ConflictError, NotFoundError
 from shipyard.registry.artifacts import open_artifact_store
 from shipyard.tracking.artifacts import RunArtifacts
 from shipyard.tracking.store import TrackingStore
+from shipyard.tracking.validation import is_experiment_id
 
 __all__ = ["STALE_AFTER_MS", "Tracker"]
 
@@ -47,7 +48,7 @@ class Tracker:
 
     def experiment_id(self, name_or_id: str, *, create: bool = False) -> str:
         """The id of experiment ``name_or_id`` (a name, or a numeric id); created on demand."""
-        if name_or_id.isdigit():
+        if is_experiment_id(name_or_id):
             return self.store.get_experiment(name_or_id).experiment_id
         try:
             return self.store.get_experiment_by_name(name_or_id).experiment_id

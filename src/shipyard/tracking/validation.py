@@ -1,8 +1,11 @@
 """Checks on what is logged, with MLflow's rules and limits; each failure names the fix.
 
-Keys may hold alphanumerics, ``_ - . / :`` and spaces and must not look like a path that resolves
-elsewhere (``a/../b``). A batch holds at most 1000 metrics, 100 params and 100 tags. NaN is stored
-as NaN and +-inf as +-DBL_MAX, as MLflow's SQL store does.
+Numbers are 64-bit, as the database stores them: an experiment id is ASCII digits up to
+``2**63 - 1`` (not ``"²"``, which ``str.isdigit`` accepts), and times, steps and offsets are
+checked by ``validate_int64`` before they reach a query. Keys may hold alphanumerics,
+``_ - . / :`` and spaces and must not look like a path that resolves elsewhere (``a/../b``).
+A batch holds at most 1000 metrics, 100 params and 100 tags. NaN is stored as NaN and +-inf as
++-DBL_MAX, as MLflow's SQL store does.
 
     >>> validate_key("train/auc", "metric")
     'train/auc'
@@ -21,15 +24,21 @@ from shipyard.errors import InvalidInputError, InvalidNameError
 from shipyard.tracking.entities import Metric
 
 __all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
     "MAX_ENTITY_KEY_LENGTH",
     "MAX_METRICS_PER_BATCH",
     "MAX_PARAMS_TAGS_PER_BATCH",
     "MAX_PARAM_VALUE_LENGTH",
     "MAX_TAG_VALUE_LENGTH",
+    "experiment_number",
+    "is_experiment_id",
+    "is_plain_metric",
     "is_valid_key",
     "stored_value",
     "validate_batch_sizes",
     "validate_experiment_name",
+    "validate_int64",
     "validate_key",
     "validate_metric",
     "validate_param_value",
@@ -47,6 +56,8 @@ MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_RUN_NAME_LENGTH = 250
 _KEY = re.compile(r"[/\w.\- :]+")
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
+_EXPERIMENT_ID = re.compile(r"[0-9]{1,19}")  # ASCII: isdigit() takes "²"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _DOUBLE_MAX = sys.float_info.max
 
 
@@ -113,6 +124,36 @@ def validate_run_name(name: object) -> str:
     return name
 
 
+def is_experiment_id(value: object) -> bool:
+    """True for a string of ASCII digits naming a 64-bit experiment number (``"0"``, ``"12"``)."""
+    return (
+        isinstance(value, str)
+        and _EXPERIMENT_ID.fullmatch(value) is not None
+        and int(value) <= INT64_MAX
+    )
+
+
+def experiment_number(value: object) -> int:
+    """The number of experiment id ``value``; ``InvalidInputError`` unless it is one."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT64_MAX:
+        return value
+    if is_experiment_id(value):
+        return int(str(value))
+    raise InvalidInputError(
+        f"experiment id {value!r} is not an experiment id: ids are numbers from 0 to 2**63-1 "
+        "(list them with `shipyard experiments list`)"
+    )
+
+
+def validate_int64(value: int, label: str) -> int:
+    """``value`` if it fits the database's 64-bit integers; else ``InvalidInputError``."""
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise InvalidInputError(
+            f"{label} {value} is out of range: integers must lie between -2**63 and 2**63-1"
+        )
+    return value
+
+
 def validate_run_id(run_id: object) -> str:
     if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
         raise InvalidNameError(f"run id {run_id!r} is not a run id (32 lowercase hex digits)")
@@ -142,8 +183,8 @@ def validate_tag_value(key: str, value: object) -> str:
 def validate_metric(key: object, value: object, timestamp: object, step: object) -> Metric:
     """A ``Metric`` from loosely typed input (JSON or Python); numbers only, NaN/inf allowed."""
     name = validate_key(key, "metric")
-    if type(value) is float and type(timestamp) is int and type(step) is int:
-        return Metric(name, value, timestamp, step)  # the common case, checked at once
+    if is_plain_metric(value, timestamp, step):
+        return Metric(name, value, timestamp, step)  # type: ignore[arg-type]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInputError(
             f"metric {name!r} has value {value!r}: metric values must be numbers"
@@ -153,7 +194,25 @@ def validate_metric(key: object, value: object, timestamp: object, step: object)
             raise InvalidInputError(
                 f"metric {name!r} has {label} {number!r}: it must be an integer"
             )
-    return Metric(name, float(value), int(timestamp), int(step))  # type: ignore[call-overload]
+        validate_int64(number, f"metric {name!r} has {label}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int past 1.8e308
+        raise InvalidInputError(
+            f"metric {name!r} has value {value}: it is too large for a 64-bit float"
+        ) from None
+    return Metric(name, number, int(timestamp), int(step))  # type: ignore[call-overload]
+
+
+def is_plain_metric(value: object, timestamp: object, step: object) -> bool:
+    """The common case, checked at once: a float value, 64-bit int timestamp and step."""
+    return (
+        type(value) is float
+        and type(timestamp) is int
+        and type(step) is int
+        and INT64_MIN <= timestamp <= INT64_MAX
+        and INT64_MIN <= step <= INT64_MAX
+    )
 
 
 def stored_value(value: float) -> tuple[float, bool]:

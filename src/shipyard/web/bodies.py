@@ -1,26 +1,37 @@
 """Request bodies: read whole under a size limit, or as a JSON object.
 
-    data = await read_json_object(request)   # {} for an empty body; 400 for anything else
+    raw = await read_body(request, limit)     # 413 from Content-Length, or as a chunked body grows
+    data = parse_json_object(raw)            # sync: call it in a worker thread for big bodies
+    data = await read_json_object(request)   # both; over OFFLOAD_BYTES the parse runs in a thread
 
 Over the limit the request gets 413 in the app's own error shape (Starlette's body-limit
 middleware answers plain text when the declared length is too large, so the limit is kept here).
+The JSON is parsed by orjson, which refuses lone surrogates, nesting past 1024 levels and numbers
+past a double; bare ``NaN`` and ``Infinity`` (as Python's json writes them) are read by the
+stdlib instead, and what it returns must then be what orjson could write back (no surrogates,
+64-bit integers, nesting under 255), so both paths refuse the same hostile input with a 400.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
+import anyio.to_thread
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from shipyard.errors import InvalidInputError
 
-__all__ = ["MAX_JSON_BODY", "read_body", "read_json_object"]
+__all__ = ["MAX_JSON_BODY", "OFFLOAD_BYTES", "parse_json_object", "read_body", "read_json_object"]
 
-MAX_JSON_BODY = 64 * 1024 * 1024
+MAX_JSON_BODY = 1024 * 1024
+OFFLOAD_BYTES = 256 * 1024
+"""Bodies at least this big are parsed in a worker thread, off the event loop."""
+_BARE_CONSTANT = re.compile(rb"NaN|Infinity")
 _CONSTANTS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -45,14 +56,22 @@ def _too_large(limit: int) -> HTTPException:
 
 
 async def read_json_object(request: Request, limit: int = MAX_JSON_BODY) -> dict[str, Any]:
-    """The body's JSON object; bare ``NaN`` and ``Infinity`` (as Python's json writes them)
-    are accepted. An empty body is ``{}``."""
+    """The body's JSON object (``{}`` for an empty body), parsed off the event loop when big."""
     raw = await read_body(request, limit)
+    if len(raw) >= OFFLOAD_BYTES:
+        return await anyio.to_thread.run_sync(parse_json_object, raw)
+    return parse_json_object(raw)
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """``raw``'s JSON object; ``InvalidInputError`` for anything else. An empty body is ``{}``."""
     if not raw.strip():
         return {}
     try:
         data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if _BARE_CONSTANT.search(raw) is None:
+            raise InvalidInputError(f"the request body is not valid JSON: {exc}") from None
         data = _loads_with_constants(raw)
     if not isinstance(data, dict):
         raise InvalidInputError("the request body must be a JSON object")
@@ -60,8 +79,10 @@ async def read_json_object(request: Request, limit: int = MAX_JSON_BODY) -> dict
 
 
 def _loads_with_constants(raw: bytes) -> Any:
-    """JSON that spells NaN or Infinity bare; orjson refuses those."""
+    """JSON that spells NaN or Infinity bare (orjson refuses those), held to orjson's limits."""
     try:
-        return json.loads(raw, parse_constant=_CONSTANTS.__getitem__)
-    except (ValueError, KeyError, RecursionError) as exc:
-        raise InvalidInputError(f"the request body is not valid JSON: {exc}") from exc
+        data = json.loads(raw, parse_constant=_CONSTANTS.__getitem__)
+        orjson.dumps(data)  # surrogates, integers past 64 bits and deep nesting raise here
+    except (ValueError, KeyError, RecursionError, orjson.JSONEncodeError) as exc:
+        raise InvalidInputError(f"the request body is not valid JSON: {exc}") from None
+    return data

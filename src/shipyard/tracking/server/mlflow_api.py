@@ -1,8 +1,10 @@
 """The MLflow Tracking REST API (``/api/2.0/mlflow/...``) translated onto the tracking store.
 
 Each handler takes the request's JSON object (a GET's query parameters) and returns the
-response's; it runs in a worker thread, and its CPU time goes back in
-``X-Shipyard-Handler-CPU-Ms`` (on a busy machine wall time mostly measures the wait for a core).
+response's. The body is parsed and the handler run in a worker thread (so a big body never
+blocks the event loop), and their CPU time goes back in ``X-Shipyard-Handler-CPU-Ms`` (on a busy
+machine wall time mostly measures the wait for a core). Bodies are limited per endpoint
+(``BODY_LIMITS``), refused with 413 from their Content-Length or as a chunked body grows.
 Errors are Shipyard errors that ``app.py`` maps to MLflow's error codes. Only what the ``mlflow``
 client's tracking calls need is here: experiments, runs, logging, search and metric history.
 """
@@ -20,7 +22,10 @@ from starlette.routing import Route
 
 from shipyard.errors import InvalidInputError
 from shipyard.tracking.entities import Metric, RunStatus, ViewType, now_ms
+from shipyard.tracking.queries import MAX_SEARCH_RESULTS
 from shipyard.tracking.server.mlflow_json import (
+    experiment_id_field,
+    experiment_ids_field,
     experiment_json,
     int_field,
     metric_from_json,
@@ -31,31 +36,38 @@ from shipyard.tracking.server.mlflow_json import (
     string_field,
 )
 from shipyard.tracking.tracker import Tracker
-from shipyard.web.bodies import read_json_object
+from shipyard.web.bodies import MAX_JSON_BODY, parse_json_object, read_body
 from shipyard.web.responses import JSONBody
 
-__all__ = ["PREFIX", "MlflowApi"]
+__all__ = ["BODY_LIMITS", "PREFIX", "MlflowApi"]
 
 PREFIX = "/api/2.0/mlflow"
+LOG_BATCH_BODY = 16 * 1024 * 1024
+"""``runs/log-batch``'s body limit: MLflow's largest legal batch, escaped, is a few MiB."""
+BODY_LIMITS = {"/runs/log-batch": LOG_BATCH_BODY}
+"""Per-endpoint body limits; every other endpoint takes ``MAX_JSON_BODY`` (1 MiB)."""
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 Endpoint = Callable[[Request], Any]
 
 
-def _timed(handler: Handler, body: dict[str, Any]) -> tuple[dict[str, Any], float]:
-    """The handler's result and the CPU time its thread spent on it (ms)."""
+def _timed(handler: Handler, body: dict[str, Any] | bytes) -> tuple[dict[str, Any], float]:
+    """The handler's result on ``body`` (raw bytes are parsed first) and the CPU time its thread
+    spent on both (ms)."""
     began = time.thread_time()
-    result = handler(body)
+    result = handler(parse_json_object(body) if isinstance(body, bytes) else body)
     return result, (time.thread_time() - began) * 1000
 
 
-def json_endpoint(handler: Handler) -> Endpoint:
-    """An endpoint that runs ``handler`` on the request's JSON (a GET: its query) in a thread."""
+def json_endpoint(handler: Handler, limit: int = MAX_JSON_BODY) -> Endpoint:
+    """An endpoint that runs ``handler`` on the request's JSON (a GET: its query) in a thread;
+    a body over ``limit`` bytes is refused with 413 before it is parsed."""
 
     async def endpoint(request: Request) -> Response:
+        body: dict[str, Any] | bytes
         if request.method in ("GET", "HEAD"):
-            body: dict[str, Any] = dict(request.query_params)
+            body = dict(request.query_params)
         else:
-            body = await read_json_object(request)
+            body = await read_body(request, limit)
         result, cpu_ms = await run_in_threadpool(_timed, handler, body)
         return JSONBody(result, headers={"x-shipyard-handler-cpu-ms": f"{cpu_ms:.2f}"})
 
@@ -74,6 +86,16 @@ def _text(body: dict[str, Any], name: str) -> str:
     if value is None:  # pragma: no cover - string_field raises for a missing required field
         raise InvalidInputError(f"missing value for required parameter {name!r}")
     return value
+
+
+def _max_results(body: dict[str, Any]) -> int:
+    """``max_results`` (default 1000); 1 to ``MAX_SEARCH_RESULTS``, else refused."""
+    limit = int_field(body, "max_results", 1000)
+    if limit is None or not 0 < limit <= MAX_SEARCH_RESULTS:
+        raise InvalidInputError(
+            f"max_results must be between 1 and {MAX_SEARCH_RESULTS}, got {limit}"
+        )
+    return limit
 
 
 def _view_type(value: Any) -> ViewType:
@@ -97,7 +119,11 @@ class MlflowApi:
 
     def routes(self) -> list[Route]:
         return [
-            Route(PREFIX + path, json_endpoint(handler), methods=[method])
+            Route(
+                PREFIX + path,
+                json_endpoint(handler, BODY_LIMITS.get(path, MAX_JSON_BODY)),
+                methods=[method],
+            )
             for method, path, handler in self.handlers()
         ]
 
@@ -134,7 +160,7 @@ class MlflowApi:
         return {"experiment_id": self.store.create_experiment(name, location, tags)}
 
     def get_experiment(self, body: dict[str, Any]) -> dict[str, Any]:
-        experiment_id = _text(body, "experiment_id")
+        experiment_id = experiment_id_field(body, "experiment_id")
         return {"experiment": experiment_json(self.store.get_experiment(experiment_id))}
 
     def get_experiment_by_name(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -143,19 +169,19 @@ class MlflowApi:
 
     def search_experiments(self, body: dict[str, Any]) -> dict[str, Any]:
         experiments = self.store.list_experiments(_view_type(body.get("view_type")))
-        text = (body.get("filter") or "").strip()
+        text = (string_field(body, "filter", required=False) or "").strip()
         if text:
             experiments = [e for e in experiments if _name_matches(e.name, text)]
-        limit = int_field(body, "max_results", 1000) or 1000
+        limit = _max_results(body)
         return {"experiments": [experiment_json(e) for e in experiments[:limit]]}
 
     def delete_experiment(self, body: dict[str, Any]) -> dict[str, Any]:
-        experiment_id = _text(body, "experiment_id")
+        experiment_id = experiment_id_field(body, "experiment_id")
         self.store.delete_experiment(experiment_id)
         return {}
 
     def set_experiment_tag(self, body: dict[str, Any]) -> dict[str, Any]:
-        experiment_id = _text(body, "experiment_id")
+        experiment_id = experiment_id_field(body, "experiment_id")
         key = _text(body, "key")
         self.store.set_experiment_tag(experiment_id, key, str(body.get("value", "")))
         return {}
@@ -164,7 +190,7 @@ class MlflowApi:
 
     def create_run(self, body: dict[str, Any]) -> dict[str, Any]:
         run = self.store.create_run(
-            string_field(body, "experiment_id", required=False) or "0",
+            experiment_id_field(body, "experiment_id", "0"),
             user_id=string_field(body, "user_id", required=False) or "unknown",
             run_name=string_field(body, "run_name", required=False),
             start_time=int_field(body, "start_time"),
@@ -201,16 +227,15 @@ class MlflowApi:
         return {}
 
     def search_runs(self, body: dict[str, Any]) -> dict[str, Any]:
-        ids = body.get("experiment_ids") or []
         order_by = body.get("order_by") or []
-        if not isinstance(ids, list) or not isinstance(order_by, list):
-            raise InvalidInputError("experiment_ids and order_by must be lists")
+        if not isinstance(order_by, list) or not all(isinstance(t, str) for t in order_by):
+            raise InvalidInputError("order_by must be a list of strings like 'metrics.auc DESC'")
         runs, token = self.store.search_runs(
-            [str(i) for i in ids],
-            body.get("filter") or None,
-            [str(term) for term in order_by],
-            max_results=int_field(body, "max_results", 1000) or 1000,
-            page_token=body.get("page_token") or None,
+            experiment_ids_field(body, "experiment_ids"),
+            string_field(body, "filter", required=False),
+            order_by,
+            max_results=_max_results(body),
+            page_token=string_field(body, "page_token", required=False),
             view_type=_view_type(body.get("run_view_type")),
         )
         response: dict[str, Any] = {"runs": [run_json(run) for run in runs]}

@@ -8,13 +8,22 @@ Numbers follow protobuf's JSON mapping: a double may arrive as ``"NaN"``, ``"Inf
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from shipyard.errors import InvalidInputError
 from shipyard.tracking.entities import Experiment, Metric, Run, RunInfo
-from shipyard.tracking.validation import validate_key, validate_metric
+from shipyard.tracking.validation import (
+    experiment_number,
+    is_plain_metric,
+    validate_int64,
+    validate_key,
+    validate_metric,
+)
 
 __all__ = [
+    "experiment_id_field",
+    "experiment_ids_field",
     "experiment_json",
     "int_field",
     "metric_from_json",
@@ -25,6 +34,7 @@ __all__ = [
     "string_field",
 ]
 
+_INTEGER = re.compile(r"-?[0-9]{1,20}")  # ASCII: isdigit() takes "²"
 _DOUBLE_NAMES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -92,14 +102,36 @@ def int_field(body: dict[str, Any], name: str, default: int | None = None) -> in
     if isinstance(value, bool):
         raise InvalidInputError(f"parameter {name!r} must be an integer, got {value!r}")
     if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
+        return validate_int64(value, f"parameter {name!r}")
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        return validate_int64(int(value), f"parameter {name!r}")
     raise InvalidInputError(f"parameter {name!r} must be an integer, got {value!r}")
+
+
+def experiment_id_field(body: dict[str, Any], name: str, default: str | None = None) -> str:
+    """An experiment id (ASCII digits, 64-bit), as a string; ``default`` when absent."""
+    value = body.get(name)
+    if (value is None or value == "") and default is not None:
+        return default
+    if value is None or value == "":
+        raise InvalidInputError(f"missing value for required parameter {name!r}")
+    return str(experiment_number(value))
+
+
+def experiment_ids_field(body: dict[str, Any], name: str) -> list[str]:
+    """A list of experiment ids; ``InvalidInputError`` naming the first bad one."""
+    values = body.get(name) or []
+    if not isinstance(values, list):
+        raise InvalidInputError(f"{name} must be a list of experiment ids")
+    return [str(experiment_number(value)) for value in values]
 
 
 def _double(value: Any, key: Any) -> Any:
     if isinstance(value, str):
+        if not value.isascii():  # float() reads Arabic-Indic "1" (U+0661) as 1.0
+            raise InvalidInputError(
+                f"metric {key!r} has value {value!r}: metric values must be numbers"
+            )
         if value in _DOUBLE_NAMES:
             return _DOUBLE_NAMES[value]
         try:
@@ -114,8 +146,9 @@ def _double(value: Any, key: Any) -> Any:
 def metric_from_json(item: Any) -> Metric:
     if type(item) is dict:  # the common case first: a float value, int timestamp and step
         value, timestamp, step = item.get("value"), item.get("timestamp"), item.get("step", 0)
-        if type(value) is float and type(timestamp) is int and type(step) is int:
-            return Metric(validate_key(item.get("key"), "metric"), value, timestamp, step)
+        if is_plain_metric(value, timestamp, step):
+            key = validate_key(item.get("key"), "metric")
+            return Metric(key, value, timestamp, step)  # type: ignore[arg-type]
     if not isinstance(item, dict):
         raise InvalidInputError(f"a metric must be an object with key and value, got {item!r}")
     return validate_metric(

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shipyard.errors import InvalidInputError
+from shipyard.tracking.server.mlflow_json import int_field
 from shipyard.tracking.tracker import Tracker
 from shipyard.tracking.views import experiment_view, metric_view, run_view
 from shipyard.web.responses import JSONBody
@@ -57,15 +57,13 @@ class ShipyardApi:
             ids = [self.tracker.experiment_id(experiment)]
         else:
             ids = [e.experiment_id for e in self.tracker.store.list_experiments()]
-        limit = query.get("max_results") or "100"
-        if not limit.isdigit():
-            raise InvalidInputError(f"max_results must be a number, got {limit!r}")
+        limit = int_field(dict(query), "max_results", 100) or 100
         order = [term for term in query.get("order_by", "").split(",") if term.strip()]
         runs, token = self.tracker.store.search_runs(
             ids,
             query.get("filter") or None,
             order,
-            max_results=int(limit),
+            max_results=limit,
             page_token=query.get("page_token") or None,
         )
         return {"runs": [run_view(run) for run in runs], "next_page_token": token}
