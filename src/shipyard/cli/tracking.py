@@ -236,12 +236,24 @@ def server(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No access log (one line per request).")
     ] = False,
+    max_upload_mb: Annotated[
+        int | None,
+        typer.Option(
+            help="Largest artifact one upload may send, in MiB "
+            "(default 5120; SHIPYARD_SERVER_MAX_UPLOAD_MB).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the MLflow tracking REST API (and Shipyard's run API) over the registry database."""
+    from shipyard.tracking.server.config import ServerConfig
     from shipyard.tracking.server.server import run
 
     settings = Settings.from_env()
+    config = ServerConfig.from_env(
+        host=host, port=port, access_log=not quiet, max_upload_mb=max_upload_mb
+    )
     err_console.print(
         f"tracking server on http://{host}:{port} (MLFLOW_TRACKING_URI=http://{host}:{port})"
     )
-    run(settings, host=host, port=port, access_log=not quiet)
+    run(settings, config)

@@ -1,6 +1,7 @@
 """Request bodies: read whole under a size limit, or as a JSON object.
 
     raw = await read_body(request, limit)     # 413 from Content-Length, or as a chunked body grows
+    async for chunk in stream_body(request, limit): ...   # the same limits, for uploads
     data = parse_json_object(raw)            # sync: call it in a worker thread for big bodies
     data = await read_json_object(request)   # both; over OFFLOAD_BYTES the parse runs in a thread
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio.to_thread
@@ -26,7 +28,14 @@ from starlette.requests import Request
 
 from shipyard.errors import InvalidInputError
 
-__all__ = ["MAX_JSON_BODY", "OFFLOAD_BYTES", "parse_json_object", "read_body", "read_json_object"]
+__all__ = [
+    "MAX_JSON_BODY",
+    "OFFLOAD_BYTES",
+    "parse_json_object",
+    "read_body",
+    "read_json_object",
+    "stream_body",
+]
 
 MAX_JSON_BODY = 1024 * 1024
 OFFLOAD_BYTES = 256 * 1024
@@ -37,22 +46,29 @@ _CONSTANTS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 async def read_body(request: Request, limit: int = MAX_JSON_BODY) -> bytes:
     """The whole body; 413 as soon as it (or its declared length) passes ``limit`` bytes."""
+    return b"".join([chunk async for chunk in stream_body(request, limit)])
+
+
+async def stream_body(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The body's chunks as they arrive; 413 before the first when the declared length passes
+    ``limit``, and as soon as a chunked body does."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
-    chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        yield chunk
 
 
 def _too_large(limit: int) -> HTTPException:
-    mib = limit // (1024 * 1024)
-    return HTTPException(413, f"request body over {mib} MiB: send less per request")
+    if limit >= 1024**3 and limit % 1024**3 == 0:
+        shown = f"{limit // 1024**3} GiB"
+    else:
+        shown = f"{limit // 1024**2} MiB"
+    return HTTPException(413, f"request body over {shown}: send less per request")
 
 
 async def read_json_object(request: Request, limit: int = MAX_JSON_BODY) -> dict[str, Any]:

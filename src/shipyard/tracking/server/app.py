@@ -1,7 +1,7 @@
 """The tracking server's ASGI app: a Starlette application of declared routes, middleware,
 exception handlers and a lifespan.
 
-    app = create_app(Tracker.from_settings(settings))
+    app = create_app(Tracker.from_settings(settings), ServerConfig.from_env())
     uvicorn.run(app, host="127.0.0.1", port=5000)
 
 Errors under ``/api/2.0/`` and ``/api/3.0/`` use MLflow's body ``{"error_code": ..., "message":
@@ -31,6 +31,7 @@ from starlette.types import Lifespan
 
 from shipyard.errors import ShipyardError
 from shipyard.tracking.server.artifacts_api import ArtifactsApi
+from shipyard.tracking.server.config import ServerConfig
 from shipyard.tracking.server.mlflow_api import MlflowApi
 from shipyard.tracking.server.shipyard_api import ShipyardApi
 from shipyard.tracking.tracker import Tracker
@@ -57,20 +58,21 @@ def mlflow_render(
     return shipyard_render(request, status, code, message, headers)
 
 
-def routes(tracker: Tracker) -> list[BaseRoute]:
+def routes(tracker: Tracker, config: ServerConfig) -> list[BaseRoute]:
     """Every route the server answers: MLflow tracking, MLflow artifacts, Shipyard's API."""
+    scratch = tracker.settings.home / "tmp"
     return [
         *MlflowApi(tracker).routes(),
-        *ArtifactsApi(tracker, tracker.settings.home / "tmp").routes(),
+        *ArtifactsApi(tracker, scratch, config.max_upload_bytes).routes(),
         *ShipyardApi(tracker).routes(),
         Route("/health", _health, methods=["GET"]),
     ]
 
 
-def create_app(tracker: Tracker) -> Starlette:
+def create_app(tracker: Tracker, config: ServerConfig | None = None) -> Starlette:
     """The app serving the MLflow tracking and artifacts APIs and Shipyard's run API."""
     app = Starlette(
-        routes=routes(tracker),
+        routes=routes(tracker, config or ServerConfig()),
         middleware=MIDDLEWARE,
         exception_handlers=exception_handlers(mlflow_render),
         lifespan=_lifespan(tracker),

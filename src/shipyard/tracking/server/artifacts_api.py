@@ -3,8 +3,10 @@
 The ``mlflow`` client reaches it for runs whose ``artifact_uri`` is ``mlflow-artifacts:/...``:
 ``PUT``/``GET``/``DELETE /api/2.0/mlflow-artifacts/artifacts/<path>`` and
 ``GET /api/2.0/mlflow-artifacts/artifacts?path=<folder>`` (listing, children by name).
-Uploads are streamed into a scratch file, hashed and stored as content-addressed blobs; downloads
-are fetched into a scratch file and streamed from it (removed once sent).
+Uploads are streamed into a scratch file, hashed and stored as content-addressed blobs; one
+larger than ``max_upload_bytes`` (``shipyard server --max-upload-mb``) is refused with 413, from
+its Content-Length before anything is written or once a chunked body passes it. Downloads are
+fetched into a scratch file and streamed from it (removed once sent).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from starlette.routing import Route
 from shipyard.errors import NotFoundError
 from shipyard.tracking.artifacts import check_artifact_path
 from shipyard.tracking.tracker import Tracker
+from shipyard.web.bodies import stream_body
 from shipyard.web.responses import JSONBody
 
 __all__ = ["ARTIFACTS_PATH", "ArtifactsApi"]
@@ -33,9 +36,10 @@ _RUN_PATH = re.compile(r"\d+/([0-9a-f]{32})/artifacts(?:/|$)")
 class ArtifactsApi:
     """Artifact endpoints over one ``Tracker``; ``scratch`` holds uploads while they stream."""
 
-    def __init__(self, tracker: Tracker, scratch: Path) -> None:
+    def __init__(self, tracker: Tracker, scratch: Path, max_upload_bytes: int) -> None:
         self.tracker = tracker
         self.scratch = scratch
+        self.max_upload_bytes = max_upload_bytes
 
     def routes(self) -> list[Route]:
         item = ARTIFACTS_PATH + "/{path:path}"
@@ -63,7 +67,7 @@ class ArtifactsApi:
         run_id = found.group(1) if found else None
         self.scratch.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=self.scratch, prefix="upload-") as handle:
-            async for chunk in request.stream():
+            async for chunk in stream_body(request, self.max_upload_bytes):
                 handle.write(chunk)
             handle.flush()
             await run_in_threadpool(

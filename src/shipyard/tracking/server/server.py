@@ -1,6 +1,6 @@
 """``shipyard server``: the tracking server under uvicorn, bound to 127.0.0.1 by default.
 
-    >>> run(Settings.from_env(), host="127.0.0.1", port=5000)
+    >>> run(Settings.from_env(), ServerConfig.from_env(port=5000))
 
 One process (SQLite writes queue on one lock anyway; a PostgreSQL backend can run several
 servers side by side). On SIGTERM or Ctrl-C uvicorn finishes in-flight requests and exits.
@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from shipyard.config import Settings
 from shipyard.tracking.server.app import create_app
+from shipyard.tracking.server.config import ServerConfig
 from shipyard.tracking.tracker import Tracker
 from shipyard.web.running import serve
 
 __all__ = ["run"]
 
 
-def run(
-    settings: Settings, *, host: str = "127.0.0.1", port: int = 5000, access_log: bool = True
-) -> None:
+def run(settings: Settings, config: ServerConfig) -> None:
     """Serve tracking for ``settings``' database and artifact store until stopped."""
-    serve(create_app(Tracker.from_settings(settings)), host=host, port=port, access_log=access_log)
+    app = create_app(Tracker.from_settings(settings), config)
+    serve(app, host=config.host, port=config.port, access_log=config.access_log)
