@@ -176,6 +176,8 @@ ERRORS: list[tuple[tuple[str, ...], str, int]] = [
     (("runs", "list", "--experiment", "nope"), "NotFoundError", 3),
     (("experiments", "create", "Default"), "ConflictError", 4),
     (("experiments", "rm", "nope"), "NotFoundError", 3),
+    (("server", "keys", "add", "no spaces"), "InvalidNameError", 2),
+    (("server", "keys", "rm", "nope"), "NotFoundError", 3),
     (("monitor", "show", "wine:1"), "NotFoundError", 3),
     (("monitor", "report", "wine:1", "-o", "report.html"), "NotFoundError", 3),
     (("monitor", "feedback", "missing.csv", "--model", "wine"), "InvalidInputError", 2),
@@ -220,6 +222,7 @@ LISTINGS = [
     ("deployments", "list"),
     ("experiments", "list"),
     ("pipeline", "runs", "list"),
+    ("server", "keys", "list"),
 ]
 
 

@@ -58,7 +58,7 @@ COMMANDS = (
     ),
     LazyCommand(
         "server",
-        "shipyard.cli.tracking:server",
+        "shipyard.cli.tracking:server_app",
         "Serve the MLflow tracking REST API (and Shipyard's run API) over the registry database.",
     ),
     LazyCommand(

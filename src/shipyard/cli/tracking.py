@@ -5,6 +5,7 @@ shipyard runs show RUN_ID
 shipyard runs compare RUN_ID RUN_ID
 shipyard experiments create churn
 shipyard server --port 5000
+shipyard server keys add ci [--read-only]
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ import typer
 from shipyard.cli.compare import compare_table
 from shipyard.cli.output import err_console, handle_errors, print_json, print_table, stdout
 from shipyard.config import Settings
-from shipyard.errors import InvalidInputError
+from shipyard.errors import ConfigError, InvalidInputError
 from shipyard.tracking.entities import Run
 from shipyard.tracking.views import experiment_view, run_view
 
 if TYPE_CHECKING:
+    from shipyard.tracking.server.keys import KeyFile
     from shipyard.tracking.tracker import Tracker
 
-__all__ = ["experiments_app", "runs_app", "server"]
+__all__ = ["experiments_app", "keys_app", "runs_app", "server", "server_app"]
 
 runs_app = typer.Typer(help="List, show, compare and delete tracked runs.", no_args_is_help=True)
 experiments_app = typer.Typer(help="List, create and delete experiments.", no_args_is_help=True)
@@ -229,8 +231,15 @@ def remove_experiment(
         err_console.print(f"deleted experiment {experiment.name!r}")
 
 
+server_app = typer.Typer(no_args_is_help=False)
+keys_app = typer.Typer(help="Make, list and remove the server's access keys.", no_args_is_help=True)
+server_app.add_typer(keys_app, name="keys")
+
+
+@server_app.callback(invoke_without_command=True)
 @handle_errors
 def server(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
     quiet: Annotated[
@@ -244,16 +253,104 @@ def server(
             show_default=False,
         ),
     ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Another Host name to answer besides IPs and localhost (repeat; '*' for any, "
+            "'.example.org' for a domain; SHIPYARD_SERVER_ALLOWED_HOSTS).",
+            show_default=False,
+        ),
+    ] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure", help="Serve a non-loopback --host without access keys (anyone may write)."
+        ),
+    ] = False,
 ) -> None:
-    """Serve the MLflow tracking REST API (and Shipyard's run API) over the registry database."""
+    """Serve the MLflow tracking REST API (and Shipyard's run API) over the registry database.
+
+    Once `shipyard server keys add` has made a key, every request needs one: the mlflow client
+    sends it from MLFLOW_TRACKING_TOKEN (or MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from shipyard.tracking.server.config import ServerConfig
-    from shipyard.tracking.server.server import run
+    from shipyard.tracking.server.server import exposure_problem, open_keys, run
 
     settings = Settings.from_env()
     config = ServerConfig.from_env(
-        host=host, port=port, access_log=not quiet, max_upload_mb=max_upload_mb
+        host=host,
+        port=port,
+        access_log=not quiet,
+        max_upload_mb=max_upload_mb,
+        allowed_hosts=tuple(allowed_host or ()),
+        insecure=insecure,
     )
+    keys = open_keys(settings, config)
+    problem = exposure_problem(config, keys.is_enabled)
+    if problem is not None:
+        raise ConfigError(problem)
+    access = "access keys required" if keys.is_enabled else "no access keys: open to local callers"
     err_console.print(
-        f"tracking server on http://{host}:{port} (MLFLOW_TRACKING_URI=http://{host}:{port})"
+        f"tracking server on http://{host}:{port} (MLFLOW_TRACKING_URI=http://{host}:{port}); "
+        f"{access}",
+        markup=False,
     )
-    run(settings, config)
+    run(settings, config, keys)
+
+
+def _key_file() -> KeyFile:
+    from shipyard.tracking.server.config import ServerConfig
+    from shipyard.tracking.server.keys import KeyFile
+
+    settings = Settings.from_env()
+    return KeyFile(ServerConfig.from_env().keys_path(settings.home))
+
+
+@keys_app.command("add")
+@handle_errors
+def add_key(
+    name: Annotated[str, typer.Argument(help="A name for the key (Basic auth's user name).")],
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="The key may read, never write.")
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Make an access key and print its token once (only its hash is kept)."""
+    key, token = _key_file().add(name, read_only=read_only)
+    if as_json:
+        print_json({"name": key.name, "scope": key.scope.value, "token": token})
+        return
+    stdout.print(token, markup=False)
+    err_console.print(
+        f"{key.scope.value} key {key.name!r} made; the token above is shown once. Clients: "
+        f"MLFLOW_TRACKING_TOKEN=<token>, or MLFLOW_TRACKING_USERNAME={key.name} "
+        "MLFLOW_TRACKING_PASSWORD=<token>",
+        markup=False,
+    )
+
+
+@keys_app.command("list")
+@handle_errors
+def list_keys(as_json: AsJson = False) -> None:
+    """List the access keys (names and scopes; tokens are never kept)."""
+    keys = _key_file().load()
+    rows = [{"name": k.name, "scope": k.scope.value, "created": k.created} for k in keys]
+    if as_json:
+        print_json({"keys": rows})
+        return
+    print_table(None, ["name", "scope", "created"], [list(row.values()) for row in rows])
+
+
+@keys_app.command("rm")
+@handle_errors
+def remove_key(
+    name: Annotated[str, typer.Argument(help="The key's name.")], as_json: AsJson = False
+) -> None:
+    """Remove an access key: running servers refuse it within a second."""
+    key = _key_file().remove(name)
+    if as_json:
+        print_json({"removed": {"name": key.name, "scope": key.scope.value}})
+    else:
+        err_console.print(f"removed key {key.name!r}", markup=False)

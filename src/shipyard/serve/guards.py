@@ -15,21 +15,19 @@ that is none of: an IP literal (a rebinding request always names a domain), ``lo
 open to probes.
 
     middleware = [RequestId(), ObserveMetrics(metrics), JsonBodies(), AllowedHosts.bound_to(host)]
+
+The names and types are ``shipyard.web.origins``', which the tracking server checks too.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 
 from shipyard.serve.http import Endpoint, Request, Response, json_response
+from shipyard.web.origins import SIMPLE_TYPES, HostNames, host_name, is_loopback, is_simple_type
 
 __all__ = ["SIMPLE_TYPES", "AllowedHosts", "JsonBodies", "exposure_warning", "host_name"]
 
-SIMPLE_TYPES = frozenset(
-    {b"text/plain", b"application/x-www-form-urlencoded", b"multipart/form-data"}
-)
-_WILDCARDS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - names of a wildcard bind
 _CACHE_LIMIT = 256  # Host values remembered; attacker-chosen ones are checked each time
 
 
@@ -39,68 +37,33 @@ class JsonBodies:
     async def __call__(self, request: Request, call_next: Endpoint) -> Response:
         if request.method == "POST":
             given = request.headers.get(b"content-type")
-            if given is not None:
+            if given is not None and is_simple_type(given):
                 media = given.partition(b";")[0].strip().lower()
-                if media in SIMPLE_TYPES:
-                    return json_response(
-                        {
-                            "error": f"Content-Type {media.decode('latin-1')} is not accepted: "
-                            "send the body as application/json (curl: -H 'Content-Type: "
-                            "application/json')"
-                        },
-                        415,
-                    )
+                return json_response(
+                    {
+                        "error": f"Content-Type {media.decode('latin-1')} is not accepted: "
+                        "send the body as application/json (curl: -H 'Content-Type: "
+                        "application/json')"
+                    },
+                    415,
+                )
         return await call_next(request)
-
-
-def host_name(value: bytes) -> str:
-    """The name in a Host header, lower-case, without the port or IPv6 brackets."""
-    text = value.decode("latin-1").strip().lower()
-    if text.startswith("["):
-        return text[1:].partition("]")[0]
-    name, colon, port = text.rpartition(":")
-    if colon and port.isdigit() and ":" not in name:
-        return name
-    return text
-
-
-def _is_ip(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
 
 
 class AllowedHosts:
     """Middleware: 421 for a Host that is not an IP, localhost, the bound host or allowed."""
 
-    def __init__(self, names: Iterable[str]) -> None:
-        self._exact: set[str] = set()
-        self._suffixes: list[str] = []
-        self._any = False
-        for raw in names:
-            name = raw.strip().lower()
-            if name == "*":
-                self._any = True
-            elif name.startswith("."):
-                self._suffixes.append(name)
-            elif name:
-                self._exact.add(name)
+    def __init__(self, names: HostNames) -> None:
+        self.names = names
         self._seen: dict[bytes, bool] = {}
 
     @classmethod
     def bound_to(cls, host: str, extra: Iterable[str] = ()) -> AllowedHosts:
         """Loopback names, the bound host (unless a wildcard) and ``extra``."""
-        names = ["localhost", ".localhost", *extra]
-        if host.strip("[]") not in _WILDCARDS:
-            names.append(host.strip("[]"))
-        return cls(names)
+        return cls(HostNames.bound_to(host, extra))
 
     def allows(self, name: str) -> bool:
-        if self._any or name in self._exact or _is_ip(name):
-            return True
-        return any(name.endswith(s) or name == s[1:] for s in self._suffixes)
+        return self.names.allows(name)
 
     async def __call__(self, request: Request, call_next: Endpoint) -> Response:
         route = request.route
@@ -126,14 +89,8 @@ class AllowedHosts:
 
 def exposure_warning(host: str, has_api_key: bool) -> str | None:
     """What to tell someone binding a non-loopback address with no API key (None: nothing)."""
-    name = host.strip("[]").lower()
-    if has_api_key or name == "localhost" or name.endswith(".localhost"):
+    if has_api_key or is_loopback(host):
         return None
-    try:
-        if ipaddress.ip_address(name).is_loopback:
-            return None
-    except ValueError:
-        pass
     return (
         f"warning: serving on {host} with no API key: anyone who can reach this address can "
         "call the model. Pass --api-key-file (one key a line), or bind 127.0.0.1"

@@ -8,9 +8,11 @@ uvicorn; this package holds what they share:
     responses.py   ``JSONBody`` (orjson) and Shipyard's error body
     errors.py      exception handlers: ShipyardError kinds -> status and code, 404/405, 500
     middleware.py  ``AccessLog`` (one line per request) and ``ServerTiming``
+    origins.py     Host allow-list, same-origin and simple-request checks (stdlib only)
+    guards.py      ``BrowserGuard``: those checks as middleware (421, 403, 415)
     running.py     ``serve`` (foreground, signals) and ``BackgroundServer`` (a thread)
 
 ``shipyard serve`` keeps its own tuned core (``serve/http.py``, ``serve/protocol.py``); it may use
-``logs`` (which imports no Starlette), never the rest. This ``__init__`` imports nothing, so that
-importing ``shipyard.web.logs`` does not load Starlette.
+``logs`` and ``origins`` (which import no Starlette), never the rest. This ``__init__`` imports
+nothing, so that importing ``shipyard.web.logs`` does not load Starlette.
 """

@@ -11,7 +11,11 @@ everything else answers Shipyard's ``{"error": ..., "code": ...}`` (the table is
 ``Server-Timing: app;dur=<ms>``, and each request is one line of the access log. While running,
 the app marks runs whose heartbeat stopped as KILLED once a minute.
 
-To extend it, add routes to ``routes()`` and middleware to ``MIDDLEWARE`` (outermost first).
+Before a request reaches a route, ``BrowserGuard`` refuses a foreign Host (421), a cross-origin
+write (403) and a simple-request body (415), and ``RequireKey`` asks for an access key once the
+server has any (401; 403 for a read-only key's write).
+
+To extend it, add routes to ``routes()`` and middleware to ``middleware()`` (outermost first).
 """
 
 from __future__ import annotations
@@ -31,20 +35,23 @@ from starlette.types import Lifespan
 
 from shipyard.errors import ShipyardError
 from shipyard.tracking.server.artifacts_api import ArtifactsApi
+from shipyard.tracking.server.auth import RequireKey
 from shipyard.tracking.server.config import ServerConfig
-from shipyard.tracking.server.mlflow_api import MlflowApi
+from shipyard.tracking.server.keys import KeyFile, KeyRing
+from shipyard.tracking.server.mlflow_api import READ_POSTS, MlflowApi
 from shipyard.tracking.server.shipyard_api import ShipyardApi
 from shipyard.tracking.tracker import Tracker
 from shipyard.web.errors import exception_handlers, shipyard_render
+from shipyard.web.guards import BrowserGuard
 from shipyard.web.middleware import AccessLog, ServerTiming
+from shipyard.web.origins import HostNames
 from shipyard.web.responses import JSONBody
 
-__all__ = ["MIDDLEWARE", "MLFLOW_PREFIXES", "create_app", "routes"]
+__all__ = ["MLFLOW_PREFIXES", "create_app", "middleware", "routes"]
 
 logger = logging.getLogger("shipyard.tracking")
 
 MLFLOW_PREFIXES = ("/api/2.0/", "/api/3.0/")
-MIDDLEWARE = (Middleware(AccessLog), Middleware(ServerTiming))
 REAP_INTERVAL_S = 60.0
 
 
@@ -69,11 +76,31 @@ def routes(tracker: Tracker, config: ServerConfig) -> list[BaseRoute]:
     ]
 
 
-def create_app(tracker: Tracker, config: ServerConfig | None = None) -> Starlette:
-    """The app serving the MLflow tracking and artifacts APIs and Shipyard's run API."""
+def middleware(config: ServerConfig, keys: KeyRing) -> list[Middleware]:
+    """The middleware every request passes, outermost first."""
+    return [
+        Middleware(AccessLog),
+        Middleware(ServerTiming),
+        Middleware(
+            BrowserGuard,
+            hosts=HostNames.bound_to(config.host, config.allowed_hosts),
+            render=mlflow_render,
+        ),
+        Middleware(RequireKey, keys=keys, render=mlflow_render, read_posts=READ_POSTS),
+    ]
+
+
+def create_app(
+    tracker: Tracker, config: ServerConfig | None = None, keys: KeyRing | None = None
+) -> Starlette:
+    """The app serving the MLflow tracking and artifacts APIs and Shipyard's run API; ``keys``
+    defaults to the config's key file under the tracker's home."""
+    config = config or ServerConfig()
+    if keys is None:
+        keys = KeyRing(KeyFile(config.keys_path(tracker.settings.home)))
     app = Starlette(
-        routes=routes(tracker, config or ServerConfig()),
-        middleware=MIDDLEWARE,
+        routes=routes(tracker, config),
+        middleware=middleware(config, keys),
         exception_handlers=exception_handlers(mlflow_render),
         lifespan=_lifespan(tracker),
     )

@@ -46,6 +46,10 @@ class ServerConfig:
     insecure: bool = False
     """Serve a non-loopback address without keys (anyone who reaches it may write)."""
 
+    def keys_path(self, home: Path) -> Path:
+        """The file of hashed access keys."""
+        return self.keys_file or home / "server-keys.json"
+
     @classmethod
     def from_env(
         cls,

@@ -39,12 +39,16 @@ from shipyard.tracking.tracker import Tracker
 from shipyard.web.bodies import MAX_JSON_BODY, parse_json_object, read_body
 from shipyard.web.responses import JSONBody
 
-__all__ = ["BODY_LIMITS", "PREFIX", "MlflowApi"]
+__all__ = ["BODY_LIMITS", "PREFIX", "READ_POSTS", "MlflowApi"]
 
 PREFIX = "/api/2.0/mlflow"
 LOG_BATCH_BODY = 16 * 1024 * 1024
 """``runs/log-batch``'s body limit: MLflow's largest legal batch, escaped, is a few MiB."""
 BODY_LIMITS = {"/runs/log-batch": LOG_BATCH_BODY}
+READ_POSTS = frozenset(
+    PREFIX + path for path in ("/experiments/search", "/runs/search", "/logged-models/search")
+)
+"""The POST endpoints that only read: a read-only key may call them."""
 """Per-endpoint body limits; every other endpoint takes ``MAX_JSON_BODY`` (1 MiB)."""
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 Endpoint = Callable[[Request], Any]
