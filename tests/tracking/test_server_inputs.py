@@ -53,6 +53,18 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "negative experiments max_results": ("/experiments/search", {"max_results": -3}),
     "1000-clause filter": _search(filter=" and ".join(["metrics.a > 1"] * 1000)),
     "20,000-clause filter": _search(filter=" and ".join(["metrics.a > 1"] * 20_000)),
+    "file artifact_location": (
+        "/experiments/create",
+        {"name": "f", "artifact_location": "file:///tmp/x"},
+    ),
+    "artifact_location with ..": (
+        "/experiments/create",
+        {"name": "up", "artifact_location": "mlflow-artifacts:/../../../tmp"},
+    ),
+    "artifact_location on another host": (
+        "/experiments/create",
+        {"name": "away", "artifact_location": "mlflow-artifacts://otherhost/x"},
+    ),
 }
 RUN_CASES: dict[str, dict[str, Any]] = {
     "metric of 10**400": {"key": "m", "value": 10**400, "timestamp": 1},
@@ -117,6 +129,16 @@ def test_unicode_digits_in_query_values_are_400(tracking_server: RunningServer) 
     assert runs.status_code == 400 and runs.json()["code"] == "INVALID_PARAMETER_VALUE"
     by_id = httpx.get(f"{tracking_server.url}/api/shipyard/v1/runs", params={"experiment": "²"})
     assert by_id.status_code == 404  # "²" is a name then, and no experiment has it
+
+
+def test_an_experiment_may_name_a_folder_of_this_servers_artifacts(
+    tracking_server: RunningServer,
+) -> None:
+    url = f"{tracking_server.url}{API}/experiments"
+    body = {"name": "own-place", "artifact_location": "mlflow-artifacts:/team/churn"}
+    created = httpx.post(f"{url}/create", json=body).json()["experiment_id"]
+    got = httpx.get(f"{url}/get", params={"experiment_id": created}).json()
+    assert got["experiment"]["artifact_location"] == "mlflow-artifacts:/team/churn"
 
 
 def test_experiments_search_honours_max_results(tracking_server: RunningServer) -> None:

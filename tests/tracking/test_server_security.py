@@ -50,6 +50,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
     env = {"SHIPYARD_HOME": str(home), "SHIPYARD_USER": "tester"}
     log = tmp_path_factory.mktemp("guarded-log") / "server.log"
     options = ("--max-upload-mb", "1", "--allowed-host", "tracking.example")
+    options += ("--artifact-scheme", "file")
     with running_server(env, log, *options) as server:
         yield Guarded(server, home, writer, reader)
 
@@ -95,6 +96,19 @@ def test_mlflow_client_with_basic_auth_logs_runs(
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", guarded.writer)
     run_id = _log_a_run(tmp_path)
     assert mlflow.MlflowClient(guarded.url).get_run(run_id).info.status == "FINISHED"
+
+
+def test_a_listed_scheme_keeps_mlflows_file_location_example_working(
+    guarded: Guarded, client_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", guarded.writer)
+    location = (tmp_path / "mlruns").as_uri()
+    experiment_id = mlflow.create_experiment(f"local-{uuid.uuid4().hex[:8]}", location)
+    (tmp_path / "notes.txt").write_text("here")
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.log_artifact(str(tmp_path / "notes.txt"))
+    stored = tmp_path / "mlruns" / run.info.run_id / "artifacts" / "notes.txt"
+    assert stored.read_text() == "here"
 
 
 def test_a_read_only_key_reads_and_searches_but_cannot_write(

@@ -261,6 +261,15 @@ def server(
             show_default=False,
         ),
     ] = None,
+    artifact_scheme: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A URI scheme experiments may name as artifact_location besides "
+            "mlflow-artifacts (repeat: file, s3, gs, ...; SHIPYARD_SERVER_ARTIFACT_SCHEMES). "
+            "Clients then write there directly.",
+            show_default=False,
+        ),
+    ] = None,
     insecure: Annotated[
         bool,
         typer.Option(
@@ -285,6 +294,7 @@ def server(
         access_log=not quiet,
         max_upload_mb=max_upload_mb,
         allowed_hosts=tuple(allowed_host or ()),
+        artifact_schemes=tuple(artifact_scheme or ()),
         insecure=insecure,
     )
     keys = open_keys(settings, config)

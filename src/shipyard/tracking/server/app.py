@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Lifespan
 
 from shipyard.errors import ShipyardError
+from shipyard.tracking.locations import ArtifactLocationPolicy
 from shipyard.tracking.server.artifacts_api import ArtifactsApi
 from shipyard.tracking.server.auth import RequireKey
 from shipyard.tracking.server.config import ServerConfig
@@ -68,8 +69,11 @@ def mlflow_render(
 def routes(tracker: Tracker, config: ServerConfig) -> list[BaseRoute]:
     """Every route the server answers: MLflow tracking, MLflow artifacts, Shipyard's API."""
     scratch = tracker.settings.home / "tmp"
+    locations = ArtifactLocationPolicy(
+        config.artifact_schemes, tracker.settings.registry.artifact_url
+    )
     return [
-        *MlflowApi(tracker).routes(),
+        *MlflowApi(tracker, locations).routes(),
         *ArtifactsApi(tracker, scratch, config.max_upload_bytes).routes(),
         *ShipyardApi(tracker).routes(),
         Route("/health", _health, methods=["GET"]),

@@ -60,6 +60,7 @@ class ServerConfig:
         access_log: bool = True,
         max_upload_mb: int | None = None,
         allowed_hosts: tuple[str, ...] = (),
+        artifact_schemes: tuple[str, ...] = (),
         insecure: bool = False,
     ) -> ServerConfig:
         """The config from ``environ`` (default ``os.environ``), options overriding it."""
@@ -76,7 +77,9 @@ class ServerConfig:
             access_log=access_log,
             max_upload_bytes=(max_upload_mb or DEFAULT_MAX_UPLOAD_MB) * _MIB,
             allowed_hosts=allowed_hosts or _names(env.get("SHIPYARD_SERVER_ALLOWED_HOSTS", "")),
-            artifact_schemes=_schemes(env.get("SHIPYARD_SERVER_ARTIFACT_SCHEMES", "")),
+            artifact_schemes=_schemes(
+                ",".join(artifact_schemes) or env.get("SHIPYARD_SERVER_ARTIFACT_SCHEMES", "")
+            ),
             keys_file=Path(keys_file).expanduser() if keys_file else None,
             insecure=insecure,
         )

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from shipyard.errors import InvalidInputError
 from shipyard.tracking.entities import Metric, RunStatus, ViewType, now_ms
+from shipyard.tracking.locations import ArtifactLocationPolicy
 from shipyard.tracking.queries import MAX_SEARCH_RESULTS
 from shipyard.tracking.server.mlflow_json import (
     experiment_id_field,
@@ -117,9 +118,10 @@ def _view_type(value: Any) -> ViewType:
 class MlflowApi:
     """Handlers for the MLflow tracking endpoints, over one ``Tracker``."""
 
-    def __init__(self, tracker: Tracker) -> None:
+    def __init__(self, tracker: Tracker, locations: ArtifactLocationPolicy) -> None:
         self.tracker = tracker
         self.store = tracker.store
+        self.locations = locations
 
     def routes(self) -> list[Route]:
         return [
@@ -161,6 +163,8 @@ class MlflowApi:
         name = _text(body, "name")
         tags = dict(pairs(body.get("tags"), "tag"))
         location = string_field(body, "artifact_location", required=False)
+        if location is not None:
+            location = self.locations.check(location)
         return {"experiment_id": self.store.create_experiment(name, location, tags)}
 
     def get_experiment(self, body: dict[str, Any]) -> dict[str, Any]:
