@@ -53,6 +53,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "negative experiments max_results": ("/experiments/search", {"max_results": -3}),
     "1000-clause filter": _search(filter=" and ".join(["metrics.a > 1"] * 1000)),
     "20,000-clause filter": _search(filter=" and ".join(["metrics.a > 1"] * 20_000)),
+    "user_id of 300 characters": ("/runs/create", {"experiment_id": "0", "user_id": "u" * 300}),
     "file artifact_location": (
         "/experiments/create",
         {"name": "f", "artifact_location": "file:///tmp/x"},
@@ -85,6 +86,7 @@ RAW_BODIES: dict[str, tuple[str, bytes]] = {
         b'{"a": NaN, "start_time": 1' + b"0" * 400 + b"}",
     ),
     "not UTF-8": ("/experiments/create", b'{"name": "\xff"}'),
+    "NUL in a string": ("/experiments/create", b'{"name": "a\\u0000b"}'),
 }
 
 
@@ -120,6 +122,26 @@ def test_hostile_json_is_invalid_parameter_value(tracking_server: RunningServer,
     headers = {"content-type": "application/json"}
     url = f"{tracking_server.url}{API}{path}"
     _assert_mlflow_400(httpx.post(url, content=raw, headers=headers, timeout=30))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{API}/experiments/get-by-name?experiment_name=%00k",
+        "/api/shipyard/v1/runs?filter=%00",
+        f"/api/shipyard/v1/runs/{'0' * 32}/metrics/a%00b",
+        "/api/2.0/mlflow-artifacts/artifacts/0/a%00b",
+    ],
+)
+def test_nul_in_a_url_is_400(tracking_server: RunningServer, path: str) -> None:
+    response = httpx.get(f"{tracking_server.url}{path}")
+    assert response.status_code == 400
+    assert "NUL" in response.text
+
+
+def test_an_artifact_path_over_1024_characters_is_400(tracking_server: RunningServer) -> None:
+    url = f"{tracking_server.url}/api/2.0/mlflow-artifacts/artifacts/0/{'a' * 1100}"
+    _assert_mlflow_400(httpx.put(url, content=b"x"))
 
 
 def test_unicode_digits_in_query_values_are_400(tracking_server: RunningServer) -> None:

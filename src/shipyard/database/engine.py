@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError, SQLAlchemyError
 
-from shipyard.errors import ConfigError, StoreError
+from shipyard.errors import ConfigError, InvalidInputError, StoreError
 
 __all__ = [
     "WRITE_OPTION",
@@ -162,6 +162,8 @@ def _is_retryable(exc: DBAPIError) -> bool:
     )
 
 
-def _store_error(engine: Engine, exc: DBAPIError) -> StoreError:
+def _store_error(engine: Engine, exc: DBAPIError) -> StoreError | InvalidInputError:
+    if isinstance(exc, DataError):  # SQLSTATE class 22: the value's fault (too long, NUL, ...)
+        return InvalidInputError(f"the database refused a value: {exc.orig}")
     where = engine.url.render_as_string(hide_password=True)
     return StoreError(f"metadata database {where} failed: {exc.orig} (check SHIPYARD_DB_URL)")

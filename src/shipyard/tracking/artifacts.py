@@ -35,8 +35,15 @@ def artifact_root(info: RunInfo) -> str:
     return f"{info.experiment_id}/{info.run_id}/artifacts"
 
 
+MAX_ARTIFACT_PATH_LENGTH = 1024
+
+
 def check_artifact_path(path: str) -> str:
     """``path`` if it is a safe relative path (no ``..``, not absolute), else an error."""
+    if len(path) > MAX_ARTIFACT_PATH_LENGTH:
+        raise InvalidInputError(
+            f"artifact path is {len(path)} characters long: at most {MAX_ARTIFACT_PATH_LENGTH}"
+        )
     normal = posixpath.normpath(path) if path else ""
     if path and (normal != path.strip("/") or normal.startswith(("..", "/")) or "\\" in path):
         raise InvalidInputError(

@@ -43,6 +43,7 @@ from shipyard.tracking.validation import (
     validate_param_value,
     validate_run_name,
     validate_tag_value,
+    validate_user_id,
 )
 from shipyard.tracking.writes import (
     METRIC_COLUMNS,
@@ -199,7 +200,7 @@ class TrackingStore(TrackingQueries):
                     run_id=run_id,
                     experiment_id=number,
                     name=name,
-                    user_id=user_id,
+                    user_id=validate_user_id(user_id),
                     status=RunStatus.RUNNING.value,
                     start_time=started,
                     end_time=None,

@@ -44,6 +44,7 @@ __all__ = [
     "validate_param_value",
     "validate_run_id",
     "validate_tag_value",
+    "validate_user_id",
 ]
 
 MAX_METRICS_PER_BATCH = 1000
@@ -54,6 +55,7 @@ MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_RUN_NAME_LENGTH = 250
+MAX_USER_ID_LENGTH = 256
 _KEY = re.compile(r"[/\w.\- :]+")
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
 _EXPERIMENT_ID = re.compile(r"[0-9]{1,19}")  # ASCII: isdigit() takes "²"
@@ -152,6 +154,15 @@ def validate_int64(value: int, label: str) -> int:
             f"{label} {value} is out of range: integers must lie between -2**63 and 2**63-1"
         )
     return value
+
+
+def validate_user_id(user_id: str) -> str:
+    if len(user_id) > MAX_USER_ID_LENGTH:
+        raise InvalidInputError(
+            f"user id {user_id[:40]!r}... is {len(user_id)} characters long: at most "
+            f"{MAX_USER_ID_LENGTH} are allowed"
+        )
+    return user_id
 
 
 def validate_run_id(run_id: object) -> str:

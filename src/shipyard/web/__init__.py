@@ -9,7 +9,7 @@ uvicorn; this package holds what they share:
     errors.py      exception handlers: ShipyardError kinds -> status and code, 404/405, 500
     middleware.py  ``AccessLog`` (one line per request) and ``ServerTiming``
     origins.py     Host allow-list, same-origin and simple-request checks (stdlib only)
-    guards.py      ``BrowserGuard``: those checks as middleware (421, 403, 415)
+    guards.py      ``BrowserGuard``: those checks as middleware (421, 403, 415); ``NulFreeUrls``
     running.py     ``serve`` (foreground, signals) and ``BackgroundServer`` (a thread)
 
 ``shipyard serve`` keeps its own tuned core (``serve/http.py``, ``serve/protocol.py``); it may use

@@ -91,7 +91,25 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         data = _loads_with_constants(raw)
     if not isinstance(data, dict):
         raise InvalidInputError("the request body must be a JSON object")
+    if b"\\u0000" in raw and _holds_nul(data):  # databases refuse NUL in text
+        raise InvalidInputError("the request body holds a NUL character (\\u0000) in a string")
     return data
+
+
+def _holds_nul(data: Any) -> bool:
+    """True when a string (or key) in ``data`` holds NUL; a loop, as nesting may be deep."""
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 def _loads_with_constants(raw: bytes) -> Any:

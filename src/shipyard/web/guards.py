@@ -9,8 +9,9 @@
 - a POST whose Content-Type a page may send without a preflight (``text/plain``, a form) is 415.
   A POST without a Content-Type is let through, as the mlflow client sends some so.
 
-``open_paths`` (health probes) skip the Host check. Each refusal is rendered by ``render``, the
-app's own error shape (``web.errors.Render``).
+``NulFreeUrls`` answers 400 to a path or query holding NUL (``%00``), which no database keeps
+in text. ``open_paths`` (health probes) skip the Host check. Each refusal is rendered by
+``render``, the app's own error shape (``web.errors.Render``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from shipyard.web.errors import Render
 from shipyard.web.origins import HostNames, host_name, is_same_origin, is_simple_type
 
-__all__ = ["BrowserGuard"]
+__all__ = ["BrowserGuard", "NulFreeUrls"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CACHE_LIMIT = 256  # Host values remembered; attacker-chosen ones are checked each time
@@ -97,3 +98,21 @@ class BrowserGuard:
                 "(curl: -H 'Content-Type: application/json')",
             )
         return None
+
+
+class NulFreeUrls:
+    """Pure-ASGI middleware: 400 for a path or query string holding NUL."""
+
+    def __init__(self, app: ASGIApp, *, render: Render) -> None:
+        self.app = app
+        self.render = render
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
+        ):
+            message = "the URL holds a NUL character (%00): leave it out"
+            response = self.render(Request(scope), 400, "INVALID_PARAMETER_VALUE", message, None)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -40,10 +40,11 @@ from shipyard.tracking.server.auth import RequireKey
 from shipyard.tracking.server.config import ServerConfig
 from shipyard.tracking.server.keys import KeyFile, KeyRing
 from shipyard.tracking.server.mlflow_api import READ_POSTS, MlflowApi
+from shipyard.tracking.server.openapi import openapi_document
 from shipyard.tracking.server.shipyard_api import ShipyardApi
 from shipyard.tracking.tracker import Tracker
 from shipyard.web.errors import exception_handlers, shipyard_render
-from shipyard.web.guards import BrowserGuard
+from shipyard.web.guards import BrowserGuard, NulFreeUrls
 from shipyard.web.middleware import AccessLog, ServerTiming
 from shipyard.web.origins import HostNames
 from shipyard.web.responses import JSONBody
@@ -77,6 +78,7 @@ def routes(tracker: Tracker, config: ServerConfig) -> list[BaseRoute]:
         *ArtifactsApi(tracker, scratch, config.max_upload_bytes).routes(),
         *ShipyardApi(tracker).routes(),
         Route("/health", _health, methods=["GET"]),
+        Route("/openapi.json", _openapi, methods=["GET"]),
     ]
 
 
@@ -85,6 +87,7 @@ def middleware(config: ServerConfig, keys: KeyRing) -> list[Middleware]:
     return [
         Middleware(AccessLog),
         Middleware(ServerTiming),
+        Middleware(NulFreeUrls, render=mlflow_render),
         Middleware(
             BrowserGuard,
             hosts=HostNames.bound_to(config.host, config.allowed_hosts),
@@ -140,3 +143,7 @@ async def _reap_forever(tracker: Tracker) -> None:
 
 async def _health(request: Request) -> Response:
     return JSONBody({"status": "ok"})
+
+
+async def _openapi(request: Request) -> Response:
+    return JSONBody(openapi_document())

@@ -40,12 +40,35 @@ from shipyard.tracking.tracker import Tracker
 from shipyard.web.bodies import MAX_JSON_BODY, parse_json_object, read_body
 from shipyard.web.responses import JSONBody
 
-__all__ = ["BODY_LIMITS", "PREFIX", "READ_POSTS", "MlflowApi"]
+__all__ = ["BODY_LIMITS", "ENDPOINTS", "PREFIX", "READ_POSTS", "MlflowApi"]
 
 PREFIX = "/api/2.0/mlflow"
 LOG_BATCH_BODY = 16 * 1024 * 1024
 """``runs/log-batch``'s body limit: MLflow's largest legal batch, escaped, is a few MiB."""
 BODY_LIMITS = {"/runs/log-batch": LOG_BATCH_BODY}
+ENDPOINTS = (
+    ("POST", "/experiments/create", "create_experiment"),
+    ("GET", "/experiments/get", "get_experiment"),
+    ("GET", "/experiments/get-by-name", "get_experiment_by_name"),
+    ("POST", "/experiments/search", "search_experiments"),
+    ("GET", "/experiments/search", "search_experiments"),
+    ("POST", "/experiments/delete", "delete_experiment"),
+    ("POST", "/experiments/set-experiment-tag", "set_experiment_tag"),
+    ("POST", "/runs/create", "create_run"),
+    ("GET", "/runs/get", "get_run"),
+    ("POST", "/runs/update", "update_run"),
+    ("POST", "/runs/delete", "delete_run"),
+    ("POST", "/runs/restore", "restore_run"),
+    ("POST", "/runs/search", "search_runs"),
+    ("POST", "/runs/log-metric", "log_metric"),
+    ("POST", "/runs/log-parameter", "log_parameter"),
+    ("POST", "/runs/log-batch", "log_batch"),
+    ("POST", "/runs/set-tag", "set_tag"),
+    ("GET", "/metrics/get-history", "get_metric_history"),
+    ("POST", "/logged-models/search", "search_logged_models"),
+)
+"""``(method, path under PREFIX, MlflowApi method)`` of every endpoint served (the OpenAPI
+document and ``scripts/mlflow_schemas.py`` read it too)."""
 READ_POSTS = frozenset(
     PREFIX + path for path in ("/experiments/search", "/runs/search", "/logged-models/search")
 )
@@ -135,27 +158,7 @@ class MlflowApi:
 
     def handlers(self) -> list[tuple[str, str, Handler]]:
         """``(method, path, handler)`` for every endpoint served."""
-        return [
-            ("POST", "/experiments/create", self.create_experiment),
-            ("GET", "/experiments/get", self.get_experiment),
-            ("GET", "/experiments/get-by-name", self.get_experiment_by_name),
-            ("POST", "/experiments/search", self.search_experiments),
-            ("GET", "/experiments/search", self.search_experiments),
-            ("POST", "/experiments/delete", self.delete_experiment),
-            ("POST", "/experiments/set-experiment-tag", self.set_experiment_tag),
-            ("POST", "/runs/create", self.create_run),
-            ("GET", "/runs/get", self.get_run),
-            ("POST", "/runs/update", self.update_run),
-            ("POST", "/runs/delete", self.delete_run),
-            ("POST", "/runs/restore", self.restore_run),
-            ("POST", "/runs/search", self.search_runs),
-            ("POST", "/runs/log-metric", self.log_metric),
-            ("POST", "/runs/log-parameter", self.log_parameter),
-            ("POST", "/runs/log-batch", self.log_batch),
-            ("POST", "/runs/set-tag", self.set_tag),
-            ("GET", "/metrics/get-history", self.get_metric_history),
-            ("POST", "/logged-models/search", self.search_logged_models),
-        ]
+        return [(method, path, getattr(self, name)) for method, path, name in ENDPOINTS]
 
     # -- experiments ---------------------------------------------------------------------------
 
