@@ -22,6 +22,7 @@ from shipyard.refs import ModelRef, validate_name
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.folder import read_verified_folder
 from shipyard.registry.registry import Registry
+from shipyard.registry.trust import require_trusted
 from shipyard.tracking.run import ActiveRun, active_run
 from shipyard.tracking.store import TrackingStore
 from shipyard.types import JSON
@@ -114,16 +115,21 @@ def load_model(
     """Load a registered version (``"iris@production"``) or a model folder (a ``Path``).
 
     Either way the files are verified against their digests first: a tampered or truncated
-    artifact raises ``IntegrityError`` and is never loaded. A string holding a ``/`` or starting
-    with ``.`` is taken as a folder path, anything else as a reference.
+    artifact raises ``IntegrityError`` and is never loaded. Under a trust policy
+    (``SHIPYARD_TRUSTED_KEYS``) an unsigned or untrusted version raises ``TrustError``. A string
+    holding a ``/`` or starting with ``.`` is taken as a folder path, anything else as a
+    reference.
     """
     if isinstance(ref_or_folder, str) and _looks_like_path(ref_or_folder):
         ref_or_folder = Path(ref_or_folder).expanduser()
+    settings = settings or Settings.from_env()
     if isinstance(ref_or_folder, Path):
-        read_verified_folder(ref_or_folder)
+        require_trusted(read_verified_folder(ref_or_folder), settings.trusted_keys)
         return load_folder(ref_or_folder)
-    with Registry.from_settings(settings or Settings.from_env()) as registry:
-        folder = registry.fetch(ref_or_folder)
+    with Registry.from_settings(settings) as registry:
+        version = registry.get(ref_or_folder)
+        folder = registry.fetch(version.ref)
+    require_trusted(version, settings.trusted_keys)
     return load_folder(folder)
 
 

@@ -10,6 +10,9 @@ SHIPYARD_BUILD_CACHE    where downloaded wheels are kept for image builds
                         (default ``$SHIPYARD_HOME/cache/build``)
 SHIPYARD_DEPLOY_LB_IMAGE  the nginx image of the docker and swarm balancers (default
                         ``nginx:1.27``; ``shipyard deploy --lb-image`` overrides it)
+SHIPYARD_TRUSTED_KEYS   ed25519 public keys (``*.pub`` files, or folders of them, separated by
+                        ``:``) a version must be signed by before it is imported, loaded, served
+                        or built (``shipyard models sign``); unset: signatures are not required
 SHIPYARD_IMPORT_MAX_BYTES, SHIPYARD_IMPORT_MAX_ENTRIES, SHIPYARD_IMPORT_MAX_DEPTH,
 SHIPYARD_IMPORT_MAX_RATIO, SHIPYARD_IMPORT_MAX_DESCRIPTOR_BYTES
                         the bounds of ``shipyard models import`` (see ``ImportLimits``)
@@ -91,6 +94,7 @@ class Settings:
     build_cache: Path | None = None  # None: ``home / "cache" / "build"`` (see ``wheel_cache``)
     deploy_lb_image: str | None = None  # None: ``deploy.spec.DEFAULT_LB_IMAGE``
     import_limits: ImportLimits = field(default_factory=ImportLimits)
+    trusted_keys: tuple[Path, ...] = ()  # empty: no signature required (registry/signing.py)
 
     @property
     def wheel_cache(self) -> Path:
@@ -123,6 +127,11 @@ class Settings:
             build_cache=Path(build_cache).expanduser() if build_cache else None,
             deploy_lb_image=env.get("SHIPYARD_DEPLOY_LB_IMAGE") or None,
             import_limits=ImportLimits.from_env(env),
+            trusted_keys=tuple(
+                Path(part).expanduser()
+                for part in (env.get("SHIPYARD_TRUSTED_KEYS") or "").split(os.pathsep)
+                if part.strip()
+            ),
         )
 
 

@@ -248,5 +248,6 @@ def _plan(
         tags=tuple(tags or ()),
         current=current,
         prune_tests=not keep_tests,
+        trusted_keys=settings.trusted_keys,
     )
     return folder, spec, cache_dir or settings.wheel_cache

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shipyard.cli import tags
+from shipyard.cli import signing, tags
 from shipyard.cli.output import handle_errors, print_json, print_table, spinner, stdout
 from shipyard.cli.version_details import human_size, print_version, when
 from shipyard.errors import InvalidInputError
@@ -41,6 +41,9 @@ alias_app = typer.Typer(
 )
 app.add_typer(alias_app, name="alias")
 app.add_typer(tags.app, name="tag")
+app.command("keygen")(signing.keygen)
+app.command("sign")(signing.sign)
+app.command("signatures")(signing.signatures)
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Ref = Annotated[str, typer.Argument(help="NAME, NAME:VERSION or NAME@ALIAS.", show_default=False)]

@@ -80,6 +80,8 @@ def ensure_image(
     with Registry.from_settings(settings) as registry:
         folder = registry.fetch(source.ref)
         current = registry.get(source.ref)
-    spec = plan_build(folder, base_image=base_image, current=current)
+    spec = plan_build(
+        folder, base_image=base_image, current=current, trusted_keys=settings.trusted_keys
+    )
     cache = cache_dir or settings.wheel_cache
     return build_image(engine, spec, folder, cache_dir=cache, on_line=on_line)

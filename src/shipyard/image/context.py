@@ -93,6 +93,11 @@ def write_context(
     lock_sha = hashlib.sha256(lock.encode()).hexdigest()
     (dest / CONFIG_DIR).mkdir()
     (dest / CONFIG_DIR / "build.json").write_text(_build_info(spec, lock_sha))
+    if spec.trusted_keys:  # -> TRUSTED_KEYS_DIR in the image
+        keys = dest / CONFIG_DIR / "trusted-keys"
+        keys.mkdir()
+        for number, line in enumerate(spec.trusted_keys):
+            (keys / f"key-{number}.pub").write_text(line.strip() + "\n")
     _set_mtimes(dest, int(spec.model.created_at.timestamp()))
     return BuildContext(path=dest, spec=spec, dockerfile=dockerfile, lock_sha256=lock_sha)
 

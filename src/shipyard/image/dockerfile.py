@@ -34,6 +34,7 @@ __all__ = [
     "MODEL_CONTEXT_DIR",
     "SERVICE_DIR",
     "STAGE_LABEL",
+    "TRUSTED_KEYS_DIR",
     "WHEELHOUSE_DIR",
     "healthcheck_command",
     "image_environment",
@@ -60,8 +61,12 @@ _HEALTH_SCRIPT = (
 )
 
 
+TRUSTED_KEYS_DIR = "/opt/shipyard/config/trusted-keys"
+
+
 def image_environment(spec: BuildSpec) -> dict[str, str]:
     """The image's environment: the server is configured by ``SHIPYARD_SERVE_*`` variables."""
+    trust = {"SHIPYARD_TRUSTED_KEYS": TRUSTED_KEYS_DIR} if spec.trusted_keys else {}
     return {
         "PATH": f"{VENV_DIR}/bin:$PATH",
         "PYTHONPATH": APP_DIR,
@@ -72,6 +77,7 @@ def image_environment(spec: BuildSpec) -> dict[str, str]:
         f"{SERVE_ENV_PREFIX}HOST": "0.0.0.0",  # noqa: S104 - inside the container, by design
         f"{SERVE_ENV_PREFIX}PORT": str(spec.port),
         f"{SERVE_ENV_PREFIX}PREDICTION_LOG": "-",
+        **trust,
     }
 
 

@@ -27,6 +27,7 @@ from shipyard.image.wheelhouse import (
 )
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.folder import read_verified_folder
+from shipyard.registry.trust import require_trusted, trusted_key_lines
 
 __all__ = ["build_image", "plan_build", "write_build_context"]
 
@@ -38,13 +39,22 @@ def plan_build(
     tags: tuple[str, ...] = (),
     current: ModelVersion | None = None,
     prune_tests: bool = True,
+    trusted_keys: tuple[Path, ...] = (),
 ) -> BuildSpec:
     """The spec for a verified model folder; ``current`` (from the registry) supplies up-to-date
-    aliases for the default tags."""
+    aliases for the default tags. Under a trust policy (``trusted_keys``) the version must be
+    signed by one of them, and the image requires the same."""
     version = read_verified_folder(model_folder)
     if current is not None and current.digest == version.digest:
         version = current
-    return BuildSpec.for_model(version, base_image=base_image, tags=tags, prune_tests=prune_tests)
+    require_trusted(version, trusted_keys)
+    return BuildSpec.for_model(
+        version,
+        base_image=base_image,
+        tags=tags,
+        prune_tests=prune_tests,
+        trusted_keys=trusted_key_lines(trusted_keys),
+    )
 
 
 def write_build_context(

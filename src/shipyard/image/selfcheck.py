@@ -23,9 +23,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shipyard.config import Settings
 from shipyard.models.golden import GoldenSample, compare_outputs
 from shipyard.models.loading import load_folder
 from shipyard.registry.folder import read_verified_folder
+from shipyard.registry.trust import require_trusted
 
 __all__ = ["MARKER", "SelfCheck", "run_self_check"]
 
@@ -70,6 +72,7 @@ def run_self_check(folder: Path) -> SelfCheck:
     try:
         version = read_verified_folder(folder)
         model_name, digest = f"{version.name}:{version.version}", version.digest
+        require_trusted(version, Settings.from_env().trusted_keys)  # the image's baked-in keys
         model = load_folder(folder)
         load_seconds = time.perf_counter() - started
         golden_path = model.manifest.golden_path

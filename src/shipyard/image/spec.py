@@ -64,6 +64,9 @@ class BuildSpec:
     uid: int = IMAGE_UID
     healthcheck_interval_s: int = 5
     prune_tests: bool = True
+    trusted_keys: tuple[str, ...] = ()
+    """Public keys (OpenSSH lines) the image's self-check and server require a signature by:
+    the builder's ``SHIPYARD_TRUSTED_KEYS``, baked in; empty: none required."""
     shipyard_version: str = field(default_factory=lambda: metadata.version("shipyard"))
 
     def __post_init__(self) -> None:
@@ -93,6 +96,7 @@ class BuildSpec:
         tags: tuple[str, ...] = (),
         system_packages: tuple[str, ...] = (),
         prune_tests: bool = True,
+        trusted_keys: tuple[str, ...] = (),
     ) -> BuildSpec:
         """A spec with the defaults: the model's Python, its slim base and its default tags."""
         python_version = python_minor(model.manifest.requirements.python_version)
@@ -103,6 +107,7 @@ class BuildSpec:
             tags=tags or default_tags(model),
             system_packages=system_packages,
             prune_tests=prune_tests,
+            trusted_keys=trusted_keys,
         )
 
     def with_base_digest(self, digest: str | None) -> BuildSpec:

@@ -20,6 +20,7 @@ from shipyard.registry.artifacts.base import ArtifactStore, blob_key
 from shipyard.registry.digest import file_sha256
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.folder import (
+    DESCRIPTOR_FILE,
     check_relative_path,
     read_verified_folder,
     write_version_descriptor,
@@ -69,7 +70,23 @@ def _verified_cached(target: Path, version: ModelVersion) -> Path:
             f"the cached copy of {version.name}:{version.version} is damaged: {exc}. "
             f"Remove {target} to fetch it again from the artifact store."
         ) from exc
+    if cached.tags != version.tags:  # tags (signatures among them) changed since it was cached
+        _rewrite_descriptor(target, dataclasses.replace(version, aliases=()))
     return target
+
+
+def _rewrite_descriptor(target: Path, version: ModelVersion) -> None:
+    """Replace the cached descriptor by a rename, so a reader never sees half of one (the new one
+    is written beside the folder: inside it, it would be an unexpected file)."""
+    staging = target.parent / f".{target.name}-{uuid.uuid4().hex}"
+    try:
+        staging.mkdir()
+        written = write_version_descriptor(staging, version)
+        written.replace(target / DESCRIPTOR_FILE)
+    except OSError as exc:
+        raise StoreError(f"cannot update the descriptor in {target}: {exc}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _download(version: ModelVersion, store: ArtifactStore, staging: Path) -> None:

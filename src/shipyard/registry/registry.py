@@ -32,6 +32,8 @@ from shipyard.registry.entities import AliasEvent, ArtifactFile, ModelSummary, M
 from shipyard.registry.folder import DESCRIPTOR_FILE
 from shipyard.registry.metadata import MetadataStore, NewVersion
 from shipyard.registry.resolve import ModelState, resolve, unknown_model
+from shipyard.registry.scan import scan_folder
+from shipyard.registry.trust import require_trusted
 
 __all__ = ["Registry"]
 
@@ -47,12 +49,14 @@ class Registry:
         home: Path,
         user: str,
         import_limits: ImportLimits | None = None,
+        trusted_keys: tuple[Path, ...] = (),
     ):
         self.metadata = metadata
         self.artifacts = artifacts
         self.home = home
         self.user = user
         self.import_limits = import_limits or ImportLimits()
+        self.trusted_keys = trusted_keys
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Registry:
@@ -65,6 +69,7 @@ class Registry:
             home=settings.home,
             user=settings.user,
             import_limits=settings.import_limits,
+            trusted_keys=settings.trusted_keys,
         )
 
     def close(self) -> None:
@@ -182,6 +187,16 @@ class Registry:
         self.metadata.set_tags(version.name, version.version, _checked_tags(dict(tags)))
         return self.get(version.ref)
 
+    def sign(self, ref: ModelRef | str, key: Path) -> ModelVersion:
+        """Sign the version ``ref`` points at with the ed25519 private key in ``key`` (a
+        signature tag, see ``registry/signing.py``); return the version as it is now."""
+        from shipyard.registry.signing import load_private_key, signature_tag
+
+        version = self.get(ref)
+        tag, value = signature_tag(version, load_private_key(key))
+        self.metadata.set_tags(version.name, version.version, {tag: value})
+        return self.get(version.ref)
+
     def remove_tags(self, ref: ModelRef | str, keys: Sequence[str]) -> ModelVersion:
         """Remove tags (every key must exist) from the version ``ref`` points at."""
         version = self.get(ref)
@@ -238,13 +253,17 @@ class Registry:
     def import_archive(self, path: Path) -> ModelVersion:
         """Register the version inside an export archive, its digest checked first.
 
-        The version keeps its number when that number was never used for the model here;
-        otherwise it becomes the next version. Importing a version whose digest the model already
-        has (the same archive twice, even at once) returns the existing one.
+        Its pickles are scanned (``registry/scan.py``) and, under a trust policy, it must carry
+        a trusted signature, before anything is stored. The version keeps its number when that
+        number was never used for the model here; otherwise it becomes the next version.
+        Importing a version whose digest the model already has (the same archive twice, even at
+        once) returns the existing one.
         """
         with self.scratch_folder("import-") as folder:
             version = extract_archive(Path(path), folder, self.import_limits)
             validate_name(version.name)
+            require_trusted(version, self.trusted_keys)
+            scan_folder(folder, what=f"archive {Path(path).name}")
             new = NewVersion(
                 name=version.name,
                 digest=version.digest,

@@ -59,8 +59,9 @@ class StaticSource:
 class FolderSource:
     """A verified model folder, as the container image holds at ``/opt/shipyard/model``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, trusted_keys: tuple[Path, ...] = ()) -> None:
         self._path = path
+        self._trusted_keys = trusted_keys
 
     def describe(self) -> str:
         return f"model folder {self._path}"
@@ -68,8 +69,10 @@ class FolderSource:
     def load(self) -> ServedModel:
         from shipyard.models.loading import load_folder
         from shipyard.registry.folder import read_verified_folder
+        from shipyard.registry.trust import require_trusted
 
         version = read_verified_folder(self._path)
+        require_trusted(version, self._trusted_keys)
         return ServedModel.from_version(version, load_folder(self._path))
 
     def current_version(self) -> int | None:
@@ -91,10 +94,12 @@ class RegistrySource:
     def load(self) -> ServedModel:
         from shipyard.models.loading import load_folder
         from shipyard.registry import Registry, read_verified_folder
+        from shipyard.registry.trust import require_trusted
 
         with Registry.from_settings(self._settings) as registry:
             folder = registry.fetch(registry.get(self._ref).ref)
         version = read_verified_folder(folder)
+        require_trusted(version, self._settings.trusted_keys)
         return ServedModel.from_version(version, load_folder(folder))
 
     def current_version(self) -> int | None:
@@ -113,5 +118,5 @@ def source_for(target: str, settings: Settings) -> ModelSource:
     """A folder source when ``target`` is a model folder, else a registry reference."""
     path = Path(target).expanduser()
     if is_model_folder(path):
-        return FolderSource(path)
+        return FolderSource(path, settings.trusted_keys)
     return RegistrySource(settings, ModelRef.parse(target))
