@@ -277,6 +277,8 @@ class HttpProtocol(asyncio.Protocol):
         task.add_done_callback(self._server.tasks.discard)
 
     async def _respond(self, request: Request, keep_alive: bool) -> None:
+        # Every connection's request being answered has a task there, this one's included.
+        request.alone = len(self._server.tasks) == 1
         try:
             response = await self._app.handle(request)
         except Exception:  # handle() answers errors itself; this only keeps the connection alive
