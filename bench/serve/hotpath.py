@@ -1,4 +1,4 @@
-"""Micro-benchmarks of what each request pays for metrics and for reading JSON values.
+"""Micro-benchmarks of what each request pays: metrics, reading JSON values, the whole app.
 
     python bench/serve/hotpath.py
 
@@ -9,13 +9,20 @@ Compares, in one run (so the ratios hold on a busy machine):
 - a worker copying its totals to the shared directory (``WorkerMetrics.write``, once a second);
 - turning JSON rows into an array: the old lenient ``np.asarray(rows, dtype)`` vs the strict
   ``json_array`` (no numeric strings, booleans or nulls), for the serve benchmark's payloads,
-  and a 30-column record through ``/predict``'s decoder.
+  and a 30-column record through ``/predict``'s decoder;
+- one whole ``/predict`` of 1 row through ``App.handle`` (routing, middleware, decoding,
+  validation, metrics, the prediction log, encoding; no socket), with a model that answers at
+  once (a ``DummyClassifier``), so what is left is the server's own time: handed to the predict
+  thread (what a request waits for when others are in flight) against called on the loop (a
+  request alone, ``batching.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
+import time
 import timeit
 from collections.abc import Callable
 from pathlib import Path
@@ -119,9 +126,68 @@ def json_figures() -> list[tuple[str, float]]:
     return out
 
 
+def request_figures() -> list[tuple[str, float]]:
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.dummy import DummyClassifier
+
+    import shipyard
+    from shipyard.config import Settings
+    from shipyard.models.loading import load_folder
+    from shipyard.registry import Registry
+    from shipyard.serve import ServeConfig, create_app
+    from shipyard.serve.http import Request
+    from shipyard.serve.sources import StaticSource
+
+    x, y = load_breast_cancer(return_X_y=True)
+    body = orjson.dumps(x[:1].tolist())
+    headers = {b"host": b"127.0.0.1", b"content-type": b"application/json",
+               b"content-length": str(len(body)).encode()}  # fmt: skip
+    out: list[tuple[str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env({"SHIPYARD_HOME": tmp})
+        version = shipyard.save_model(
+            DummyClassifier().fit(x, y), "dummy", sample_input=x[:5], settings=settings
+        )
+        with Registry.from_settings(settings) as registry:
+            model = load_folder(registry.fetch(version.ref))
+        app = create_app(
+            StaticSource(model, "dummy", 1), ServeConfig(prediction_log=f"{tmp}/log.jsonl")
+        )
+
+        async def one(alone: bool) -> None:
+            request = Request("POST", "/predict", headers, 0)
+            app.route(request)
+            request.set_body(body)
+            request.alone = alone
+            assert (await app.handle(request)).status == 200
+
+        async def best_us(alone: bool, number: int = 2_000) -> float:
+            times = []
+            for _ in range(7):
+                started = time.perf_counter()
+                for _ in range(number):
+                    await one(alone)
+                times.append((time.perf_counter() - started) / number * 1e6)
+            return min(times)
+
+        async def measure() -> None:
+            await app.lifespan.startup()
+            while not app.state["dataplane"].is_ready:
+                await asyncio.sleep(0.01)
+            await one(True)  # times the model: the next lone request may go inline
+            for label, alone in (("handed to the predict thread", False), ("alone", True)):
+                out.append((f"1-row /predict through App.handle, {label}", await best_us(alone)))
+            await app.lifespan.shutdown()
+
+        asyncio.run(measure())
+        out.append(("the model's own call (DummyClassifier.predict, 1 row)",
+                    _best_us(lambda: model.native.predict(x[:1]), 2_000)))  # fmt: skip
+    return out
+
+
 def main() -> None:
     print("| what | µs |\n| --- | ---: |")
-    for label, us in [*metrics_figures(), *json_figures()]:
+    for label, us in [*metrics_figures(), *json_figures(), *request_figures()]:
         print(f"| {label} | {us:.2f} |")
 
 

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from shipyard import errors
-from shipyard.cli import output
+from shipyard.cli import exitcodes, output
 from shipyard.cli.main import app
 from shipyard.config import Settings
 
@@ -36,7 +36,7 @@ def _documented_codes(text: str, pattern: str) -> dict[int, str]:
 
 
 def test_the_docstring_and_the_guide_document_every_exit_code() -> None:
-    docstring = _documented_codes(output.__doc__ or "", r"^\s+exit (\d+)\s+(.+)$")
+    docstring = _documented_codes(exitcodes.__doc__ or "", r"^\s+exit (\d+)\s+(.+)$")
     guide = _documented_codes(GUIDE.read_text(), r"^\| (\d+) \| (.+?) \|")
     mapped = {code for _, code in output.EXIT_CODES} | {0, 1}
 

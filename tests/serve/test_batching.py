@@ -134,3 +134,49 @@ def test_close_finishes_queued_requests() -> None:
         return await asyncio.gather(*tasks)
 
     assert len(asyncio.run(scenario())) == 5
+
+
+def test_a_request_alone_goes_to_a_quick_model_on_the_loop_without_a_hand_off() -> None:
+    async def scenario() -> list[str]:
+        threads: list[str] = []
+
+        def model(inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+            threads.append(threading.current_thread().name)
+            return {"y": inputs["x"] * 2}
+
+        batcher = MicroBatcher(model, BatchPolicy())
+        await batcher.start()
+        one = {"x": np.ones(1)}
+        await batcher.submit(one, 1, alone=True)  # not timed yet: the predict thread
+        out = await batcher.submit(one, 1, alone=True)  # timed quick: inline
+        await batcher.submit(one, 1)  # others may be waiting: the predict thread
+        await batcher.submit({"x": np.ones(3)}, 3, alone=True)  # more rows than timed
+        await batcher.close()
+        np.testing.assert_array_equal(out["y"], [2.0])
+        return threads
+
+    main = threading.current_thread().name
+    assert asyncio.run(scenario()) == [
+        "shipyard-predict",
+        main,
+        "shipyard-predict",
+        "shipyard-predict",
+    ]
+
+
+def test_a_slow_model_is_never_called_on_the_loop() -> None:
+    async def scenario() -> set[str]:
+        threads: set[str] = set()
+
+        def model(inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+            threads.add(threading.current_thread().name)
+            return {"y": inputs["x"]}
+
+        batcher = MicroBatcher(model, BatchPolicy(inline_max_s=0.0))
+        await batcher.start()
+        for _ in range(3):
+            await batcher.submit({"x": np.ones(1)}, 1, alone=True)
+        await batcher.close()
+        return threads
+
+    assert asyncio.run(scenario()) == {"shipyard-predict"}

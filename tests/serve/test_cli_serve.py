@@ -106,7 +106,7 @@ def test_serves_a_model_folder_with_two_workers(
         "predictions": [[2.0, 4.0, 6.0]],
     }
     assert metadata["versions"] == ["1"]
-    assert "Started parent process" in server.log()
+    assert "2 workers share one copy of slow version 1" in server.log()
 
 
 def test_unknown_reference_exits_3_with_a_message(

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from shipyard.cli.output import err_console, handle_errors
-from shipyard.config import Settings
 from shipyard.serve.config import ServeConfig
 
 __all__ = ["serve"]
@@ -53,10 +52,7 @@ def serve(
     ] = None,
 ) -> None:
     """Serve a model over HTTP: Open Inference Protocol (V2) and plain JSON /predict."""
-    from shipyard.serve.guards import exposure_warning
-    from shipyard.serve.ports import ensure_address_free
-    from shipyard.serve.server import run
-    from shipyard.serve.sources import source_for
+    from shipyard.cli.serving import start_serving
 
     config = ServeConfig.from_env(
         host=host,
@@ -71,15 +67,4 @@ def serve(
         max_body_bytes=max_body_bytes,
         allowed_hosts=tuple(allowed_host) if allowed_host else None,
     )
-    source = source_for(target, Settings.from_env())
-    version = source.current_version()
-    ensure_address_free(config.host, config.port)
-    err_console.print(
-        f"serving {source.describe()} (version {version}) on http://{config.host}:{config.port} "
-        f"with {config.workers} worker(s)",
-        markup=False,
-    )
-    warning = exposure_warning(config.host, config.api_key_file is not None)
-    if warning is not None:
-        err_console.print(warning, markup=False)
-    run(target, config)
+    start_serving(target, config, say=lambda message: err_console.print(message, markup=False))

@@ -74,9 +74,17 @@ class DataPlane:
             )
 
     async def infer(
-        self, live: LiveModel, tensors: Mapping[str, np.ndarray], request_id: str
+        self,
+        live: LiveModel,
+        tensors: Mapping[str, np.ndarray],
+        request_id: str,
+        *,
+        alone: bool = False,
     ) -> InferenceResult:
-        """Validate ``tensors`` against the signature, predict (batched) and log."""
+        """Validate ``tensors`` against the signature, predict (batched) and log.
+
+        ``alone``: no other request is being answered (``Request.alone``); see ``batching.py``.
+        """
         started = time.perf_counter()
         try:
             inputs, rows = live.validator.validate(tensors)
@@ -84,7 +92,7 @@ class DataPlane:
             self.log_rejected(live, request_id, exc)
             raise
         try:
-            outputs = await live.batcher.submit(inputs, rows)
+            outputs = await live.batcher.submit(inputs, rows, alone=alone)
         except BatcherClosedError:
             # The version was swapped out between lookup and submit: use the new one.
             live = self.live()

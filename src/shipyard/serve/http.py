@@ -67,6 +67,7 @@ class Request:
         "_body",
         "_oversize",
         "_receive",
+        "alone",
         "headers",
         "max_body",
         "method",
@@ -95,6 +96,7 @@ class Request:
         self.route: Route | None = None
         self.request_id = ""
         self.wrong_method = False
+        self.alone = False  # no other request is being answered in this process (the server says)
         self._receive = receive
         self.max_body = max_body
         self._body = body

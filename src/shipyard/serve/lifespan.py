@@ -18,7 +18,7 @@ from shipyard.serve.dataplane import DataPlane
 from shipyard.serve.metrics import Metrics
 from shipyard.serve.predlog import PredictionLogger
 from shipyard.serve.runtime import ModelRuntime, ServedModel
-from shipyard.serve.sources import ModelSource
+from shipyard.serve.sources import ModelSource, warm_up
 from shipyard.serve.workermetrics import WorkerMetrics
 
 __all__ = ["ServerLifespan"]
@@ -88,7 +88,7 @@ class ServerLifespan:
     async def _load(self) -> None:
         logger.info("loading %s", self._source.describe())
         try:
-            served = await asyncio.to_thread(self._source.load)
+            served = await asyncio.to_thread(self._load_warm)
         except Exception as exc:
             self._dataplane.load_error = f"{type(exc).__name__}: {exc}"
             logger.error("could not load %s: %s", self._source.describe(), exc)
@@ -96,6 +96,11 @@ class ServerLifespan:
         await self._activate(served)
         if self._follow:
             await self._follow_alias()
+
+    def _load_warm(self) -> ServedModel:
+        served = self._source.load()
+        warm_up(served)
+        return served
 
     async def _activate(self, served: ServedModel) -> None:
         await self._runtime.swap(served)
@@ -116,7 +121,7 @@ class ServerLifespan:
                 logger.info(
                     "%s now points at version %s: loading it", self._source.describe(), version
                 )
-                served = await asyncio.to_thread(self._source.load)
+                served = await asyncio.to_thread(self._load_warm)
             except Exception as exc:
                 logger.warning("following %s failed (will retry): %s", self._source.describe(), exc)
                 continue

@@ -42,6 +42,7 @@ __all__ = ["MAX_HEAD_BYTES", "HttpProtocol"]
 
 MAX_HEAD_BYTES = 64 * 1024
 logger = logging.getLogger("shipyard.serve")
+SHUTDOWN_GRACE_S = 1.0  # an idle connection's wait for a request already on its way
 _MAX_PIPELINED = 16  # parsed requests waiting on one connection before it stops reading
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
@@ -148,10 +149,20 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- uvicorn's server calls these -----------------------------------------------------
     def shutdown(self) -> None:
-        """Graceful shutdown: close now if idle, else after the response being written."""
+        """Graceful shutdown: the response being written, or else the next one, is the last.
+
+        An idle keep-alive connection gets ``SHUTDOWN_GRACE_S`` for a request its client may
+        have sent just as the server began to stop (a worker replaced after an alias move, a
+        rolling update): that request is answered, with ``Connection: close``, not dropped.
+        """
         self._close_after = True
-        self._ignore_input = True
-        if not self._responding and self._transport is not None:
+        if self._responding or self._pending:
+            self._ignore_input = True
+        elif self._transport is not None:
+            self._loop.call_later(SHUTDOWN_GRACE_S, self._close_if_idle)
+
+    def _close_if_idle(self) -> None:
+        if self._transport is not None and not (self._responding or self._pending):
             self._transport.close()
 
     # -- httptools callbacks --------------------------------------------------------------
@@ -229,6 +240,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def _dispatch(self, request: Request, *, keep_alive: bool | None = None) -> None:
         self._dispatched = True
+        if self._close_after:  # shutting down: this request is the connection's last
+            self._ignore_input = True
         if keep_alive is None:
             keep_alive = self._parser.should_keep_alive()
         self._pending.append((request, keep_alive))
@@ -264,6 +277,8 @@ class HttpProtocol(asyncio.Protocol):
         task.add_done_callback(self._server.tasks.discard)
 
     async def _respond(self, request: Request, keep_alive: bool) -> None:
+        # Every connection's request being answered has a task there, this one's included.
+        request.alone = len(self._server.tasks) == 1
         try:
             response = await self._app.handle(request)
         except Exception:  # handle() answers errors itself; this only keeps the connection alive

@@ -64,7 +64,7 @@ class RestProtocol:
         except InvalidInputError as exc:
             self._dp.log_rejected(live, request.request_id, exc)
             raise
-        result = await self._dp.infer(live, tensors, request.request_id)
+        result = await self._dp.infer(live, tensors, request.request_id, alone=request.alone)
         return json_response(
             {
                 "model_name": result.served.name,

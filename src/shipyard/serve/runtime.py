@@ -13,6 +13,7 @@ import logging
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from shipyard.models.predictor import LoadedModel
 from shipyard.registry.entities import ModelVersion
@@ -38,16 +39,20 @@ def python_mismatch(saved_with: str, running: str | None = None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class ServedModel:
-    """A loaded model and which registered version it is (``version`` None when unregistered)."""
+    """A loaded model and which registered version it is (``version`` None when unregistered);
+    ``folder`` is where it was loaded from (its golden sample warms it up)."""
 
     name: str
     model: LoadedModel
     version: int | None = None
     descriptor: ModelVersion | None = None
+    folder: Path | None = None
 
     @classmethod
-    def from_version(cls, version: ModelVersion, model: LoadedModel) -> ServedModel:
-        return cls(name=version.name, model=model, version=version.version, descriptor=version)
+    def from_version(
+        cls, version: ModelVersion, model: LoadedModel, folder: Path | None = None
+    ) -> ServedModel:
+        return cls(version.name, model, version.version, descriptor=version, folder=folder)
 
     @property
     def version_label(self) -> str:

@@ -1,7 +1,9 @@
 """Where the served model comes from: a registry reference, a model folder, or an object in memory.
 
-Each source loads a ``ServedModel`` (blocking: run it in a thread) and can say which version it
-points at now, which is what ``--follow-alias`` polls.
+Each source loads a ``ServedModel`` (blocking: run it in a thread) and can say which version
+(and flavor) it points at now: ``--follow-alias`` polls the version, ``--workers N`` asks the
+flavor whether it may load once and fork. ``warm_up`` then calls the model once on its golden
+sample, so the first request pays no lazy set-up.
 
     source = RegistrySource(Settings.from_env(), ModelRef.parse("iris@production"))
     served = source.load()
@@ -9,10 +11,12 @@ points at now, which is what ``--follow-alias`` polls.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Protocol
 
 from shipyard.config import Settings
+from shipyard.models.manifest import FlavorName
 from shipyard.models.predictor import LoadedModel
 from shipyard.refs import ModelRef
 from shipyard.serve.runtime import ServedModel
@@ -25,9 +29,11 @@ __all__ = [
     "StaticSource",
     "is_model_folder",
     "source_for",
+    "warm_up",
 ]
 
 VERSION_FILE = "shipyard-version.json"
+logger = logging.getLogger("shipyard.serve")
 
 
 class ModelSource(Protocol):
@@ -39,21 +45,35 @@ class ModelSource(Protocol):
 
     def current_version(self) -> int | None: ...
 
+    def flavor(self) -> FlavorName: ...
+
 
 class StaticSource:
-    """A model already in memory (embedding, tests): never changes."""
+    """A model already in memory (embedding, tests, a forked worker): never changes."""
 
     def __init__(self, model: LoadedModel, name: str = "model", version: int | None = None) -> None:
         self._served = ServedModel(name=name, model=model, version=version)
+        self._description: str | None = None
+
+    @classmethod
+    def of(cls, served: ServedModel, description: str | None = None) -> StaticSource:
+        """A source serving ``served`` as it is (with its registry descriptor)."""
+        source = cls(served.model, served.name, served.version)
+        source._served = served
+        source._description = description
+        return source
 
     def describe(self) -> str:
-        return f"in-memory model {self._served.name!r}"
+        return self._description or f"in-memory model {self._served.name!r}"
 
     def load(self) -> ServedModel:
         return self._served
 
     def current_version(self) -> int | None:
         return self._served.version
+
+    def flavor(self) -> FlavorName:
+        return self._served.model.manifest.flavor
 
 
 class FolderSource:
@@ -73,12 +93,17 @@ class FolderSource:
 
         version = read_verified_folder(self._path)
         require_trusted(version, self._trusted_keys)
-        return ServedModel.from_version(version, load_folder(self._path))
+        return ServedModel.from_version(version, load_folder(self._path), self._path)
 
     def current_version(self) -> int | None:
         from shipyard.registry.folder import read_version_descriptor
 
         return read_version_descriptor(self._path).version
+
+    def flavor(self) -> FlavorName:
+        from shipyard.registry.folder import read_version_descriptor
+
+        return read_version_descriptor(self._path).flavor
 
 
 class RegistrySource:
@@ -100,13 +125,32 @@ class RegistrySource:
             folder = registry.fetch(registry.get(self._ref).ref)
         version = read_verified_folder(folder)
         require_trusted(version, self._settings.trusted_keys)
-        return ServedModel.from_version(version, load_folder(folder))
+        return ServedModel.from_version(version, load_folder(folder), folder)
 
     def current_version(self) -> int | None:
         from shipyard.registry import Registry
 
         with Registry.from_settings(self._settings) as registry:
             return registry.get(self._ref).version
+
+    def flavor(self) -> FlavorName:
+        from shipyard.registry import Registry
+
+        with Registry.from_settings(self._settings) as registry:
+            return registry.get(self._ref).flavor
+
+
+def warm_up(served: ServedModel) -> None:
+    """Call the model once on its golden sample (when it has one); a failure is only logged."""
+    relative = served.model.manifest.golden_path
+    if served.folder is None or relative is None:
+        return
+    from shipyard.models.golden import GoldenSample
+
+    try:
+        served.model.predict_named(GoldenSample.read(served.folder, relative).inputs)
+    except Exception as exc:  # the server reports a broken model per request, not at load
+        logger.warning("warming %s up on its golden sample failed: %s", served.name, exc)
 
 
 def is_model_folder(path: Path) -> bool:

@@ -123,7 +123,7 @@ class V2Protocol:
         )
         requested = _requested_outputs(payload)
         default_binary = bool(_parameters(payload, "the request").get("binary_data_output", False))
-        result = await self._dp.infer(live, tensors, request.request_id)
+        result = await self._dp.infer(live, tensors, request.request_id, alone=request.alone)
         response: JSON = {
             "model_name": result.served.name,
             "model_version": result.served.version_label,

@@ -30,6 +30,9 @@ class Flavor(Protocol):
     name: ClassVar[FlavorName]
     extra: ClassVar[str | None]
     """The ``shipyard[...]`` extra that installs this flavor's library (None: always there)."""
+    fork_safe: ClassVar[bool]
+    """True when a process may fork after loading and predicting, and its children predict too:
+    ``serve --workers N`` then loads once and shares the model's pages; else each worker loads."""
 
     def detect(self, obj: object) -> bool:
         """True when this flavor can save ``obj``; must not import heavy libraries needlessly."""

@@ -28,6 +28,8 @@ class LightGBMFlavor:
 
     name: ClassVar[FlavorName] = "lightgbm"
     extra: ClassVar[str | None] = "lightgbm"
+    # OpenMP threads (GNU libgomp) started by the first predict do not survive a fork.
+    fork_safe: ClassVar[bool] = False
 
     def detect(self, obj: object) -> bool:
         if type_module(obj) != "lightgbm":

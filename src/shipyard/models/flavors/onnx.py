@@ -41,6 +41,8 @@ class OnnxFlavor:
 
     name: ClassVar[FlavorName] = "onnx"
     extra: ClassVar[str | None] = "onnx"
+    # An InferenceSession starts its thread pools at load, and a fork copies none of them.
+    fork_safe: ClassVar[bool] = False
 
     def detect(self, obj: object) -> bool:
         if isinstance(obj, str | Path):

@@ -31,6 +31,7 @@ class PythonFlavor:
 
     name: ClassVar[FlavorName] = "python"
     extra: ClassVar[str | None] = None
+    fork_safe: ClassVar[bool] = True  # serve still checks that loading started no threads
 
     def detect(self, obj: object) -> bool:
         if isinstance(obj, type):

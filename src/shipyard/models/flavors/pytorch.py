@@ -41,6 +41,8 @@ class PyTorchFlavor:
 
     name: ClassVar[FlavorName] = "pytorch"
     extra: ClassVar[str | None] = "torch"
+    # PyTorch's OpenMP and inter-op thread pools do not survive a fork.
+    fork_safe: ClassVar[bool] = False
 
     def detect(self, obj: object) -> bool:
         if not any(c.__module__.startswith("torch.") for c in type(obj).__mro__):

@@ -36,6 +36,7 @@ class SklearnFlavor:
 
     name: ClassVar[FlavorName] = "sklearn"
     extra: ClassVar[str | None] = "sklearn"
+    fork_safe: ClassVar[bool] = True  # serve still checks that loading started no threads
 
     def detect(self, obj: object) -> bool:
         if not any(c.__module__.startswith("sklearn.") for c in type(obj).__mro__):

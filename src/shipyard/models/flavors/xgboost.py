@@ -28,6 +28,8 @@ class XGBoostFlavor:
 
     name: ClassVar[FlavorName] = "xgboost"
     extra: ClassVar[str | None] = "xgboost"
+    # OpenMP threads (GNU libgomp) started by the first predict do not survive a fork.
+    fork_safe: ClassVar[bool] = False
 
     def detect(self, obj: object) -> bool:
         if type_module(obj) != "xgboost":
