@@ -2,6 +2,7 @@
 
     python bench/serve/run.py                      # the full run (about 15 minutes)
     python bench/serve/run.py --peers none --seconds 5 --warmup 1   # Shipyard only, quick
+    python bench/serve/run.py --peers none --cells 1x1 --pss --lone-rounds 10 --startup-rounds 5
 
 Model: RandomForestClassifier(n_estimators=50, random_state=0) on breast_cancer. Load: wrk with a
 Lua POST script on 127.0.0.1, one request body of 1 row or 64 rows, 1/16/64 connections, a
@@ -12,6 +13,7 @@ and writes it to docs/benchmarks/serve.md. Every process it starts is stopped by
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -32,7 +34,8 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
 
 sys.path.insert(0, str(Path(__file__).parent))
-from servers import PEERS, Server, shipyard_server, this_python
+import figures
+from servers import PEERS, TRAIN, Server, shipyard_server, this_python
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -126,7 +129,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def bench_server(
-    server: Server, venvs: Path, work: Path, rows: dict[int, np.ndarray], args: argparse.Namespace
+    server: Server,
+    venvs: Path,
+    work: Path,
+    rows: dict[int, np.ndarray],
+    args: argparse.Namespace,
+    lone: list[float] | None = None,
 ) -> list[Cell]:
     python = venv_python(server, venvs)
     folder = work / server.name
@@ -162,16 +170,50 @@ def bench_server(
             )  # fmt: skip
             print(f"[bench] {_row(cell)}", flush=True)
             cells.append(cell)
+        if lone is not None and args.lone_rounds:
+            forest, row = bench_forest(), rows[1]
+            url, body_file = base + server.path, folder / "rows1.json"
+
+            def serve_for(seconds: float) -> float:
+                r = run_wrk(url, body_file, 1, seconds)
+                return (r["requests"] - r["non2xx"]) / (r["duration_us"] / 1e6)
+
+            lone += figures.lone_ratio(lambda: forest.predict(row), serve_for, args.lone_rounds)
+            print(f"[bench] lone-caller ratios {[f'{r:.0%}' for r in lone]}", flush=True)
     finally:
         stop(process)
         log.close()
     return cells
 
 
+def bench_forest() -> RandomForestClassifier:
+    """The benchmark's model, trained as ``servers.TRAIN`` trains it."""
+    x, y = load_breast_cancer(return_X_y=True)
+    return RandomForestClassifier(n_estimators=50, random_state=0).fit(x, y)
+
+
+def start_shipyard(
+    args: list[str], env: dict[str, str], tmp: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``shipyard serve ARGS`` on a free port, ready on every worker."""
+    port = free_port()
+    log = Path(tmp) / f"figures-{port}.jsonl"
+    argv = [sys.executable, "-m", "shipyard", "serve", *args, "--port", str(port),
+            "--prediction-log", str(log)]  # fmt: skip
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    wait_ready(f"http://127.0.0.1:{port}/readyz", process)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def body_for(tmp: str, rows: np.ndarray) -> Path:
+    path = Path(tmp) / "figures-rows.json"
+    path.write_bytes(json.dumps(rows.tolist()).encode())
+    return path
+
+
 def in_process_limit(x: np.ndarray, seconds: float) -> float:
-    clf = RandomForestClassifier(n_estimators=50, random_state=0).fit(
-        x, load_breast_cancer().target
-    )
+    clf = bench_forest()
     row = x[:1]
     for _ in range(20):
         clf.predict(row)
@@ -233,6 +275,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks" / "serve.md")
     parser.add_argument("--cells", default="", help="e.g. 1x64,64x16 (rows x connections)")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--pss", action="store_true", help="PSS of 1 vs 4 workers, RF(300)")
+    parser.add_argument("--lone-rounds", type=int, default=0, help="interleaved 1x1 rounds")
+    parser.add_argument("--startup-rounds", type=int, default=0, help="image start-up rounds")
+    parser.add_argument(
+        "--base-image", default=os.environ.get("SHIPYARD_TEST_BASE_IMAGE", "python:3.11-slim")
+    )
     args = parser.parse_args()
     args.cells = (
         tuple(tuple(int(n) for n in cell.split("x")) for cell in args.cells.split(","))
@@ -250,16 +298,39 @@ def main() -> None:
     limit = in_process_limit(x, min(args.seconds, 10.0))
     print(f"[bench] in-process limit {limit:,.0f} calls/s", flush=True)
     cells: list[Cell] = []
+    lone: list[float] = []
+    pss: dict[int, int] = {}
+    startup: dict[str, float] | None = None
     with tempfile.TemporaryDirectory(prefix="shipyard-bench-") as tmp:
         for server in servers:
             try:
-                cells += bench_server(server, args.venvs, Path(tmp), rows, args)
+                mine = lone if server.name == "shipyard" else None
+                cells += bench_server(server, args.venvs, Path(tmp), rows, args, mine)
             except Exception as exc:  # a peer that fails is reported, not fatal to the run
                 print(f"[bench] {server.name} failed: {exc}", flush=True)
                 log = Path(tmp) / server.name / "server.log"
                 if log.exists():
                     print(log.read_text(errors="replace")[-3000:], flush=True)
-    table = report(cells, limit)
+        if args.pss or args.startup_rounds:
+            home = Path(tmp) / "figures-home"
+            env = {**os.environ, "SHIPYARD_HOME": str(home)}
+            code = "import shipyard\n"
+            code += "shipyard.save_model(clf, 'bench', sample_input=x[:5])\n"
+            code += "clf.set_params(n_estimators=300).fit(x, y)\n"
+            code += "shipyard.save_model(clf, 'forest300', sample_input=x[:5])\n"
+            subprocess.run([sys.executable, "-c", TRAIN + code], env=env, check=True)
+            if args.pss:
+                pss = figures.pss_figures(
+                    lambda w: start_shipyard(["forest300:1", "--workers", str(w)], env, tmp),
+                    lambda url: run_wrk(url + "/predict", body_for(tmp, rows[1]), 16, 3),
+                    stop,
+                )
+                print(f"[bench] PSS kB by workers {pss}", flush=True)
+            if args.startup_rounds:
+                startup = figures.startup_figures("bench:1", env, args.base_image,
+                                                  args.startup_rounds)  # fmt: skip
+                print(f"[bench] start-up {startup}", flush=True)
+    table = report(cells, limit) + figures.report(pss, lone, startup)
     print(table)
     if not args.no_write:
         versions = ", ".join(f"{s.name} {s.version}" for s in servers)

@@ -11,8 +11,11 @@ is dispatched at once, so single-connection latency pays nothing; under concurre
 batcher waits at most that long after the oldest queued request for others to join it.
 
 A request the server knows to be ``alone`` (no other request is being answered by this process)
-skips the hand-off too: when the batcher is idle and the model's last call alone took at most
-``BatchPolicy.inline_max_s`` for as many rows, it is called right on the event loop. Nothing
+skips the hand-off too: when the batcher is idle, its last call served one request (not a
+merged batch: under many connections the first request after a batch is often alone for a
+moment, and calling it on the loop would keep the others from joining the next batch) and the
+model's last call alone took at most ``BatchPolicy.inline_max_s`` for as many rows, it is
+called right on the event loop. Nothing
 waits meanwhile, so nothing is delayed by more than that bound; the two thread hand-offs
 (about 0.1 ms a request, bench/serve) are gone. Validation, metrics and the prediction log are
 the caller's and stay the same.
@@ -155,7 +158,7 @@ class MicroBatcher:
         loop = self._loop
         if self._closing or loop is None:
             raise BatcherClosedError("the batcher is not running")
-        if alone and not self._busy and self._is_quick(rows):
+        if alone and not self._busy and self._last_merged <= 1 and self._is_quick(rows):
             return self._call_inline(inputs, rows)
         future: asyncio.Future[Outputs] = loop.create_future()
         self._queue.append(_Pending(inputs, rows, future, loop.time()))
