@@ -30,7 +30,7 @@ __all__ = [
 MANIFEST_FILE = "shipyard.json"
 FORMAT_VERSION = 1
 
-FlavorName = Literal["sklearn", "xgboost", "lightgbm", "pytorch", "onnx", "python"]
+FlavorName = Literal["sklearn", "xgboost", "lightgbm", "pytorch", "onnx", "python", "mlflow"]
 
 
 @dataclass(frozen=True, slots=True)

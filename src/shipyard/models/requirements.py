@@ -14,9 +14,10 @@ it with ``NAME==VERSION`` lines (a list or a requirements.txt path).
 from __future__ import annotations
 
 import ast
+import functools
 import platform
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
@@ -69,6 +70,23 @@ def third_party(modules: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(n for n in tops if n not in sys.stdlib_module_names | _SKIPPED_IMPORTS))
 
 
+@functools.lru_cache(maxsize=1)
+def _import_index(path: tuple[str, ...]) -> Mapping[str, list[str]]:
+    """``packages_distributions()`` for one ``sys.path`` (reading every installed distribution's
+    file list takes seconds)."""
+    return metadata.packages_distributions()
+
+
+def _index_for(tops: Iterable[str]) -> Mapping[str, list[str]]:
+    """The import index, read again (once) when it lacks one of ``tops``: it may have been
+    installed since the index was read."""
+    index = _import_index(tuple(sys.path))
+    if any(top not in index for top in tops):
+        _import_index.cache_clear()
+        index = _import_index(tuple(sys.path))
+    return index
+
+
 def module_distributions(modules: Iterable[str]) -> tuple[str, ...]:
     """The installed distributions providing ``modules`` (dotted or top-level import names).
 
@@ -76,13 +94,15 @@ def module_distributions(modules: Iterable[str]) -> tuple[str, ...]:
     distributions share a top-level name (namespace packages), the one holding the module's file
     is chosen.
     """
-    by_import = metadata.packages_distributions()
+    names = sorted({m for m in modules if m})
+    tops = {n.partition(".")[0] for n in names}
+    index = _index_for(t for t in tops if t not in sys.stdlib_module_names | _SKIPPED_IMPORTS)
     found: list[str] = []
-    for name in sorted({m for m in modules if m}):
+    for name in names:
         top = name.partition(".")[0]
         if top in sys.stdlib_module_names or top in _SKIPPED_IMPORTS:
             continue
-        candidates = list(dict.fromkeys(by_import.get(top, ())))
+        candidates = list(dict.fromkeys(index.get(top, ())))
         if len(candidates) > 1:
             candidates = _owning(name, candidates) or candidates
         for dist in candidates:

@@ -72,6 +72,17 @@ class Registry:
             trusted_keys=settings.trusted_keys,
         )
 
+    def acting_as(self, user: str) -> Registry:
+        """This registry (same stores) with ``user`` recorded as the actor of its writes."""
+        return Registry(
+            self.metadata,
+            self.artifacts,
+            home=self.home,
+            user=user,
+            import_limits=self.import_limits,
+            trusted_keys=self.trusted_keys,
+        )
+
     def close(self) -> None:
         self.metadata.close()
 

@@ -1,6 +1,7 @@
 """The model flavors Shipyard can package, in detection order (plain Python last).
 
-Library flavors come before scikit-learn because XGBoost and LightGBM models are also sklearn
+An MLflow model folder is recognised first; library flavors come before scikit-learn because
+XGBoost and LightGBM models are also sklearn
 estimators; the catch-all Python flavor comes last.
 
     >>> detect_flavor(RandomForestClassifier().fit(X, y)).name
@@ -14,6 +15,7 @@ from pathlib import Path
 from shipyard.errors import ModelLoadError, PackagingError
 from shipyard.models.flavors.base import Flavor
 from shipyard.models.flavors.lightgbm import LightGBMFlavor
+from shipyard.models.flavors.mlflow import MlflowFlavor
 from shipyard.models.flavors.onnx import OnnxFlavor
 from shipyard.models.flavors.python import PythonFlavor
 from shipyard.models.flavors.pytorch import PyTorchFlavor
@@ -23,6 +25,7 @@ from shipyard.models.flavors.xgboost import XGBoostFlavor
 __all__ = ["FLAVORS", "Flavor", "detect_flavor", "flavor_named"]
 
 FLAVORS: tuple[Flavor, ...] = (
+    MlflowFlavor(),
     XGBoostFlavor(),
     LightGBMFlavor(),
     PyTorchFlavor(),
@@ -32,6 +35,7 @@ FLAVORS: tuple[Flavor, ...] = (
 )
 
 _SUPPORTED = (
+    "an MLflow model folder (shipyard.models.mlmodel.MlflowModelFolder); "
     "XGBoost and LightGBM models (sklearn API or Booster); PyTorch nn.Module or TorchScript; "
     "ONNX (onnx.ModelProto or a .onnx path); scikit-learn estimators and Pipelines; a plain Python "
     "callable, an object with a predict method, or a shipyard.models.custom.PythonModel"

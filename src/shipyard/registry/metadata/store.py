@@ -42,7 +42,10 @@ from shipyard.registry.metadata.reads import (
 )
 from shipyard.registry.resolve import ModelState, rollback_target, unknown_model
 
-__all__ = ["MetadataStore", "NewVersion"]
+__all__ = ["MLFLOW_SOURCE_KEY", "MetadataStore", "NewVersion"]
+
+MLFLOW_SOURCE_KEY = "mlflow_source"
+"""The manifest metadata key holding the MLflow ``source`` URI a version was registered from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +108,7 @@ class MetadataStore:
         """
 
         def work(conn: Connection) -> int:
-            model_id, last = _lock_model(conn, new.name, create=True)
+            model_id, last = _lock_model(conn, new.name, create=True, revive=True)
             if new.number is not None:
                 same = conn.execute(
                     sa.select(sa.func.min(t.versions.c.version)).where(
@@ -129,6 +132,8 @@ class MetadataStore:
                     manifest=new.manifest.to_dict(),
                     created_at=new.created_at,
                     created_by=new.created_by,
+                    run_id=new.manifest.lineage.run_id,
+                    source=_mlflow_source(new.manifest),
                 )
                 .returning(t.versions.c.id)
             )
@@ -298,13 +303,28 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _lock_model(conn: Connection, name: str, *, create: bool) -> tuple[int, int]:
-    """Lock the model's row (creating it when asked); return its id and last version number."""
+def _mlflow_source(manifest: ModelManifest) -> str | None:
+    """The MLflow ``source`` URI a version was registered from (kept in its metadata)."""
+    source = manifest.metadata.get(MLFLOW_SOURCE_KEY)
+    return source if isinstance(source, str) else None
+
+
+def _lock_model(
+    conn: Connection, name: str, *, create: bool, revive: bool = False
+) -> tuple[int, int]:
+    """Lock the model's row (creating it when asked; ``revive`` also undoes an MLflow delete);
+    return its id and last version number."""
     if create:
         now = _now()
         values = {"name": name, "last_version": 0, "created_at": now, "updated_at": now}
         insert = dialect_insert(conn, t.models)
         conn.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["name"]))
+    if revive:
+        conn.execute(
+            sa.update(t.models)
+            .where(t.models.c.name == name, t.models.c.deleted_at.is_not(None))
+            .values(deleted_at=None)
+        )
     row = conn.execute(
         sa.select(t.models.c.id, t.models.c.last_version)
         .where(t.models.c.name == name)

@@ -1,6 +1,7 @@
 """The registry's tables (SQLAlchemy Core). The Alembic migrations in ``migrations/`` create them.
 
 registry_models         one row per model name; ``last_version`` hands out version numbers
+registry_model_tags     free-form key/value tags of a model (MLflow's registered-model tags)
 registry_versions       one row per published version (immutable)
 registry_version_files  the artifact files of a version: path, sha256, size
 registry_version_tags   free-form key/value tags of a version
@@ -16,6 +17,7 @@ __all__ = [
     "alias_events",
     "aliases",
     "metadata",
+    "model_tags",
     "models",
     "version_files",
     "version_tags",
@@ -32,6 +34,21 @@ models = sa.Table(
     sa.Column("last_version", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+model_tags = sa.Table(
+    "registry_model_tags",
+    metadata,
+    sa.Column(
+        "model_id",
+        sa.Integer,
+        sa.ForeignKey("registry_models.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
 )
 
 versions = sa.Table(
@@ -49,6 +66,10 @@ versions = sa.Table(
     sa.Column("manifest", sa.JSON, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("run_id", sa.String(64), nullable=True, index=True),
+    sa.Column("source", sa.Text, nullable=True),
     sa.UniqueConstraint("model_id", "version", name="uq_registry_versions_model_version"),
 )
 

@@ -11,6 +11,8 @@ everything else answers Shipyard's ``{"error": ..., "code": ...}`` (the table is
 ``Server-Timing: app;dur=<ms>``, and each request is one line of the access log. While running,
 the app marks runs whose heartbeat stopped as KILLED once a minute.
 
+The model registry endpoints (``registry_api.py``) are a view of Shipyard's registry.
+
 Before a request reaches a route, ``BrowserGuard`` refuses a foreign Host (421), a cross-origin
 write (403) and a simple-request body (415), and ``RequireKey`` asks for an access key once the
 server has any (401; 403 for a read-only key's write).
@@ -34,6 +36,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Lifespan
 
 from shipyard.errors import ShipyardError
+from shipyard.registry.registry import Registry
 from shipyard.tracking.locations import ArtifactLocationPolicy
 from shipyard.tracking.server.artifacts_api import ArtifactsApi
 from shipyard.tracking.server.auth import RequireKey
@@ -41,6 +44,7 @@ from shipyard.tracking.server.config import ServerConfig
 from shipyard.tracking.server.keys import KeyFile, KeyRing
 from shipyard.tracking.server.mlflow_api import READ_POSTS, MlflowApi
 from shipyard.tracking.server.openapi import openapi_document
+from shipyard.tracking.server.registry_api import REGISTRY_READ_POSTS, RegistryApi
 from shipyard.tracking.server.shipyard_api import ShipyardApi
 from shipyard.tracking.tracker import Tracker
 from shipyard.web.errors import exception_handlers, shipyard_render
@@ -67,14 +71,15 @@ def mlflow_render(
     return shipyard_render(request, status, code, message, headers)
 
 
-def routes(tracker: Tracker, config: ServerConfig) -> list[BaseRoute]:
-    """Every route the server answers: MLflow tracking, MLflow artifacts, Shipyard's API."""
+def routes(tracker: Tracker, config: ServerConfig, registry: Registry) -> list[BaseRoute]:
+    """Every route the server answers: MLflow tracking, registry and artifacts, Shipyard's API."""
     scratch = tracker.settings.home / "tmp"
     locations = ArtifactLocationPolicy(
         config.artifact_schemes, tracker.settings.registry.artifact_url
     )
     return [
         *MlflowApi(tracker, locations).routes(),
+        *RegistryApi(tracker, registry).routes(),
         *ArtifactsApi(tracker, scratch, config.max_upload_bytes).routes(),
         *ShipyardApi(tracker).routes(),
         Route("/health", _health, methods=["GET"]),
@@ -93,7 +98,9 @@ def middleware(config: ServerConfig, keys: KeyRing) -> list[Middleware]:
             hosts=HostNames.bound_to(config.host, config.allowed_hosts),
             render=mlflow_render,
         ),
-        Middleware(RequireKey, keys=keys, render=mlflow_render, read_posts=READ_POSTS),
+        Middleware(
+            RequireKey, keys=keys, render=mlflow_render, read_posts=READ_POSTS | REGISTRY_READ_POSTS
+        ),
     ]
 
 
@@ -105,17 +112,18 @@ def create_app(
     config = config or ServerConfig()
     if keys is None:
         keys = KeyRing(KeyFile(config.keys_path(tracker.settings.home)))
+    registry = Registry.from_settings(tracker.settings)
     app = Starlette(
-        routes=routes(tracker, config),
+        routes=routes(tracker, config, registry),
         middleware=middleware(config, keys),
         exception_handlers=exception_handlers(mlflow_render),
-        lifespan=_lifespan(tracker),
+        lifespan=_lifespan(tracker, registry),
     )
     app.router.redirect_slashes = False  # "/runs/get/" is an unknown path, not a redirect
     return app
 
 
-def _lifespan(tracker: Tracker) -> Lifespan[Starlette]:
+def _lifespan(tracker: Tracker, registry: Registry) -> Lifespan[Starlette]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         reaper = asyncio.create_task(_reap_forever(tracker))
@@ -126,6 +134,7 @@ def _lifespan(tracker: Tracker) -> Lifespan[Starlette]:
             with contextlib.suppress(asyncio.CancelledError):
                 await reaper
             tracker.close()
+            registry.close()
 
     return lifespan
 
