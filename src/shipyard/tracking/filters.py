@@ -75,7 +75,6 @@ MAX_IN_VALUES = 1000
 _SHOWN_CHARS = 200  # of a filter quoted in an error message
 
 
-
 @dataclass(frozen=True, slots=True)
 class Grammar:
     """What one kind of entity may be filtered and ordered by."""

@@ -73,9 +73,7 @@ def _validate_dataset_input(item: DatasetInput) -> DatasetInput:
 def _require_active_run(conn: Connection, run_id: str) -> Any:
     """The run's row (``rows.require_run_row``'s query: ``rows`` imports this module)."""
     row = conn.execute(
-        sa.select(t.runs.c.experiment_id, t.runs.c.lifecycle_stage).where(
-            t.runs.c.run_id == run_id
-        )
+        sa.select(t.runs.c.experiment_id, t.runs.c.lifecycle_stage).where(t.runs.c.run_id == run_id)
     ).first()
     if row is None:
         raise NotFoundError(f"run {run_id!r} does not exist: list runs with `shipyard runs list`")

@@ -233,9 +233,7 @@ def load_logged_models(conn: Connection, model_ids: Sequence[str]) -> list[Logge
             for row in conn.execute(query.where(table.c.model_id.in_(chunk))):
                 into.setdefault(row.model_id, {})[row.key] = row.value
         values = t.logged_model_metrics
-        query_metrics = (
-            sa.select(values).where(values.c.model_id.in_(chunk)).order_by(values.c.id)
-        )
+        query_metrics = sa.select(values).where(values.c.model_id.in_(chunk)).order_by(values.c.id)
         for row in conn.execute(query_metrics):
             value = float("nan") if row.is_nan else float(row.value)
             metrics.setdefault(row.model_id, []).append(
@@ -409,9 +407,7 @@ class LoggedModels:
         """The logged model ``model_id`` with its tags, params and metrics; ``NotFoundError``
         when there is none (or it is deleted, unless ``allow_deleted``)."""
         found = run_read(self.engine, lambda conn: load_logged_models(conn, [model_id]))
-        if not found or (
-            found[0].lifecycle_stage is LifecycleStage.DELETED and not allow_deleted
-        ):
+        if not found or (found[0].lifecycle_stage is LifecycleStage.DELETED and not allow_deleted):
             raise _not_found(model_id)
         return found[0]
 
@@ -502,7 +498,7 @@ class LoggedModels:
 
         def work(conn: Connection) -> tuple[list[LoggedModel], str | None]:
             dialect = conn.dialect.name
-            where = [
+            where: list[sa.ColumnElement[bool]] = [
                 models.c.experiment_id.in_(ids),
                 models.c.lifecycle_stage == LifecycleStage.ACTIVE.value,
             ]
@@ -512,9 +508,10 @@ class LoggedModels:
             if datasets and not any(clause.kind == "metric" for clause in clauses):
                 metrics = t.logged_model_metrics.alias("d")
                 on_dataset = _dataset_condition(metrics, datasets)
-                where.append(
-                    sa.exists().where(metrics.c.model_id == models.c.model_id, on_dataset)
-                )
+                if on_dataset is not None:
+                    where.append(
+                        sa.exists().where(metrics.c.model_id == models.c.model_id, on_dataset)
+                    )
             query = (
                 sa.select(models.c.model_id)
                 .where(*where)

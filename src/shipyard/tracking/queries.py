@@ -118,7 +118,7 @@ class TrackingQueries:
         stages = [stage.value for stage in view_type.stages]
 
         def work(conn: Connection) -> tuple[list[Experiment], str | None]:
-            where = [experiments.c.lifecycle_stage.in_(stages)]
+            where: list[sa.ColumnElement[bool]] = [experiments.c.lifecycle_stage.in_(stages)]
             where += [_experiment_condition(c, conn.dialect.name) for c in clauses]
             query = sa.select(experiments).where(*where).order_by(*ordering)
             rows = conn.execute(query.limit(max_results + 1).offset(offset)).all()

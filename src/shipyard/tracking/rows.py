@@ -14,7 +14,6 @@ from sqlalchemy.engine import Connection
 
 from shipyard.errors import NotFoundError
 from shipyard.tracking import tables as t
-from shipyard.tracking.inputs import RunLineage, load_lineage
 from shipyard.tracking.entities import (
     Experiment,
     LifecycleStage,
@@ -23,6 +22,7 @@ from shipyard.tracking.entities import (
     RunInfo,
     RunStatus,
 )
+from shipyard.tracking.inputs import RunLineage, load_lineage
 
 __all__ = ["load_experiment", "load_runs", "metric_from_row", "require_run_row"]
 

@@ -170,7 +170,9 @@ class TrackingStore(LoggedModels, RunInputs, TrackingQueries):
             if taken is not None:
                 raise ConflictError(f"experiment {new_name!r} already exists: pick another name")
             conn.execute(
-                sa.update(t.experiments).where(where).values(name=new_name, last_update_time=now_ms())
+                sa.update(t.experiments)
+                .where(where)
+                .values(name=new_name, last_update_time=now_ms())
             )
 
         run_write(self.engine, work)
@@ -185,8 +187,7 @@ class TrackingStore(LoggedModels, RunInputs, TrackingQueries):
             experiment = load_experiment(conn, where, f"id {experiment_id!r}")
             if experiment.lifecycle_stage is not LifecycleStage.DELETED:
                 raise NotFoundError(
-                    f"no deleted experiment has id {experiment_id!r}: "
-                    f"{experiment.name!r} is active"
+                    f"no deleted experiment has id {experiment_id!r}: {experiment.name!r} is active"
                 )
             active = LifecycleStage.ACTIVE.value
             conn.execute(
@@ -195,7 +196,9 @@ class TrackingStore(LoggedModels, RunInputs, TrackingQueries):
                 .values(lifecycle_stage=active, last_update_time=now_ms())
             )
             conn.execute(
-                sa.update(t.runs).where(t.runs.c.experiment_id == number).values(lifecycle_stage=active)
+                sa.update(t.runs)
+                .where(t.runs.c.experiment_id == number)
+                .values(lifecycle_stage=active)
             )
 
         run_write(self.engine, work)

@@ -39,7 +39,8 @@ LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
 
 def _required(body: dict[str, Any], name: str) -> str:
     value = string_field(body, name)
-    assert value is not None  # string_field raises for a missing required field
+    if value is None:  # pragma: no cover - string_field raises for a missing required field
+        raise InvalidInputError(f"missing value for required parameter {name!r}")
     return value
 
 

@@ -200,7 +200,9 @@ def model_metrics_field(items: Sequence[Any], metrics: Sequence[Metric]) -> list
 def dataset_filters_field(items: Any) -> list[DatasetFilter]:
     """``datasets`` of ``logged-models/search``: ``{dataset_name, dataset_digest?}``."""
     return [
-        DatasetFilter(str(_text(item, "dataset_name", required=True)), _text(item, "dataset_digest"))
+        DatasetFilter(
+            str(_text(item, "dataset_name", required=True)), _text(item, "dataset_digest")
+        )
         for item in _objects(items, "datasets")
     ]
 
@@ -211,7 +213,9 @@ def model_order_field(items: Any) -> list[LoggedModelOrder]:
     for item in _objects(items, "order_by"):
         ascending = item.get("ascending", True)
         if not isinstance(ascending, bool):
-            raise InvalidInputError(f"order_by's ascending must be true or false, got {ascending!r}")
+            raise InvalidInputError(
+                f"order_by's ascending must be true or false, got {ascending!r}"
+            )
         name = _text(item, "dataset_name")
         dataset = DatasetFilter(name, _text(item, "dataset_digest")) if name else None
         found.append(

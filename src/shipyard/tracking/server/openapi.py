@@ -88,9 +88,7 @@ def _mlflow_operation(
         parameters += [
             _query(name, field, required=name in required)
             for name, field in schema["properties"].items()
-            if name not in in_path
-            and "$ref" not in field
-            and "$ref" not in field.get("items", {})
+            if name not in in_path and "$ref" not in field and "$ref" not in field.get("items", {})
         ]
     if parameters:
         operation["parameters"] = parameters
