@@ -79,9 +79,7 @@ def test_logged_model_tags_params_search_and_delete(mlflow_client: Any) -> None:
     assert names(filter_string="params.depth = '3'") == ["second"]
     assert names(filter_string="tags.team = 'ml' AND name LIKE 'f%'") == ["first"]
     page = mlflow_client.search_logged_models([experiment_id], max_results=1)
-    rest = mlflow_client.search_logged_models(
-        [experiment_id], max_results=1, page_token=page.token
-    )
+    rest = mlflow_client.search_logged_models([experiment_id], max_results=1, page_token=page.token)
     assert [m.name for m in [*page, *rest]] == ["second", "first"] and not rest.token
 
     mlflow_client.delete_logged_model(first.model_id)

@@ -40,13 +40,16 @@ _STATUS_NAMES = {
     LoggedModelStatus.READY: "LOGGED_MODEL_READY",
     LoggedModelStatus.FAILED: "LOGGED_MODEL_UPLOAD_FAILED",
 }
+_MAX_MODEL_ID, _MAX_DATASET_NAME, _MAX_DATASET_DIGEST = 36, 500, 36
 _STATUSES = {
     **{name: status for status, name in _STATUS_NAMES.items()},
     **{str(number): status for number, status in enumerate(_STATUS_NAMES)},
 }
 
 
-def _text(item: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+def _text(
+    item: dict[str, Any], name: str, *, required: bool = False, limit: int | None = None
+) -> str | None:
     value = item.get(name)
     if value is None or value == "":
         if required:
@@ -54,6 +57,8 @@ def _text(item: dict[str, Any], name: str, *, required: bool = False) -> str | N
         return None
     if not isinstance(value, str):
         raise InvalidInputError(f"field {name!r} must be a string, got {value!r}")
+    if limit is not None and len(value) > limit:
+        raise InvalidInputError(f"field {name!r} is over {limit} characters long")
     return value
 
 
@@ -176,7 +181,8 @@ def model_outputs_field(items: Any, what: str) -> list[ModelOutput]:
             step = int(step)
         if isinstance(step, bool) or not isinstance(step, int) or abs(step) >= 2**63:
             raise InvalidInputError(f"the step of a model in {what} must be a 64-bit integer")
-        found.append(ModelOutput(str(_text(item, "model_id", required=True)), step))
+        model_id = _text(item, "model_id", required=True, limit=_MAX_MODEL_ID)
+        found.append(ModelOutput(str(model_id), step))
     return found
 
 
@@ -189,9 +195,9 @@ def model_metrics_field(items: Sequence[Any], metrics: Sequence[Metric]) -> list
             found.append(
                 MetricForModel(
                     metric,
-                    str(_text(item, "model_id")),
-                    _text(item, "dataset_name"),
-                    _text(item, "dataset_digest"),
+                    str(_text(item, "model_id", limit=_MAX_MODEL_ID)),
+                    _text(item, "dataset_name", limit=_MAX_DATASET_NAME),
+                    _text(item, "dataset_digest", limit=_MAX_DATASET_DIGEST),
                 )
             )
     return found
