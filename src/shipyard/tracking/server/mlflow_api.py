@@ -150,7 +150,10 @@ def _max_results(body: dict[str, Any]) -> int:
 
 
 def _order_by(body: dict[str, Any]) -> list[str]:
+    """``order_by`` terms (a GET's query gives one term as a string)."""
     order_by = body.get("order_by") or []
+    if isinstance(order_by, str):
+        order_by = [order_by]
     if not isinstance(order_by, list) or not all(isinstance(t, str) for t in order_by):
         raise InvalidInputError("order_by must be a list of strings like 'metrics.auc DESC'")
     return order_by
