@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 
 from shipyard.errors import InvalidInputError
-from shipyard.tracking.filters import Clause, OrderBy, parse_filter, parse_order_by
+from shipyard.tracking.filters import (
+    EXPERIMENT_FILTERS,
+    LOGGED_MODEL_FILTERS,
+    Clause,
+    OrderBy,
+    parse_filter,
+    parse_order_by,
+)
 
 
 def test_filter_parses_comparisons_joined_by_and() -> None:
@@ -84,3 +91,40 @@ def test_in_lists_hold_at_most_1000_values() -> None:
 def test_time_attributes_out_of_64_bits_are_refused(value: str) -> None:
     with pytest.raises(InvalidInputError, match="out of range"):
         parse_filter(f"attributes.start_time > {value}")
+
+
+def test_experiment_filters_take_bare_attributes_and_tag_null_checks() -> None:
+    clauses = parse_filter(
+        "name LIKE 'churn%' AND tags.team IS NOT NULL AND tags.`old tag` IS NULL "
+        "AND creation_time > 5",
+        EXPERIMENT_FILTERS,
+    )
+    assert clauses == (
+        Clause("attribute", "name", "LIKE", "churn%"),
+        Clause("tag", "team", "IS NOT NULL", ""),
+        Clause("tag", "old tag", "IS NULL", ""),
+        Clause("attribute", "creation_time", ">", 5),
+    )
+    assert parse_order_by("name DESC", EXPERIMENT_FILTERS) == OrderBy("attribute", "name", False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["metrics.auc > 1", "params.x = '1'", "tags.x IS MAYBE", "start_time > 1", "name = 3"],
+)
+def test_experiment_filters_refuse_what_experiments_do_not_have(text: str) -> None:
+    with pytest.raises(InvalidInputError):
+        parse_filter(text, EXPERIMENT_FILTERS)
+
+
+def test_logged_model_filters_take_metrics_params_and_in_lists() -> None:
+    assert parse_filter(
+        "metrics.acc >= 0.9 AND params.lr IN ('0.1', '0.2') AND creation_time > 1",
+        LOGGED_MODEL_FILTERS,
+    ) == (
+        Clause("metric", "acc", ">=", 0.9),
+        Clause("param", "lr", "IN", ("0.1", "0.2")),
+        Clause("attribute", "creation_timestamp", ">", 1),
+    )
+    with pytest.raises(InvalidInputError):
+        parse_filter("tags.x IS NULL", LOGGED_MODEL_FILTERS)

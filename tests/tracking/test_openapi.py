@@ -66,4 +66,4 @@ def test_schemathesis_finds_no_5xx(tracking_server: RunningServer) -> None:
 
             call()
         seen += 1
-    assert seen == len(ENDPOINTS) + 9  # and the artifact, Shipyard, health routes
+    assert seen == len(ENDPOINTS) + 10  # and the artifact, Shipyard, health, server-info routes

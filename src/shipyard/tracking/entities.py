@@ -16,9 +16,15 @@ from enum import StrEnum
 from typing import NamedTuple
 
 __all__ = [
+    "Dataset",
+    "DatasetInput",
     "Experiment",
     "LifecycleStage",
+    "LoggedModel",
+    "LoggedModelStatus",
     "Metric",
+    "ModelMetric",
+    "ModelOutput",
     "Run",
     "RunInfo",
     "RunStatus",
@@ -110,14 +116,89 @@ class RunInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Dataset:
+    """A dataset a run used, as MLflow describes it (``source`` and ``schema`` are JSON text)."""
+
+    name: str
+    digest: str
+    source_type: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetInput:
+    """A dataset as one run's input, with the input's tags (``mlflow.data.context``: train...)."""
+
+    dataset: Dataset
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelOutput:
+    """A logged model a run produced, at a step."""
+
+    model_id: str
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
-    """A run with its parameters, tags and the latest value of each metric."""
+    """A run with its parameters, tags, the latest value of each metric, and its inputs and
+    outputs (datasets, logged models)."""
 
     info: RunInfo
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, Metric] = field(default_factory=dict)
+    dataset_inputs: tuple[DatasetInput, ...] = ()
+    model_inputs: tuple[str, ...] = ()
+    model_outputs: tuple[ModelOutput, ...] = ()
 
     @property
     def run_id(self) -> str:
         return self.info.run_id
+
+
+class LoggedModelStatus(StrEnum):
+    """Where a logged model's upload is (MLflow 3's names, without their prefix)."""
+
+    UNSPECIFIED = "UNSPECIFIED"
+    PENDING = "PENDING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelMetric:
+    """A metric value logged with a ``model_id``: by which run, on which dataset."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int
+    run_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModel:
+    """An MLflow 3 logged model (``m-<32 hex>``): files under ``artifact_location``, the run
+    that made it, its params, tags and metrics."""
+
+    model_id: str
+    experiment_id: str
+    name: str
+    artifact_location: str
+    creation_time: int
+    last_update_time: int
+    status: LoggedModelStatus
+    lifecycle_stage: LifecycleStage
+    status_message: str | None = None
+    model_type: str | None = None
+    source_run_id: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: tuple[ModelMetric, ...] = ()

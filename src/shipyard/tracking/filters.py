@@ -18,30 +18,43 @@ clauses are read, whatever its length.
     (Clause(kind='metric', key='auc', op='>', value=0.9),)
     >>> parse_order_by("metrics.auc DESC")
     OrderBy(kind='metric', key='auc', ascending=False)
+
+Experiments and logged models are searched with the same grammar over their own fields
+(``EXPERIMENT_FILTERS``, ``LOGGED_MODEL_FILTERS``): a bare name is an attribute there
+(``name LIKE 'churn%' AND tags.team = 'ml'``), and experiments' tags take ``IS [NOT] NULL``.
+
+    >>> parse_filter("name = 'x' and tags.team IS NULL", EXPERIMENT_FILTERS)
+    (Clause(kind='attribute', key='name', op='=', value='x'), Clause(kind='tag', ...))
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Literal, cast
 
 from shipyard.errors import InvalidInputError
 from shipyard.tracking.validation import INT64_MAX, INT64_MIN
 
 __all__ = [
+    "EXPERIMENT_FILTERS",
+    "LOGGED_MODEL_FILTERS",
     "MAX_FILTER_CLAUSES",
     "MAX_IN_VALUES",
+    "RUN_FILTERS",
     "Clause",
+    "Grammar",
     "OrderBy",
     "parse_filter",
     "parse_order_by",
 ]
 
 Kind = Literal["metric", "param", "tag", "attribute"]
-Op = Literal["=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN"]
+Op = Literal[
+    "=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN", "IS NULL", "IS NOT NULL"
+]
 
 _PREFIXES: dict[str, Kind] = {
     "metric": "metric",
@@ -61,11 +74,58 @@ MAX_FILTER_CLAUSES = 100
 MAX_IN_VALUES = 1000
 _SHOWN_CHARS = 200  # of a filter quoted in an error message
 
-NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time"})
-STRING_ATTRIBUTES = frozenset(
-    {"run_id", "run_name", "status", "user_id", "artifact_uri", "lifecycle_stage"}
+
+@dataclass(frozen=True, slots=True)
+class Grammar:
+    """What one kind of entity may be filtered and ordered by."""
+
+    prefixes: Mapping[str, Kind]
+    numeric_attributes: frozenset[str]
+    string_attributes: frozenset[str]
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    bare_attributes: bool = False
+    """A name without a prefix (``name = 'x'``) is an attribute."""
+    null_checks: frozenset[Kind] = frozenset()
+    """Kinds that take ``IS NULL`` / ``IS NOT NULL`` (a key set or not)."""
+    in_kinds: frozenset[Kind] = frozenset({"attribute"})
+    """String kinds that take ``IN`` / ``NOT IN`` lists."""
+
+    @property
+    def attributes(self) -> frozenset[str]:
+        return self.numeric_attributes | self.string_attributes
+
+
+RUN_FILTERS = Grammar(
+    prefixes=_PREFIXES,
+    numeric_attributes=frozenset({"start_time", "end_time"}),
+    string_attributes=frozenset(
+        {"run_id", "run_name", "status", "user_id", "artifact_uri", "lifecycle_stage"}
+    ),
+    aliases={"run_uuid": "run_id", "created": "start_time", "Created": "start_time"},
 )
-_ATTRIBUTE_ALIASES = {"run_uuid": "run_id", "created": "start_time", "Created": "start_time"}
+EXPERIMENT_FILTERS = Grammar(
+    prefixes={k: v for k, v in _PREFIXES.items() if v in ("attribute", "tag") and k != "run"},
+    numeric_attributes=frozenset({"creation_time", "last_update_time"}),
+    string_attributes=frozenset({"name", "experiment_id"}),
+    bare_attributes=True,
+    null_checks=frozenset({"tag"}),
+)
+"""MLflow's ``search_experiments`` grammar: name, experiment_id, the two times, tags."""
+LOGGED_MODEL_FILTERS = Grammar(
+    prefixes={k: v for k, v in _PREFIXES.items() if k != "run"},
+    numeric_attributes=frozenset({"creation_timestamp", "last_updated_timestamp"}),
+    string_attributes=frozenset(
+        {"name", "model_id", "model_type", "status", "source_run_id", "experiment_id"}
+    ),
+    aliases={
+        "creation_time": "creation_timestamp",
+        "creation_timestamp_ms": "creation_timestamp",
+        "last_updated_timestamp_ms": "last_updated_timestamp",
+    },
+    bare_attributes=True,
+    in_kinds=frozenset({"attribute", "param", "tag"}),
+)
+"""MLflow's ``search_logged_models`` grammar: attributes, metrics, params, tags."""
 _NUMERIC_OPS: frozenset[str] = frozenset({"=", "!=", "<", "<=", ">", ">="})
 _STRING_OPS: frozenset[str] = frozenset({"=", "!=", "LIKE", "ILIKE"})
 
@@ -123,39 +183,39 @@ def _shown(text: str) -> str:
     return f"{text[:_SHOWN_CHARS]!r}... ({len(text)} characters)"
 
 
-def _identifier(text: str, source: str) -> tuple[Kind, str]:
+def _identifier(text: str, source: str, grammar: Grammar) -> tuple[Kind, str]:
     prefix, _, key = text.partition(".")
-    kind = _PREFIXES.get(prefix.lower())
+    kind = grammar.prefixes.get(prefix.lower())
     if kind is None:
-        raise InvalidInputError(
-            f"unknown prefix {prefix!r} in {source!r}: use metrics., params., tags. or attributes."
-        )
+        known = ", ".join(sorted({f"{k}." for k in grammar.prefixes if k.endswith("s")}))
+        raise InvalidInputError(f"unknown prefix {prefix!r} in {source!r}: use {known}")
     if key[:1] in ("`", '"'):
         key = key[1:-1]
     if kind == "attribute":
-        key = _ATTRIBUTE_ALIASES.get(key, key)
-        if key not in NUMERIC_ATTRIBUTES | STRING_ATTRIBUTES:
-            known = ", ".join(sorted(NUMERIC_ATTRIBUTES | STRING_ATTRIBUTES))
+        key = grammar.aliases.get(key, key)
+        if key not in grammar.attributes:
+            known = ", ".join(sorted(grammar.attributes))
             raise InvalidInputError(f"unknown attribute {key!r} in {source!r}: use one of {known}")
     return kind, key
 
 
-def _is_numeric(kind: Kind, key: str) -> bool:
-    return kind == "metric" or (kind == "attribute" and key in NUMERIC_ATTRIBUTES)
+def _is_numeric(kind: Kind, key: str, grammar: Grammar) -> bool:
+    return kind == "metric" or (kind == "attribute" and key in grammar.numeric_attributes)
 
 
-def parse_filter(text: str | None) -> tuple[Clause, ...]:
+def parse_filter(text: str | None, grammar: Grammar = RUN_FILTERS) -> tuple[Clause, ...]:
     """The clauses of ``text`` (empty for an empty filter); ``InvalidInputError`` if malformed."""
     if text is None or not text.strip():
         return ()
-    return _Parser(text).clauses()
+    return _Parser(text, grammar).clauses()
 
 
 class _Parser:
     """A cursor over the tokens of one filter string, read as the parse needs them."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, grammar: Grammar) -> None:
         self.text = text
+        self.grammar = grammar
         self._tokens = _tokens(text)
         self._next = next(self._tokens, None)
         self._in_values = 0
@@ -178,9 +238,11 @@ class _Parser:
                     f"more than {MAX_FILTER_CLAUSES} comparisons (the most a filter may hold)"
                 )
             lexeme, ident = self._take()
-            if lexeme != "ident":
+            if lexeme == "word" and self.grammar.bare_attributes:
+                ident = f"attributes.{ident}"
+            elif lexeme != "ident":
                 raise self._error(f"expected an identifier like metrics.auc, got {ident!r}")
-            kind, key = _identifier(ident, self.text)
+            kind, key = _identifier(ident, self.text, self.grammar)
             found.append(self._comparison(kind, key))
             if self._next is None:
                 return tuple(found)
@@ -195,12 +257,21 @@ class _Parser:
             if self._take()[1].upper() != "IN":
                 raise self._error("expected NOT IN")
             op = "NOT IN"
+        elif op_kind == "word" and op == "IS":
+            negated = self._next is not None and self._next[1].upper() == "NOT"
+            if negated:
+                self._take()
+            if self._take()[1].upper() != "NULL":
+                raise self._error("expected IS NULL or IS NOT NULL")
+            op = "IS NOT NULL" if negated else "IS NULL"
         elif op_kind not in ("op", "word"):
             raise self._error(f"expected a comparator after {kind} {key!r}")
-        numeric = _is_numeric(kind, key)
+        numeric = _is_numeric(kind, key, self.grammar)
         allowed = _NUMERIC_OPS if numeric else _STRING_OPS
-        if kind == "attribute" and not numeric:
+        if kind in self.grammar.in_kinds and not numeric:
             allowed = allowed | {"IN", "NOT IN"}
+        if kind in self.grammar.null_checks:
+            allowed = allowed | {"IS NULL", "IS NOT NULL"}
         if op not in allowed:
             choices = ", ".join(sorted(allowed))
             raise self._error(
@@ -208,6 +279,8 @@ class _Parser:
             )
         if op in ("IN", "NOT IN"):
             return Clause(kind, key, cast(Op, op), self._string_list())
+        if op in ("IS NULL", "IS NOT NULL"):
+            return Clause(kind, key, cast(Op, op), "")
         value_kind, raw = self._take()
         if numeric:
             if value_kind != "number":
@@ -248,7 +321,7 @@ def _unquote(raw: str) -> str:
     return raw[1:-1].replace("''", "'")
 
 
-def parse_order_by(text: str) -> OrderBy:
+def parse_order_by(text: str, grammar: Grammar = RUN_FILTERS) -> OrderBy:
     """One ``order_by`` term: ``metrics.auc DESC``, ``attributes.start_time`` (ASC by default)."""
     parts = text.strip().rsplit(None, 1)
     ascending = True
@@ -258,5 +331,5 @@ def parse_order_by(text: str) -> OrderBy:
     ident = text.strip()
     if "." not in ident:
         ident = f"attributes.{ident}"
-    kind, key = _identifier(ident, text)
+    kind, key = _identifier(ident, text, grammar)
     return OrderBy(kind, key, ascending)

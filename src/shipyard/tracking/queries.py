@@ -16,7 +16,7 @@ from shipyard.database.engine import run_read
 from shipyard.errors import InvalidInputError, NotFoundError
 from shipyard.tracking import tables as t
 from shipyard.tracking.entities import Experiment, Metric, Run, ViewType
-from shipyard.tracking.filters import parse_filter, parse_order_by
+from shipyard.tracking.filters import EXPERIMENT_FILTERS, Clause, parse_filter, parse_order_by
 from shipyard.tracking.rows import (
     experiment_from_row,
     load_experiment,
@@ -26,6 +26,7 @@ from shipyard.tracking.rows import (
 )
 from shipyard.tracking.search import (
     MetricOrderQueries,
+    compare,
     decode_page_token,
     encode_page_token,
     metric_order_queries,
@@ -82,6 +83,50 @@ class TrackingQueries:
                 .order_by(t.experiments.c.experiment_id)
             )
             return [experiment_from_row(conn, row) for row in rows.all()]
+
+        return run_read(self.engine, work)
+
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        filter_string: str | None = None,
+        order_by: Sequence[str] = (),
+        *,
+        max_results: int = 1000,
+        page_token: str | None = None,
+    ) -> tuple[list[Experiment], str | None]:
+        """One page of experiments matching MLflow's experiment filter (``name LIKE 'a%' AND
+        tags.team = 'ml'``), newest first unless ``order_by`` says otherwise, and the next token."""
+        if not 0 < max_results <= MAX_SEARCH_RESULTS:
+            raise InvalidInputError(
+                f"max_results must be between 1 and {MAX_SEARCH_RESULTS}, got {max_results}"
+            )
+        clauses = parse_filter(filter_string, EXPERIMENT_FILTERS)
+        terms = [parse_order_by(term, EXPERIMENT_FILTERS) for term in order_by]
+        if any(term.kind != "attribute" for term in terms):
+            raise InvalidInputError("experiments are ordered by attributes only (name, ...)")
+        if not terms:
+            terms = [parse_order_by(t, EXPERIMENT_FILTERS) for t in _EXPERIMENT_ORDER]
+        offset = decode_page_token(page_token)
+        experiments = t.experiments
+        ordering = [
+            experiments.c[term.key].asc() if term.ascending else experiments.c[term.key].desc()
+            for term in terms
+        ]
+        if not any(term.key == "experiment_id" for term in terms):
+            ordering.append(experiments.c.experiment_id.desc())
+        stages = [stage.value for stage in view_type.stages]
+
+        def work(conn: Connection) -> tuple[list[Experiment], str | None]:
+            where: list[sa.ColumnElement[bool]] = [experiments.c.lifecycle_stage.in_(stages)]
+            where += [_experiment_condition(c, conn.dialect.name) for c in clauses]
+            query = sa.select(experiments).where(*where).order_by(*ordering)
+            rows = conn.execute(query.limit(max_results + 1).offset(offset)).all()
+            token = None
+            if len(rows) > max_results:
+                rows = rows[:max_results]
+                token = encode_page_token(offset + max_results)
+            return [experiment_from_row(conn, row) for row in rows], token
 
         return run_read(self.engine, work)
 
@@ -193,6 +238,30 @@ class TrackingQueries:
             return ArtifactFile(row.path, row.sha256, row.size)
 
         return run_read(self.engine, work)
+
+
+_EXPERIMENT_ORDER = ("creation_time DESC", "experiment_id ASC")
+"""MLflow's default order of ``search_experiments``."""
+
+
+def _experiment_condition(clause: Clause, dialect: str) -> sa.ColumnElement[bool]:
+    experiments = t.experiments
+    if clause.kind == "attribute":
+        value: Any = clause.value
+        if clause.key == "experiment_id":
+            if clause.op not in ("=", "!=", "IN", "NOT IN"):
+                raise InvalidInputError("experiment_id compares with =, !=, IN or NOT IN")
+            values = value if isinstance(value, tuple) else (value,)
+            numbers = tuple(experiment_number(v) for v in values)
+            value = numbers if isinstance(value, tuple) else numbers[0]
+        return compare(experiments.c[clause.key], clause.op, value, dialect)
+    tags = t.experiment_tags.alias("tag_filter")
+    has_key = [tags.c.experiment_id == experiments.c.experiment_id, tags.c.key == clause.key]
+    if clause.op == "IS NULL":
+        return ~sa.exists().where(*has_key)
+    if clause.op == "IS NOT NULL":
+        return sa.exists().where(*has_key)
+    return sa.exists().where(*has_key, compare(tags.c.value, clause.op, clause.value, dialect))
 
 
 def _metric_ordered_ids(

@@ -1,7 +1,7 @@
 """Turn database rows into tracking entities, and load whole runs in a few queries.
 
-A page of runs costs four queries however many runs it holds: the run rows, then their params,
-tags and latest metrics by ``run_id IN (...)``.
+A page of runs costs six queries however many runs it holds: the run rows, then their params,
+tags, latest metrics, dataset inputs and model links by ``run_id IN (...)``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from shipyard.tracking.entities import (
     RunInfo,
     RunStatus,
 )
+from shipyard.tracking.inputs import RunLineage, load_lineage
 
 __all__ = ["load_experiment", "load_runs", "metric_from_row", "require_run_row"]
 
@@ -53,6 +54,7 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
     params: dict[str, dict[str, str]] = {}
     tags: dict[str, dict[str, str]] = {}
     metrics: dict[str, dict[str, Metric]] = {}
+    lineage: dict[str, RunLineage] = {}
     for start in range(0, len(run_ids), _CHUNK):
         chunk = list(run_ids[start : start + _CHUNK])
         for row in conn.execute(sa.select(t.runs).where(t.runs.c.run_id.in_(chunk))):
@@ -66,12 +68,16 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
         query_metrics = sa.select(t.latest_metrics).where(t.latest_metrics.c.run_id.in_(chunk))
         for row in conn.execute(query_metrics):
             metrics.setdefault(row.run_id, {})[row.key] = metric_from_row(row)
+        lineage.update(load_lineage(conn, chunk))
     return [
         Run(
             info=infos[run_id],
             params=dict(sorted(params.get(run_id, {}).items())),
             tags=dict(sorted(tags.get(run_id, {}).items())),
             metrics=dict(sorted(metrics.get(run_id, {}).items())),
+            dataset_inputs=lineage[run_id][0],
+            model_inputs=lineage[run_id][1],
+            model_outputs=lineage[run_id][2],
         )
         for run_id in run_ids
         if run_id in infos

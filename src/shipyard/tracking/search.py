@@ -26,6 +26,7 @@ from shipyard.tracking.filters import Clause, OrderBy
 
 __all__ = [
     "MetricOrderQueries",
+    "compare",
     "decode_page_token",
     "encode_page_token",
     "metric_order_queries",
@@ -67,7 +68,8 @@ def decode_page_token(token: str | None) -> int:
     return offset
 
 
-def _compare(column: Any, op: str, value: Any, dialect: str) -> sa.ColumnElement[bool]:
+def compare(column: Any, op: str, value: Any, dialect: str) -> sa.ColumnElement[bool]:
+    """``column op value`` in SQL; LIKE is case-sensitive on both backends (GLOB on SQLite)."""
     if op == "=":
         return column == value  # type: ignore[no-any-return]
     if op == "!=":
@@ -120,7 +122,7 @@ def _filtered(
     ]
     for number, clause in enumerate(clauses):
         if clause.kind == "attribute":
-            where.append(_compare(_RUN_COLUMNS[clause.key], clause.op, clause.value, dialect))
+            where.append(compare(_RUN_COLUMNS[clause.key], clause.op, clause.value, dialect))
             continue
         # A correlated EXISTS (a primary-key probe per candidate run) rather than a join: the
         # planner cannot start from a big params or tags scan, whatever its statistics say.
@@ -128,7 +130,7 @@ def _filtered(
         conditions = [
             alias.c.run_id == runs.c.run_id,
             alias.c.key == clause.key,
-            _compare(alias.c.value, clause.op, clause.value, dialect),
+            compare(alias.c.value, clause.op, clause.value, dialect),
         ]
         if clause.kind == "metric":
             conditions.append(alias.c.is_nan.is_(False))
@@ -202,7 +204,7 @@ def metric_order_queries(
     metric = t.latest_metrics.alias("o0")
     on = sa.and_(metric.c.run_id == runs.c.run_id, metric.c.key == term.key)
     value = metric.c.value.asc() if term.ascending else metric.c.value.desc()
-    where += [_compare(metric.c.value, c.op, c.value, dialect) for c in same]
+    where += [compare(metric.c.value, c.op, c.value, dialect) for c in same]
     valued_where = [*where, metric.c.is_nan.is_(False)]
     valued_from = from_.join(metric, on)
     rest_where = [*where, sa.or_(metric.c.run_id.is_(None), metric.c.is_nan.is_(True))]

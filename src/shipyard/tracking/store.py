@@ -31,6 +31,8 @@ from shipyard.tracking.entities import (
     RunStatus,
     now_ms,
 )
+from shipyard.tracking.inputs import RunInputs
+from shipyard.tracking.logged_models import LoggedModels, MetricForModel, insert_model_metrics
 from shipyard.tracking.names import random_run_name
 from shipyard.tracking.queries import TrackingQueries
 from shipyard.tracking.rows import load_experiment, load_runs, require_run_row
@@ -57,8 +59,9 @@ from shipyard.tracking.writes import (
 __all__ = ["TrackingStore"]
 
 
-class TrackingStore(TrackingQueries):
-    """Writes (here) and reads (``TrackingQueries``) of tracking data."""
+class TrackingStore(LoggedModels, RunInputs, TrackingQueries):
+    """Writes (here) and reads (``TrackingQueries``) of tracking data; MLflow 3's logged models
+    (``LoggedModels``) and run inputs and outputs (``RunInputs``)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -146,6 +149,78 @@ class TrackingStore(TrackingQueries):
             return experiment
 
         return run_write(self.engine, work)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an active experiment; ``ConflictError`` when the name is taken."""
+        number = experiment_number(experiment_id)
+        validate_experiment_name(new_name)
+
+        def work(conn: Connection) -> None:
+            where = t.experiments.c.experiment_id == number
+            experiment = load_experiment(conn, where, f"id {experiment_id!r}")
+            if experiment.lifecycle_stage is not LifecycleStage.ACTIVE:
+                raise InvalidInputError(
+                    f"experiment {experiment.name!r} is deleted: restore it before renaming it"
+                )
+            taken = conn.execute(
+                sa.select(t.experiments.c.experiment_id).where(
+                    t.experiments.c.name == new_name, t.experiments.c.experiment_id != number
+                )
+            ).first()
+            if taken is not None:
+                raise ConflictError(f"experiment {new_name!r} already exists: pick another name")
+            conn.execute(
+                sa.update(t.experiments)
+                .where(where)
+                .values(name=new_name, last_update_time=now_ms())
+            )
+
+        run_write(self.engine, work)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Bring a deleted experiment and its runs back (MLflow: ``NotFoundError`` unless it is
+        deleted)."""
+        number = experiment_number(experiment_id)
+
+        def work(conn: Connection) -> None:
+            where = t.experiments.c.experiment_id == number
+            experiment = load_experiment(conn, where, f"id {experiment_id!r}")
+            if experiment.lifecycle_stage is not LifecycleStage.DELETED:
+                raise NotFoundError(
+                    f"no deleted experiment has id {experiment_id!r}: {experiment.name!r} is active"
+                )
+            active = LifecycleStage.ACTIVE.value
+            conn.execute(
+                sa.update(t.experiments)
+                .where(where)
+                .values(lifecycle_stage=active, last_update_time=now_ms())
+            )
+            conn.execute(
+                sa.update(t.runs)
+                .where(t.runs.c.experiment_id == number)
+                .values(lifecycle_stage=active)
+            )
+
+        run_write(self.engine, work)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag of an active experiment; ``NotFoundError`` when it has no such tag."""
+        number = experiment_number(experiment_id)
+
+        def work(conn: Connection) -> None:
+            experiment = load_experiment(
+                conn, t.experiments.c.experiment_id == number, f"id {experiment_id!r}"
+            )
+            if experiment.lifecycle_stage is not LifecycleStage.ACTIVE:
+                raise InvalidInputError(f"experiment {experiment.name!r} is deleted: restore it")
+            tags = t.experiment_tags
+            removed = conn.execute(
+                sa.delete(tags).where(tags.c.experiment_id == number, tags.c.key == key)
+            )
+            if not removed.rowcount:
+                raise NotFoundError(f"experiment {experiment.name!r} has no tag {key[:250]!r}")
+
+        run_write(self.engine, work)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         number = experiment_number(experiment_id)
@@ -264,6 +339,22 @@ class TrackingStore(TrackingQueries):
 
         run_write(self.engine, work)
 
+    def delete_run_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag of an active run; ``NotFoundError`` when it has no such tag."""
+
+        def work(conn: Connection) -> None:
+            found = require_run_row(conn, run_id)
+            if found.lifecycle_stage != LifecycleStage.ACTIVE.value:
+                raise InvalidInputError(f"run {run_id!r} is deleted: restore it to change it")
+            tags = t.run_tags
+            removed = conn.execute(
+                sa.delete(tags).where(tags.c.run_id == run_id, tags.c.key == key)
+            )
+            if not removed.rowcount:
+                raise NotFoundError(f"run {run_id!r} has no tag {key[:250]!r}")
+
+        run_write(self.engine, work)
+
     def heartbeat(self, run_id: str) -> None:
         """Record that the run's process is alive (stale detection reads this)."""
 
@@ -317,8 +408,11 @@ class TrackingStore(TrackingQueries):
         metrics: Sequence[Metric] = (),
         params: Mapping[str, str] | Sequence[tuple[str, str]] = (),
         tags: Mapping[str, str] | Sequence[tuple[str, str]] = (),
+        model_metrics: Sequence[MetricForModel] = (),
     ) -> None:
-        """Log metrics, params and tags in one transaction: all of them or, on error, none."""
+        """Log metrics, params and tags in one transaction: all of them or, on error, none.
+        ``model_metrics`` are metrics of ``metrics`` logged with a ``model_id``: they are kept on
+        their logged models too."""
         param_items = list(params.items()) if isinstance(params, Mapping) else list(params)
         tag_items = list(tags.items()) if isinstance(tags, Mapping) else list(tags)
         validate_batch_sizes(metrics, param_items, tag_items)
@@ -351,6 +445,7 @@ class TrackingStore(TrackingQueries):
                 insert_params(conn, run_id, checked_params)
             if checked_tags:
                 upsert_tags(conn, run_id, checked_tags)
+            insert_model_metrics(conn, run_id, model_metrics)
             if history:
                 # Driver-level executemany: SQLAlchemy's per-row parameter processing cost
                 # more than the insert itself for a 1000-value batch.

@@ -42,6 +42,7 @@ from shipyard.tracking.server.artifacts_api import ArtifactsApi
 from shipyard.tracking.server.auth import RequireKey
 from shipyard.tracking.server.config import ServerConfig
 from shipyard.tracking.server.keys import KeyFile, KeyRing
+from shipyard.tracking.server.mlflow3_api import server_info
 from shipyard.tracking.server.mlflow_api import READ_POSTS, MlflowApi
 from shipyard.tracking.server.openapi import openapi_document
 from shipyard.tracking.server.registry_api import REGISTRY_READ_POSTS, RegistryApi
@@ -53,11 +54,12 @@ from shipyard.web.middleware import AccessLog, ServerTiming
 from shipyard.web.origins import HostNames
 from shipyard.web.responses import JSONBody
 
-__all__ = ["MLFLOW_PREFIXES", "create_app", "middleware", "routes"]
+__all__ = ["MLFLOW_PREFIXES", "SERVER_INFO_PATH", "create_app", "middleware", "routes"]
 
 logger = logging.getLogger("shipyard.tracking")
 
 MLFLOW_PREFIXES = ("/api/2.0/", "/api/3.0/")
+SERVER_INFO_PATH = "/api/3.0/mlflow/server-info"
 REAP_INTERVAL_S = 60.0
 
 
@@ -83,6 +85,7 @@ def routes(tracker: Tracker, config: ServerConfig, registry: Registry) -> list[B
         *ArtifactsApi(tracker, scratch, config.max_upload_bytes).routes(),
         *ShipyardApi(tracker).routes(),
         Route("/health", _health, methods=["GET"]),
+        Route(SERVER_INFO_PATH, _server_info, methods=["GET"]),
         Route("/openapi.json", _openapi, methods=["GET"]),
     ]
 
@@ -152,6 +155,10 @@ async def _reap_forever(tracker: Tracker) -> None:
 
 async def _health(request: Request) -> Response:
     return JSONBody({"status": "ok"})
+
+
+async def _server_info(request: Request) -> Response:
+    return JSONBody(server_info())
 
 
 async def _openapi(request: Request) -> Response:

@@ -6,7 +6,9 @@ blocks the event loop), and their CPU time goes back in ``X-Shipyard-Handler-CPU
 machine wall time mostly measures the wait for a core). Bodies are limited per endpoint
 (``BODY_LIMITS``), refused with 413 from their Content-Length or as a chunked body grows.
 Errors are Shipyard errors that ``app.py`` maps to MLflow's error codes. Only what the ``mlflow``
-client's tracking calls need is here: experiments, runs, logging, search and metric history.
+client's tracking calls need is here: experiments, runs, logging, search and metric history, and
+(``mlflow3_api``) MLflow 3's logged models, run inputs and outputs. Path parameters
+(``/logged-models/{model_id}``) are merged into the handler's body.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from shipyard.errors import InvalidInputError
 from shipyard.tracking.entities import Metric, RunStatus, ViewType, now_ms
 from shipyard.tracking.locations import ArtifactLocationPolicy
 from shipyard.tracking.queries import MAX_SEARCH_RESULTS
+from shipyard.tracking.server.mlflow3_api import Mlflow3Handlers
+from shipyard.tracking.server.mlflow3_json import model_metrics_field
 from shipyard.tracking.server.mlflow_json import (
     experiment_id_field,
     experiment_ids_field,
@@ -45,7 +49,7 @@ __all__ = ["BODY_LIMITS", "ENDPOINTS", "PREFIX", "READ_POSTS", "MlflowApi"]
 PREFIX = "/api/2.0/mlflow"
 LOG_BATCH_BODY = 16 * 1024 * 1024
 """``runs/log-batch``'s body limit: MLflow's largest legal batch, escaped, is a few MiB."""
-BODY_LIMITS = {"/runs/log-batch": LOG_BATCH_BODY}
+BODY_LIMITS = {"/runs/log-batch": LOG_BATCH_BODY, "/runs/log-inputs": LOG_BATCH_BODY}
 ENDPOINTS = (
     ("POST", "/experiments/create", "create_experiment"),
     ("GET", "/experiments/get", "get_experiment"),
@@ -54,6 +58,9 @@ ENDPOINTS = (
     ("GET", "/experiments/search", "search_experiments"),
     ("POST", "/experiments/delete", "delete_experiment"),
     ("POST", "/experiments/set-experiment-tag", "set_experiment_tag"),
+    ("POST", "/experiments/delete-experiment-tag", "delete_experiment_tag"),
+    ("POST", "/experiments/update", "update_experiment"),
+    ("POST", "/experiments/restore", "restore_experiment"),
     ("POST", "/runs/create", "create_run"),
     ("GET", "/runs/get", "get_run"),
     ("POST", "/runs/update", "update_run"),
@@ -64,8 +71,20 @@ ENDPOINTS = (
     ("POST", "/runs/log-parameter", "log_parameter"),
     ("POST", "/runs/log-batch", "log_batch"),
     ("POST", "/runs/set-tag", "set_tag"),
+    ("POST", "/runs/delete-tag", "delete_tag"),
+    ("POST", "/runs/log-inputs", "log_inputs"),
+    ("POST", "/runs/outputs", "log_outputs"),
+    ("POST", "/runs/log-model", "log_model"),
     ("GET", "/metrics/get-history", "get_metric_history"),
+    ("POST", "/logged-models", "create_logged_model"),
     ("POST", "/logged-models/search", "search_logged_models"),
+    ("GET", "/logged-models/{model_id}", "get_logged_model"),
+    ("PATCH", "/logged-models/{model_id}", "finalize_logged_model"),
+    ("DELETE", "/logged-models/{model_id}", "delete_logged_model"),
+    ("PATCH", "/logged-models/{model_id}/tags", "set_logged_model_tags"),
+    ("DELETE", "/logged-models/{model_id}/tags/{tag_key}", "delete_logged_model_tag"),
+    ("POST", "/logged-models/{model_id}/params", "log_logged_model_params"),
+    ("GET", "/logged-models/{model_id}/artifacts/directories", "list_logged_model_artifacts"),
 )
 """``(method, path under PREFIX, MlflowApi method)`` of every endpoint served (the OpenAPI
 document and ``scripts/mlflow_schemas.py`` read it too)."""
@@ -78,11 +97,14 @@ Handler = Callable[[dict[str, Any]], dict[str, Any]]
 Endpoint = Callable[[Request], Any]
 
 
-def _timed(handler: Handler, body: dict[str, Any] | bytes) -> tuple[dict[str, Any], float]:
-    """The handler's result on ``body`` (raw bytes are parsed first) and the CPU time its thread
-    spent on both (ms)."""
+def _timed(
+    handler: Handler, body: dict[str, Any] | bytes, path: dict[str, Any]
+) -> tuple[dict[str, Any], float]:
+    """The handler's result on ``body`` (raw bytes are parsed first; the path's parameters win)
+    and the CPU time its thread spent on both (ms)."""
     began = time.thread_time()
-    result = handler(parse_json_object(body) if isinstance(body, bytes) else body)
+    parsed = parse_json_object(body) if isinstance(body, bytes) else body
+    result = handler({**parsed, **path} if path else parsed)
     return result, (time.thread_time() - began) * 1000
 
 
@@ -96,7 +118,8 @@ def json_endpoint(handler: Handler, limit: int = MAX_JSON_BODY) -> Endpoint:
             body = dict(request.query_params)
         else:
             body = await read_body(request, limit)
-        result, cpu_ms = await run_in_threadpool(_timed, handler, body)
+        path = dict(request.path_params)
+        result, cpu_ms = await run_in_threadpool(_timed, handler, body, path)
         return JSONBody(result, headers={"x-shipyard-handler-cpu-ms": f"{cpu_ms:.2f}"})
 
     return endpoint
@@ -126,6 +149,16 @@ def _max_results(body: dict[str, Any]) -> int:
     return limit
 
 
+def _order_by(body: dict[str, Any]) -> list[str]:
+    """``order_by`` terms (a GET's query gives one term as a string)."""
+    order_by = body.get("order_by") or []
+    if isinstance(order_by, str):
+        order_by = [order_by]
+    if not isinstance(order_by, list) or not all(isinstance(t, str) for t in order_by):
+        raise InvalidInputError("order_by must be a list of strings like 'metrics.auc DESC'")
+    return order_by
+
+
 def _view_type(value: Any) -> ViewType:
     if value in (None, "", 1, "1"):
         return ViewType.ACTIVE_ONLY
@@ -138,7 +171,7 @@ def _view_type(value: Any) -> ViewType:
         ) from None
 
 
-class MlflowApi:
+class MlflowApi(Mlflow3Handlers):
     """Handlers for the MLflow tracking endpoints, over one ``Tracker``."""
 
     def __init__(self, tracker: Tracker, locations: ArtifactLocationPolicy) -> None:
@@ -149,7 +182,7 @@ class MlflowApi:
     def routes(self) -> list[Route]:
         return [
             Route(
-                PREFIX + path,
+                PREFIX + path.replace("{tag_key}", "{tag_key:path}"),  # a tag key may hold "/"
                 json_endpoint(handler, BODY_LIMITS.get(path, MAX_JSON_BODY)),
                 methods=[method],
             )
@@ -179,12 +212,31 @@ class MlflowApi:
         return {"experiment": experiment_json(self.store.get_experiment_by_name(name))}
 
     def search_experiments(self, body: dict[str, Any]) -> dict[str, Any]:
-        experiments = self.store.list_experiments(_view_type(body.get("view_type")))
-        text = (string_field(body, "filter", required=False) or "").strip()
-        if text:
-            experiments = [e for e in experiments if _name_matches(e.name, text)]
-        limit = _max_results(body)
-        return {"experiments": [experiment_json(e) for e in experiments[:limit]]}
+        experiments, token = self.store.search_experiments(
+            _view_type(body.get("view_type")),
+            string_field(body, "filter", required=False),
+            _order_by(body),
+            max_results=_max_results(body),
+            page_token=string_field(body, "page_token", required=False),
+        )
+        response: dict[str, Any] = {"experiments": [experiment_json(e) for e in experiments]}
+        if token:
+            response["next_page_token"] = token
+        return response
+
+    def update_experiment(self, body: dict[str, Any]) -> dict[str, Any]:
+        experiment_id = experiment_id_field(body, "experiment_id")
+        self.store.rename_experiment(experiment_id, _text(body, "new_name"))
+        return {}
+
+    def restore_experiment(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.store.restore_experiment(experiment_id_field(body, "experiment_id"))
+        return {}
+
+    def delete_experiment_tag(self, body: dict[str, Any]) -> dict[str, Any]:
+        experiment_id = experiment_id_field(body, "experiment_id")
+        self.store.delete_experiment_tag(experiment_id, _text(body, "key"))
+        return {}
 
     def delete_experiment(self, body: dict[str, Any]) -> dict[str, Any]:
         experiment_id = experiment_id_field(body, "experiment_id")
@@ -238,9 +290,7 @@ class MlflowApi:
         return {}
 
     def search_runs(self, body: dict[str, Any]) -> dict[str, Any]:
-        order_by = body.get("order_by") or []
-        if not isinstance(order_by, list) or not all(isinstance(t, str) for t in order_by):
-            raise InvalidInputError("order_by must be a list of strings like 'metrics.auc DESC'")
+        order_by = _order_by(body)
         runs, token = self.store.search_runs(
             experiment_ids_field(body, "experiment_ids"),
             string_field(body, "filter", required=False),
@@ -258,7 +308,10 @@ class MlflowApi:
 
     def log_metric(self, body: dict[str, Any]) -> dict[str, Any]:
         item = {**body, "timestamp": body.get("timestamp") or now_ms()}
-        self.store.log_batch(_run_id(body), metrics=[metric_from_json(item)])
+        metrics = [metric_from_json(item)]
+        self.store.log_batch(
+            _run_id(body), metrics=metrics, model_metrics=model_metrics_field([item], metrics)
+        )
         return {}
 
     def log_parameter(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -271,6 +324,10 @@ class MlflowApi:
         self.store.log_batch(_run_id(body), tags=[(key, str(body.get("value", "")))])
         return {}
 
+    def delete_tag(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.store.delete_run_tag(_run_id(body), _text(body, "key"))
+        return {}
+
     def log_batch(self, body: dict[str, Any]) -> dict[str, Any]:
         raw_metrics = body.get("metrics") or []
         if not isinstance(raw_metrics, list):
@@ -281,6 +338,7 @@ class MlflowApi:
             metrics=metrics,
             params=pairs(body.get("params"), "param"),
             tags=pairs(body.get("tags"), "tag"),
+            model_metrics=model_metrics_field(raw_metrics, metrics),
         )
         return {}
 
@@ -288,29 +346,3 @@ class MlflowApi:
         key = _text(body, "metric_key")
         history = self.store.metric_history(_run_id(body), key)
         return {"metrics": [metric_json(m) for m in history]}
-
-    def search_logged_models(self, body: dict[str, Any]) -> dict[str, Any]:
-        """MLflow 3 "logged models" are not kept here (models go to Shipyard's registry), so
-        there are none; the client asks while listing a run's artifacts."""
-        return {"models": []}
-
-
-def _name_matches(name: str, text: str) -> bool:
-    """The experiment filters the client sends: ``name = 'x'`` and ``name LIKE 'x%'``."""
-    import fnmatch
-    import re
-
-    found = re.fullmatch(r"(?:attributes\.)?name\s*(=|!=|LIKE|ILIKE)\s*'(.*)'", text, re.I)
-    if found is None:
-        raise InvalidInputError(
-            f"unsupported experiment filter {text!r}: use name = 'x' or name LIKE 'x%'"
-        )
-    op, value = found.group(1).upper(), found.group(2)
-    if op == "=":
-        return name == value
-    if op == "!=":
-        return name != value
-    pattern = value.replace("%", "*").replace("_", "?")
-    if op == "ILIKE":
-        return fnmatch.fnmatch(name.lower(), pattern.lower())
-    return fnmatch.fnmatchcase(name, pattern)

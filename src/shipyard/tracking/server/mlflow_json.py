@@ -13,6 +13,7 @@ from typing import Any
 
 from shipyard.errors import InvalidInputError
 from shipyard.tracking.entities import Experiment, Metric, Run, RunInfo
+from shipyard.tracking.server.mlflow3_json import run_io_json
 from shipyard.tracking.validation import (
     experiment_number,
     is_plain_metric,
@@ -73,6 +74,7 @@ def metric_json(metric: Metric) -> dict[str, Any]:
 
 
 def run_json(run: Run) -> dict[str, Any]:
+    inputs, outputs = run_io_json(run)
     return {
         "info": run_info_json(run.info),
         "data": {
@@ -80,7 +82,8 @@ def run_json(run: Run) -> dict[str, Any]:
             "params": [{"key": k, "value": v} for k, v in run.params.items()],
             "tags": [{"key": k, "value": v} for k, v in run.tags.items()],
         },
-        "inputs": {},
+        "inputs": inputs,
+        "outputs": outputs,
     }
 
 

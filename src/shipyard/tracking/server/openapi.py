@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import json
+import re
 from typing import Any
 
 import shipyard
@@ -69,22 +70,28 @@ def _path(name: str) -> JSON:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
-def _mlflow_operation(method: str, summary: str, message: str, schemas: dict[str, Any]) -> JSON:
+def _mlflow_operation(
+    method: str, path: str, summary: str, message: str, schemas: dict[str, Any]
+) -> JSON:
     operation: dict[str, Any] = {"summary": summary, "responses": _responses("MlflowError")}
-    if method == "POST":
+    in_path = re.findall(r"\{(\w+)\}", path)
+    parameters = [_path(name) for name in in_path]
+    if method in ("POST", "PATCH"):
         ref = {"$ref": f"#/components/schemas/{message}"}
         operation["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": ref}},
         }
-        return operation
-    schema = schemas[message]
-    required = set(schema.get("required", ()))
-    operation["parameters"] = [
-        _query(name, field, required=name in required)
-        for name, field in schema["properties"].items()
-        if "$ref" not in field and "$ref" not in field.get("items", {})
-    ]
+    elif method == "GET":
+        schema = schemas[message]
+        required = set(schema.get("required", ()))
+        parameters += [
+            _query(name, field, required=name in required)
+            for name, field in schema["properties"].items()
+            if name not in in_path and "$ref" not in field and "$ref" not in field.get("items", {})
+        ]
+    if parameters:
+        operation["parameters"] = parameters
     return operation
 
 
@@ -94,7 +101,7 @@ def _mlflow_paths() -> dict[str, dict[str, JSON]]:
     for method, path, _ in ENDPOINTS:
         found = derived["operations"][f"{method} {path}"]
         paths.setdefault(PREFIX + path, {})[method.lower()] = _mlflow_operation(
-            method, found["summary"], found["request"], derived["schemas"]
+            method, path, found["summary"], found["request"], derived["schemas"]
         )
     return paths
 
@@ -161,6 +168,7 @@ def _shipyard_paths() -> dict[str, dict[str, JSON]]:
             "A metric's history", [_path("run_id"), _path("key")]
         ),
         "/health": get("Liveness", []),
+        "/api/3.0/mlflow/server-info": get("What the server supports (MLflow's server-info)", []),
     }
 
 
