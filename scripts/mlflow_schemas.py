@@ -70,13 +70,19 @@ def _message(descriptor: Any, schemas: dict[str, Any]) -> str:
 def derive() -> dict[str, Any]:
     """``{"mlflow": version, "operations": {"POST /runs/create": {...}}, "schemas": {...}}``."""
     import mlflow
-    from mlflow.protos import databricks_pb2, service_pb2
+    from mlflow.protos import databricks_pb2, model_registry_pb2, service_pb2
 
     from shipyard.tracking.server.mlflow_api import ENDPOINTS
+    from shipyard.tracking.server.registry_api import REGISTRY_ENDPOINTS
 
-    served = {(method, "/mlflow" + path) for method, path, _ in ENDPOINTS}
+    endpoints = (*ENDPOINTS, *REGISTRY_ENDPOINTS)
+    served = {(method, "/mlflow" + path) for method, path, _ in endpoints}
     found: dict[tuple[str, str], Any] = {}
-    for method in service_pb2.DESCRIPTOR.services_by_name["MlflowService"].methods:
+    services = (
+        service_pb2.DESCRIPTOR.services_by_name["MlflowService"],
+        model_registry_pb2.DESCRIPTOR.services_by_name["ModelRegistryService"],
+    )
+    for method in (m for service in services for m in service.methods):
         rpc = method.GetOptions().Extensions[databricks_pb2.rpc]
         for endpoint in rpc.endpoints:
             key = (endpoint.method, endpoint.path)
@@ -87,7 +93,7 @@ def derive() -> dict[str, Any]:
         raise SystemExit(f"no MLflow rpc serves {missing}: is the pinned mlflow installed?")
     schemas: dict[str, Any] = {}
     operations = {}
-    for method, path, _ in ENDPOINTS:
+    for method, path, _ in endpoints:
         rpc_method, title = found[(method, "/mlflow" + path)]
         operations[f"{method} {path}"] = {
             "summary": title or rpc_method.name,

@@ -9,8 +9,8 @@ with ``shipyard.save_model`` is listed by MLflow's search.
 from __future__ import annotations
 
 import tempfile
-from importlib import metadata
 import uuid
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 

@@ -17,6 +17,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
 from shipyard.tracking.server.mlflow_api import ENDPOINTS, PREFIX
+from shipyard.tracking.server.registry_api import REGISTRY_ENDPOINTS
 from tests.tracking.conftest import RunningServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +40,7 @@ def test_vendored_mlflow_schemas_are_what_the_installed_protos_give() -> None:
 def test_openapi_documents_every_mlflow_endpoint_served(tracking_server: RunningServer) -> None:
     document = httpx.get(f"{tracking_server.url}/openapi.json").json()
     assert document["openapi"].startswith("3.1")
-    for method, path, _ in ENDPOINTS:
+    for method, path, _ in (*ENDPOINTS, *REGISTRY_ENDPOINTS):
         assert method.lower() in document["paths"][PREFIX + path], path
     create = document["paths"][f"{PREFIX}/runs/create"]["post"]
     ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
@@ -66,4 +67,5 @@ def test_schemathesis_finds_no_5xx(tracking_server: RunningServer) -> None:
 
             call()
         seen += 1
-    assert seen == len(ENDPOINTS) + 10  # and the artifact, Shipyard, health, server-info routes
+    # the tracking and registry endpoints, and the artifact, Shipyard, health, server-info routes
+    assert seen == len(ENDPOINTS) + len(REGISTRY_ENDPOINTS) + 10

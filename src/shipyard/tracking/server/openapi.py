@@ -18,6 +18,7 @@ from typing import Any
 
 import shipyard
 from shipyard.tracking.server.mlflow_api import ENDPOINTS, PREFIX
+from shipyard.tracking.server.registry_api import REGISTRY_ENDPOINTS
 from shipyard.types import JSON
 
 __all__ = ["ERROR_STATUSES", "openapi_document"]
@@ -76,7 +77,7 @@ def _mlflow_operation(
     operation: dict[str, Any] = {"summary": summary, "responses": _responses("MlflowError")}
     in_path = re.findall(r"\{(\w+)\}", path)
     parameters = [_path(name) for name in in_path]
-    if method in ("POST", "PATCH"):
+    if method in ("POST", "PATCH") or (method == "DELETE" and not in_path):
         ref = {"$ref": f"#/components/schemas/{message}"}
         operation["requestBody"] = {
             "required": True,
@@ -98,7 +99,7 @@ def _mlflow_operation(
 def _mlflow_paths() -> dict[str, dict[str, JSON]]:
     derived = _mlflow_schemas()
     paths: dict[str, dict[str, JSON]] = {}
-    for method, path, _ in ENDPOINTS:
+    for method, path, _ in (*ENDPOINTS, *REGISTRY_ENDPOINTS):
         found = derived["operations"][f"{method} {path}"]
         paths.setdefault(PREFIX + path, {})[method.lower()] = _mlflow_operation(
             method, path, found["summary"], found["request"], derived["schemas"]
