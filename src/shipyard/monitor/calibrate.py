@@ -33,7 +33,7 @@ __all__ = ["Calibration", "calibrate", "calibrated_score"]
 SPLITS = 200
 # The level is divided by 4: the reference is itself only a sample (each column's fixed sample
 # error makes some columns alarm more often than the average over samples), and the fitted tail
-# is approximate. Measured on 100 stationary served windows: see docs/architecture/06-monitor.md.
+# is approximate. Measured on 100 stationary served windows: see docs/architecture/08-monitor.md.
 _MARGIN = 4.0
 
 

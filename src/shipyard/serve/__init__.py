@@ -3,7 +3,7 @@
     from shipyard.serve import create_app
     app = create_app(loaded_model, ServeConfig(max_batch_size=64))   # any ASGI server runs it
 
-``shipyard serve REF`` runs it under uvicorn; see ``docs/architecture/03-serve.md``. Names are
+``shipyard serve REF`` runs it under uvicorn; see ``docs/architecture/04-serve.md``. Names are
 imported on first use (PEP 562), so ``shipyard.serve.config`` loads without the app.
 """
 

@@ -5,7 +5,7 @@ only appends to a deque (no lock, no wake-up): when the queue is full the record
 counted (``/metrics`` reports it), so logging never slows or fails a request. Serialization
 happens on the writer thread.
 
-Record schema, version 1 (``"v": 1``; ``docs/architecture/06-monitor.md`` documents every field)::
+Record schema, version 1 (``"v": 1``; ``docs/architecture/08-monitor.md`` documents every field)::
 
     {"v": 1, "request_id": "…", "ts": 1732…, "model_name": "iris", "model_version": 3,
      "status": "ok", "latency_ms": 1.9, "inputs": {"input": [[…]]}, "outputs": {"predictions": [0]}}
