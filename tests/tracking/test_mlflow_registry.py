@@ -236,3 +236,33 @@ def test_a_source_the_server_does_not_store_is_refused(tracking_server: RunningS
         answer = httpx.post(f"{url}/model-versions/create", json={"name": name, "source": source})
         assert answer.status_code in (400, 404), (source, answer.text)
         assert answer.json()["error_code"] in ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_log_model_with_a_registered_name_makes_a_shipyard_version(
+    mlflow_client: Any, server_settings: Settings, iris: tuple[pd.DataFrame, Any]
+) -> None:
+    features, model = iris
+    name = _unique("logged")
+    mlflow.set_experiment(_unique("log-model"))
+    pins = [f"{d}=={metadata.version(d)}" for d in ("scikit-learn", "skops", "numpy")]
+    with mlflow.start_run() as run:
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            input_example=features.head(3),
+            pip_requirements=pins,
+            registered_model_name=name,
+        )
+    assert str(info.registered_model_version) == "1"
+    again = mlflow.register_model(f"runs:/{run.info.run_id}/model", name)  # via its logged model
+    assert again.version == "2" and again.run_id == run.info.run_id
+    expected = model.predict(features)
+    for uri in (f"models:/{name}/1", f"models:/{name}/2", f"models:/{info.model_id}"):
+        np.testing.assert_array_equal(mlflow.pyfunc.load_model(uri).predict(features), expected)
+    with Registry.from_settings(server_settings) as registry:
+        versions = registry.list_versions(name)
+        assert [v.manifest.lineage.run_id for v in versions] == [run.info.run_id] * 2
+        assert [v.flavor for v in versions] == ["mlflow", "mlflow"]
+        requirements = {r.name: r.version for r in versions[0].manifest.requirements.packages}
+        assert requirements["scikit-learn"] == metadata.version("scikit-learn")
+        assert "mlflow" not in requirements  # a sklearn model loads without mlflow
