@@ -23,3 +23,20 @@ def test_explicit_batch_rows_wins_for_every_format() -> None:
 def test_batch_rows_out_of_range_is_refused(rows: int) -> None:
     with pytest.raises(ConfigError, match="--batch-rows"):
         BatchOptions(batch_rows=rows)
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        ("scores.csv", "scores.rejects.jsonl"),
+        ("out/scores.csv", "out/scores.rejects.jsonl"),
+        ("s3://bucket/a/scores.csv", "s3://bucket/a/scores.rejects.jsonl"),
+    ],
+)
+def test_a_sibling_sits_in_the_outputs_folder(output: str, expected: str) -> None:
+    from shipyard.batch.location import Location
+
+    sibling = Location.parse(output, endpoint_url="http://127.0.0.1:9").sibling(
+        "scores.rejects.jsonl"
+    )
+    assert sibling.url == expected

@@ -63,9 +63,11 @@ class Location:
         return Location(f"{self.url}{sep}{name}", f"{self.path}/{name}", self.fs, self.protocol)
 
     def sibling(self, name: str) -> Location:
-        parent_url = self.url.rstrip("/").rsplit("/", 1)[0]
-        parent = self.path.rsplit("/", 1)[0]
-        return Location(f"{parent_url}/{name}", f"{parent}/{name}", self.fs, self.protocol)
+        """The file ``name`` in the same folder (``out.csv`` -> ``name``, ``a/out.csv`` ->
+        ``a/name``)."""
+        return Location(
+            _parent(self.url) + name, _parent(self.path) + name, self.fs, self.protocol
+        )
 
     def exists(self) -> bool:
         return bool(self.fs.exists(self.path))
@@ -108,3 +110,9 @@ class Location:
     def remove(self) -> None:
         if self.fs.exists(self.path):
             self.fs.rm(self.path, recursive=True)
+
+
+def _parent(text: str) -> str:
+    """``text`` up to and including its last ``/`` (empty for a bare name)."""
+    head, slash, _ = text.rstrip("/").rpartition("/")
+    return head + slash

@@ -4,7 +4,7 @@
     shipyard verify 127.0.0.1:5000/cancer:3      # any Shipyard image
 
 The image loads its model with no network and predicts the golden sample saved with it; a
-failure exits 7 with the container's error. When the image's model is registered here, the load
+failure exits 11 with the container's error. When the image's model is registered here, the load
 time and peak memory are recorded as version tags (``shipyard.smoke.*``).
 ``verify-self`` is what runs inside the image (hidden).
 """
