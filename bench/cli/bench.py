@@ -32,6 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))
 from peers import MLFLOW_VERSION, add_venvs_option, peer_python  # noqa: E402
+
 EXAMPLE = REPO / "examples" / "pipelines"
 BASELINE_REF = "e58b892"  # main with the daemon gone, before the lazy CLI (issue 19)
 MLFLOW_PINS = (f"mlflow=={MLFLOW_VERSION}",)  # the CLI alone: no scikit-learn

@@ -40,7 +40,7 @@ from populate import populate_mlflow, populate_shipyard
 from servers import Server, free_port, start_mlflow, start_shipyard
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from peers import add_venvs_option, mlflow_pins, peer_python  # noqa: E402
+from peers import add_venvs_option, mlflow_pins, peer_python
 
 HERE = Path(__file__).parent
 WARMUP_BATCHES = 10  # per server, untimed, into a run of its own

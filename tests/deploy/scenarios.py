@@ -37,8 +37,8 @@ __all__ = [
     "deploy_and_remove",
     "deployed_on",
     "drift_from_baseline",
-    "scale_to",
     "restore_baseline",
+    "scale_to",
     "served_requests",
     "update_under_load",
 ]
@@ -105,9 +105,7 @@ def restore_baseline(deployed: Deployed) -> None:
         deployments.abort(name, target, reason="test teardown", progress=_quiet)
     target.retire_canary(deployed.baseline, _quiet)  # one no record knows of
     if drift_from_baseline(deployed):
-        deployments.change(
-            name, target, action="restore", progress=_quiet, spec=deployed.baseline
-        )
+        deployments.change(name, target, action="restore", progress=_quiet, spec=deployed.baseline)
     left = drift_from_baseline(deployed)
     assert left == [], f"{name} could not be brought back to its baseline: {left}"
 

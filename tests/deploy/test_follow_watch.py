@@ -85,14 +85,18 @@ class Followed:
         drift: list[str] = []
         production = self.production().version
         if production != live.spec.model_version:
-            drift.append(f"production is {production}, revision {live.revision} serves "
-                         f"{live.spec.model_version}")
+            drift.append(
+                f"production is {production}, revision {live.revision} serves "
+                f"{live.spec.model_version}"
+            )
         status = self.cli("deployments", "status", self.name)
         if status["ready"] != len(status["replicas"]) or len(status["replicas"]) != 2:
             drift.append(f"{status['ready']} of {len(status['replicas'])} replicas ready, not 2")
         elif any(r["revision"] != live.revision for r in status["replicas"]):
-            drift.append(f"replicas run {[r['revision'] for r in status['replicas']]}, "
-                         f"not revision {live.revision}")
+            drift.append(
+                f"replicas run {[r['revision'] for r in status['replicas']]}, "
+                f"not revision {live.revision}"
+            )
         return drift
 
     def restore(self) -> None:
