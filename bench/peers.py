@@ -31,7 +31,7 @@ __all__ = [
 
 MLFLOW_VERSION = "3.17.2"
 EVIDENTLY_PINS = ("evidently==0.7.23", "pandas==2.3.3")  # Evidently 0.7 needs pandas<3
-KFP_PINS = ("kfp==2.17.3",)
+KFP_PINS = ("kfp==2.17.3", "docker==7.2.0")  # kfp first; its DockerRunner needs the Docker SDK
 
 
 def default_venvs() -> Path:

@@ -139,8 +139,8 @@ def kfp_base_image(python: Path, base: str, venvs: Path) -> str:
     wheels = context / "wheels"
     print(f"[bench] building {tag} from {base}", file=sys.stderr, flush=True)
     pip = [str(python), "-m", "pip", "wheel", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-w", str(wheels), *KFP_PINS], check=True)
-    dockerfile = KFP_DOCKERFILE.format(base=base, pins=" ".join(KFP_PINS))
+    subprocess.run([*pip, "-w", str(wheels), KFP_PINS[0]], check=True)  # kfp alone
+    dockerfile = KFP_DOCKERFILE.format(base=base, pins=KFP_PINS[0])
     (context / "Dockerfile").write_text(dockerfile)
     subprocess.run(["docker", "build", "-q", "-t", tag, str(context)], check=True)
     return tag
