@@ -79,7 +79,6 @@ BENTO_SERVICE = """
 import bentoml
 import joblib
 import numpy as np
-from peers import MLFLOW_VERSION, mlflow_pins
 
 
 @bentoml.service
