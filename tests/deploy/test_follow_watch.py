@@ -107,8 +107,9 @@ class Followed:
         with Deployments.open(self.settings) as deployments:
             live = deployments.records.live(self.name)
             status = self.cli("deployments", "status", self.name)
-            if status["ready"] != 2 or any(
-                r["revision"] != live.revision for r in status["replicas"]
+            replicas = status["replicas"]
+            if (status["ready"], len(replicas)) != (2, 2) or any(
+                r["revision"] != live.revision for r in replicas
             ):
                 deployments.change(
                     self.name,
