@@ -13,8 +13,9 @@ larger share, so the 90% goal is harder to meet with it, not easier.
 Each measurement is a fresh process; peak RSS is its ``ru_maxrss``. The in-process baseline reads
 the same file in the same chunks with pyarrow and calls ``model.predict`` on each (no
 validation, no output written): the ceiling for anything built on top. MLflow runs in a throwaway
-virtualenv (``--mlflow-venv``, mlflow 3.17.2 with the same scikit-learn) on the same model, saved
-there with ``mlflow.sklearn.save_model``, with ``--env-manager local``.
+virtualenv (mlflow 3.17.2 with this interpreter's scikit-learn, made under ``--venvs`` on first
+use, see bench/peers.py) on the same model, saved there with ``mlflow.sklearn.save_model``, with
+``--env-manager local``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+from peers import add_venvs_option, mlflow_pins, peer_python  # noqa: E402
+
 CHUNKS = {"parquet": 65_536, "csv": 16_384}  # shipyard predict's defaults (DEFAULT_BATCH_ROWS)
 
 BASELINE = """
@@ -151,22 +155,22 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-batch")
-    parser.add_argument("--mlflow-venv", type=Path, default=Path("/work/peers/mlflow-batch"))
+    add_venvs_option(parser)
     parser.add_argument("--skip-mlflow", action="store_true")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    python = None if args.skip_mlflow else peer_python("mlflow", mlflow_pins(), args.venvs)
     models, parquet, csv = make_data(args.work, args.rows, args.csv_rows)
     (small, small_dir), (pickled, model_dir) = models["small"], models["forest"]
     results: dict[str, dict[str, float]] = {}
     mlflow_model = args.work / "mlflow-forest"
-    python = args.mlflow_venv / "bin" / "python"
-    if not args.skip_mlflow and not mlflow_model.exists():
+    if python is not None and not mlflow_model.exists():
         subprocess.run(
             [str(python), "-c", SAVE_MLFLOW, str(pickled), str(mlflow_model)], check=True
         )
     mlflow_argv = [
-        str(args.mlflow_venv / "bin" / "mlflow"),
+        str(Path(python or sys.executable).parent / "mlflow"),
         "models",
         "predict",
         "-m",

@@ -30,9 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench"))
+from peers import MLFLOW_VERSION, add_venvs_option, peer_python  # noqa: E402
+
 EXAMPLE = REPO / "examples" / "pipelines"
 BASELINE_REF = "e58b892"  # main with the daemon gone, before the lazy CLI (issue 19)
-MLFLOW_PINS = ("mlflow==3.17.2",)
+MLFLOW_PINS = (f"mlflow=={MLFLOW_VERSION}",)  # the CLI alone: no scikit-learn
 SEEDED_MODELS = ("iris", "churn", "fraud")
 GOALS = {"shipyard --help": 0.25, "shipyard models list": 0.7}
 PIPELINE_GOAL = 1.0  # seconds over the floor
@@ -72,20 +75,6 @@ def _unpack(ref: str, into: Path) -> Path:
     with tarfile.open(archive) as tar:
         tar.extractall(into, filter="data")
     return into / "src"
-
-
-def _mlflow_python(venvs: Path) -> Path:
-    """MLflow's interpreter: a throwaway virtualenv with ``MLFLOW_PINS`` (made once)."""
-    venv = venvs / "venv-cli-mlflow"
-    python = venv / "bin" / "python"
-    marker = venv / ".installed"
-    if marker.exists() and marker.read_text() == "\n".join(MLFLOW_PINS):
-        return python
-    print(f"[bench] installing {' '.join(MLFLOW_PINS)} into {venv}", file=sys.stderr)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *MLFLOW_PINS], check=True)
-    marker.write_text("\n".join(MLFLOW_PINS))
-    return python
 
 
 def _run(case: Case, env: dict[str, str]) -> float:
@@ -164,7 +153,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--baseline-ref", default=BASELINE_REF, help="'' for none")
     parser.add_argument("--peers", default="mlflow", choices=("mlflow", "none"))
-    parser.add_argument("--venvs", type=Path, default=Path(tempfile.gettempdir()) / "sybench")
+    add_venvs_option(parser)
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
 
@@ -189,7 +178,7 @@ def main() -> None:
             trees.append(args.baseline_ref)
             cases += _shipyard_cases(args.baseline_ref, baseline, project)
         if args.peers == "mlflow":
-            python = _mlflow_python(args.venvs)
+            python = peer_python("cli-mlflow", MLFLOW_PINS, args.venvs)
             cases += [
                 Case("mlflow --help", (str(python.parent / "mlflow"), "--help")),
                 Case("python -c 'import mlflow'", (str(python), "-c", "import mlflow")),

@@ -1,6 +1,8 @@
 """Evidently 0.7's DataDriftPreset on the benchmark's reference and current rows (peer venv).
 
-/work/peers/evidently/bin/python bench/monitor/evidently_run.py reference.npy current.npy
+$VENVS/venv-evidently/bin/python bench/monitor/evidently_run.py reference.npy current.npy
+
+(bench/monitor/run.py makes that virtualenv and runs this; see bench/peers.py.)
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ Phases run as separate processes so each one's time and peak RSS are its own:
     generate   a prediction log (schema v1, 10 rows a request, over 10 hours) and a reference
     ingest     LogStore.compact: JSON lines -> Parquet segments
     analyze    drift, prediction drift and quality for every 1h window (Evidently's defaults)
-    compare    the first --peer-rows rows of the log: Shipyard and Evidently (its own venv,
-               /work/peers/evidently) on the same reference and rows; per-column decisions
+    compare    the first --peer-rows rows of the log: Shipyard and Evidently (0.7.23 with
+               pandas<3 in a throwaway venv under --venvs, made on first use) on the same
+               reference and rows; per-column decisions
 
 Results go to bench/monitor/results.json; docs/benchmarks/monitor.md shows them.
 """
@@ -30,6 +31,9 @@ import orjson
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+from peers import EVIDENTLY_PINS, add_venvs_option, peer_python  # noqa: E402
+
 FEATURES = 30
 REFERENCE_ROWS = 100_000
 ROWS_PER_REQUEST = 10
@@ -39,7 +43,6 @@ START = 1_764_547_200.0  # 2025-12-01T00:00Z
 # amounts on both sides of Evidently's 0.1 Wasserstein threshold.
 SHIFTS = np.array([0.0] * 15 + [0.02, 0.04, 0.06, 0.07, 0.08, 0.09, 0.12, 0.13, 0.15, 0.2,
                                 0.25, 0.3, 0.4, 0.5, 1.0])  # fmt: skip
-PEER_PYTHON = Path("/work/peers/evidently/bin/python")
 
 
 def _rss_mib() -> float:
@@ -186,6 +189,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/shipyard-bench-monitor"))
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--peer-rows", type=int, default=100_000)
+    add_venvs_option(parser)
     args = parser.parse_args()
     work: Path = args.work
     if args.phase == "generate":
@@ -199,6 +203,7 @@ def main() -> None:
     elif args.phase == "shipyard-peer":
         print(json.dumps(shipyard_on(work, args.peer_rows)))
     else:
+        python = peer_python("evidently", EVIDENTLY_PINS, args.venvs)  # first: fail early
         results: dict[str, object] = {"rows": args.rows, "features": FEATURES}
         for phase in ("generate", "ingest", "analyze", "peer-rows", "shipyard-peer"):
             extra = [
@@ -212,15 +217,15 @@ def main() -> None:
             results[phase] = _child(phase, *extra)
             print(phase, json.dumps(results[phase])[:300], file=sys.stderr)
         peer_rows = results["peer-rows"]["path"]  # type: ignore[index]
-        results["evidently"] = _child_peer(work, str(peer_rows))
+        results["evidently"] = _child_peer(python, work, str(peer_rows))
         (Path(__file__).with_name("results.json")).write_text(json.dumps(results, indent=2) + "\n")
         print(json.dumps(results, indent=2))
 
 
-def _child_peer(work: Path, current: str) -> dict[str, object]:
+def _child_peer(python: Path, work: Path, current: str) -> dict[str, object]:
     script = Path(__file__).with_name("evidently_run.py")
     done = subprocess.run(
-        [str(PEER_PYTHON), str(script), str(work / "reference.npy"), current],
+        [str(python), str(script), str(work / "reference.npy"), current],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:

@@ -2,7 +2,12 @@
 executor's per-step overhead, each against a floor measured in the same run.
 
     PYTHONPATH=src python bench/pipelines/bench.py [--repeat 3] [--docker] [--base-image IMG]
-        [--wheels DIR] [--no-bytecode-cache]
+        [--peers kfp|none] [--venvs DIR] [--wheels DIR] [--no-bytecode-cache]
+
+With ``--docker --peers kfp`` it also runs peer_kfp.py (KFP's local DockerRunner on one empty
+component) in a throwaway virtualenv with kfp pinned (made under ``--venvs`` on first use, see
+bench/peers.py), on ``KFP_BASE``: ``--base-image`` with kfp installed from wheels built here (the
+containers reach no package index, and KFP's runner ``pip install``s kfp in each step).
 
 Goals (issue 19, which replaced issue 13's warm daemon and its +0.5 s):
   cached re-run    <= floor + 1.0 s, floor = python -c "import <the pipeline file>"
@@ -23,10 +28,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "pipelines"
 EMPTY = Path(__file__).resolve().with_name("empty.py")
+PEER_KFP = Path(__file__).resolve().with_name("peer_kfp.py")
+sys.path.insert(0, str(ROOT / "bench"))
+from peers import KFP_PINS, add_venvs_option, peer_python  # noqa: E402
+
+KFP_BASE = "shipyard-bench-pipelines/kfp-base:{version}"
+KFP_DOCKERFILE = """FROM {base}
+ENV PIP_BREAK_SYSTEM_PACKAGES=1
+COPY wheels/ /tmp/kfp-wheels/
+RUN python3 -m pip install --no-index --find-links=/tmp/kfp-wheels {pins} && rm -rf /tmp/kfp-wheels
+"""
 
 
 def timed(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
@@ -112,6 +128,37 @@ def bench_docker(repeat: int, env: dict[str, str], base: str) -> dict[str, float
     }
 
 
+def kfp_base_image(python: Path, base: str, venvs: Path) -> str:
+    """``KFP_BASE``, built from ``base`` once (kfp's wheels built with the peer's pip)."""
+    tag = KFP_BASE.format(version=KFP_PINS[0].partition("==")[2])
+    found = subprocess.run(["docker", "image", "inspect", tag], capture_output=True, check=False)
+    if found.returncode == 0:
+        return tag
+    context = venvs / "kfp-base"
+    shutil.rmtree(context, ignore_errors=True)
+    wheels = context / "wheels"
+    print(f"[bench] building {tag} from {base}", file=sys.stderr, flush=True)
+    pip = [str(python), "-m", "pip", "wheel", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-w", str(wheels), KFP_PINS[0]], check=True)  # kfp alone
+    dockerfile = KFP_DOCKERFILE.format(base=base, pins=KFP_PINS[0])
+    (context / "Dockerfile").write_text(dockerfile)
+    subprocess.run(["docker", "build", "-q", "-t", tag, str(context)], check=True)
+    return tag
+
+
+def bench_kfp(repeat: int, base: str, venvs: Path) -> dict[str, Any]:
+    """peer_kfp.py in KFP's virtualenv on ``kfp_base_image``: its median, or its error."""
+    python = peer_python("kfp", KFP_PINS, venvs)
+    image = kfp_base_image(python, base, venvs)
+    argv = [str(python), str(PEER_KFP), "--base-image", image, "--repeat", str(repeat)]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not done.stdout.strip():
+        return {"error": f"peer_kfp.py exited with {done.returncode}: {done.stderr[-2000:]}"}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
@@ -119,6 +166,8 @@ def main() -> None:
     parser.add_argument(
         "--base-image", default=os.environ.get("SHIPYARD_TEST_BASE_IMAGE", "python:3.11-slim")
     )
+    parser.add_argument("--peers", default="none", choices=("kfp", "none"), help="with --docker")
+    add_venvs_option(parser)
     parser.add_argument("--wheels", default=str(Path.home() / ".cache" / "shipyard-bench-wheels"))
     parser.add_argument(
         "--no-bytecode-cache",
@@ -126,6 +175,8 @@ def main() -> None:
         help="compile every module at every start (PYTHONDONTWRITEBYTECODE=1), as earlier runs did",
     )
     args = parser.parse_args()
+    if args.peers == "kfp" and not args.docker:
+        parser.error("--peers kfp compares the docker executor: add --docker")
     work = Path(tempfile.mkdtemp(prefix="shipyard-bench-pipelines-"))
     env = {
         **os.environ,
@@ -169,11 +220,20 @@ def main() -> None:
                     "",
                 ),
             ]
+        kfp: dict[str, Any] = {}
+        if args.peers == "kfp":
+            kfp = bench_kfp(args.repeat, args.base_image, args.venvs)
+            if "median_s" in kfp:
+                name = f"KFP {KFP_PINS[0].partition('==')[2]} local `DockerRunner`, whole run"
+                rows.append((name, float(kfp["median_s"]), "peer"))
+            else:
+                print(f"KFP failed: {kfp['error']}", file=sys.stderr)
         print("| measurement | seconds (median) | vs floor |")
         print("| --- | ---: | --- |")
         for name, seconds, note in rows:
             print(f"| {name} | {seconds:.2f} | {note} |")
-        print(json.dumps({"local": local, **({"docker": docker} if args.docker else {})}))
+        extra = {"docker": docker, "kfp": kfp} if args.docker else {}
+        print(json.dumps({"local": local, **extra}))
         print(f"load average at end: {os.getloadavg()}", file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -34,7 +34,9 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 import figures
+from peers import add_venvs_option, peer_python
 from servers import PEERS, TRAIN, Server, shipyard_server, this_python
 
 HERE = Path(__file__).parent
@@ -66,18 +68,8 @@ def free_port() -> int:
 
 
 def venv_python(server: Server, venvs: Path) -> Path:
-    """The server's interpreter: a throwaway virtualenv with its pins (made once per --venvs)."""
-    if not server.packages:
-        return this_python()
-    venv = venvs / f"venv-{server.name}"
-    python = venv / "bin" / "python"
-    marker = venv / ".installed"
-    if not marker.exists():
-        print(f"[bench] installing {' '.join(server.packages)} into {venv}", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *server.packages], check=True)
-        marker.write_text("\n".join(server.packages))
-    return python
+    """The server's interpreter: this one, or a throwaway virtualenv with its pins."""
+    return peer_python(server.name, server.packages, venvs) if server.packages else this_python()
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 240.0) -> None:
@@ -269,7 +261,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--peers", default="bentoml,mlflow,mlserver", help="or 'none'")
-    parser.add_argument("--venvs", type=Path, default=Path(tempfile.gettempdir()) / "sybench")
+    add_venvs_option(parser)
     parser.add_argument("--workers", default="1", help="shipyard serve --workers, e.g. 1,2")
     parser.add_argument("--serve-arg", action="append", default=[], help="extra serve option")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks" / "serve.md")

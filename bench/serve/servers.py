@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from peers import MLFLOW_VERSION, mlflow_pins
 
 __all__ = ["PEERS", "Server", "shipyard_server"]
 
@@ -130,8 +131,8 @@ def _mlflow_prepare(python: Path, work: Path) -> None:
 
 MLFLOW = Server(
     name="mlflow",
-    version="3.17.2",
-    packages=("mlflow==3.17.2", "scikit-learn==1.9.1"),
+    version=MLFLOW_VERSION,
+    packages=mlflow_pins(),  # the venv bench/batch and bench/tracking use too
     prepare=_mlflow_prepare,
     command=lambda py, work, port: [
         str(py.parent / "mlflow"),

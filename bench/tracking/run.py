@@ -39,6 +39,9 @@ from mlflow.entities import Metric
 from populate import populate_mlflow, populate_shipyard
 from servers import Server, free_port, start_mlflow, start_shipyard
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from peers import add_venvs_option, mlflow_pins, peer_python
+
 HERE = Path(__file__).parent
 WARMUP_BATCHES = 10  # per server, untimed, into a run of its own
 FLOOR = "floor"  # the client against nullserver.py, in the same turns as the servers
@@ -230,17 +233,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    add_venvs_option(parser)
     args = parser.parse_args()
+    mlflow = peer_python("mlflow", mlflow_pins(), args.venvs).parent / "mlflow"
     results: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}}
     results["load_average_at_start"] = os.getloadavg()
     first_ids: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-tracking-") as tmp:
         servers: list[Server] = []
         try:
-            for start in (start_shipyard, start_mlflow):
-                workdir = Path(tmp) / start.__name__
+            for name in ("shipyard", "mlflow"):
+                workdir = Path(tmp) / f"start_{name}"
                 workdir.mkdir()
-                servers.append(start(workdir))
+                if name == "shipyard":
+                    servers.append(start_shipyard(workdir))
+                else:
+                    servers.append(start_mlflow(workdir, mlflow))
                 results[servers[-1].name] = {}
             # Phase by phase, the two servers back to back: on a shared machine a noisy
             # neighbour then hits both alike.

@@ -1,8 +1,8 @@
 """Start and stop the two tracking servers the benchmark compares, on free loopback ports.
 
 Shipyard: ``python -m shipyard server`` over a fresh SQLite registry (``SHIPYARD_HOME``).
-MLflow: ``mlflow server`` 3.17.2 from its own virtualenv (``/work/peers/mlflow``), SQLite backend,
-artifacts proxied (``--artifacts-destination``), one worker.
+MLflow: ``mlflow server`` 3.17.2 from its own virtualenv (made under ``--venvs`` by run.py, see
+bench/peers.py), SQLite backend, artifacts proxied (``--artifacts-destination``), one worker.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
-MLFLOW = Path(os.environ.get("SHIPYARD_BENCH_MLFLOW", "/work/peers/mlflow/bin/mlflow"))
 
 
 @dataclass
@@ -113,18 +112,14 @@ def start_shipyard(workdir: Path) -> Server:
     return Server("shipyard", url, process, home / "registry.db")
 
 
-def start_mlflow(workdir: Path) -> Server:
-    if not MLFLOW.exists():
-        raise SystemExit(
-            f"{MLFLOW} not found: python3.11 -m venv /work/peers/mlflow && "
-            "/work/peers/mlflow/bin/pip install mlflow==3.17.2"
-        )
+def start_mlflow(workdir: Path, mlflow: Path) -> Server:
+    """``mlflow server`` from the ``mlflow`` executable of a peer virtualenv."""
     port = free_port()
     db = workdir / "mlflow.db"
     log = workdir / "mlflow.log"
     process = subprocess.Popen(
         [
-            str(MLFLOW),
+            str(mlflow),
             "server",
             "--backend-store-uri",
             f"sqlite:///{db}",

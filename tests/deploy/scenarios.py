@@ -1,7 +1,12 @@
 """What every target must do, written once: the docker and swarm test modules run these on a
 deployment of 3 replicas of the demo model behind the target's balancer.
 
-    >>> revision, status = update_under_load(deployed, second_image.tags[0], version=2)
+That deployment is shared by a whole module, so every test gets it at its baseline (the spec it
+was first deployed with, no canary, every replica ready) and leaves it so, failed or not
+(``at_baseline``): a canary that a failed promotion leaves behind is aborted, not inherited.
+
+    >>> with at_baseline(deployed):
+    ...     revision, status = update_under_load(deployed, second_image.tags[0], version=2)
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ from tests.deploy.conftest import ROW, Load
 
 __all__ = [
     "Deployed",
+    "at_baseline",
     "broken_update_is_rolled_back",
     "canary_is_aborted_automatically",
     "canary_is_promoted",
     "deploy_and_remove",
     "deployed_on",
+    "drift_from_baseline",
+    "restore_baseline",
     "scale_to",
     "served_requests",
     "update_under_load",
@@ -38,12 +46,14 @@ __all__ = [
 
 @dataclass
 class Deployed:
-    """A live deployment under test: its name, target, records and balancer URL."""
+    """A live deployment under test: its name, target, records, balancer URL and the spec it
+    was first deployed with (its baseline)."""
 
     name: str
     target: DockerTarget | SwarmTarget
     deployments: Deployments
     url: str
+    baseline: DeploymentSpec
 
 
 def _quiet(_message: str) -> None:
@@ -59,10 +69,58 @@ def deployed_on(
     try:
         _, status = deployments.deploy(spec, target, progress=_quiet)
         assert status.url is not None
-        yield Deployed(spec.name, target, deployments, status.url)
+        yield Deployed(spec.name, target, deployments, status.url, spec)
     finally:
         target.remove(spec.name)
         deployments.close()
+
+
+def drift_from_baseline(deployed: Deployed) -> list[str]:
+    """How the deployment differs from its baseline, one line each; empty when it is at it."""
+    baseline = deployed.baseline
+    drift: list[str] = []
+    records = deployed.deployments.records
+    live = records.live(deployed.name)
+    if live.spec != baseline:
+        drift.append(f"live revision {live.revision} ({live.action}) is not the baseline spec")
+    if any(record.outcome == "canary" for record in records.history(deployed.name)):
+        drift.append(f"a canary is on record: revision {records.canary(deployed.name).revision}")
+    status = deployed.target.status(deployed.name)
+    roles = sorted(replica.role for replica in status.replicas)
+    if roles != ["stable"] * baseline.replicas:
+        drift.append(f"replicas are {roles}, not {baseline.replicas} stable")
+    if {replica.image for replica in status.replicas} != {baseline.image}:
+        drift.append(f"replicas run {sorted({r.image for r in status.replicas})}")
+    if status.ready_count != len(status.replicas):
+        drift.append(f"{status.ready_count} of {len(status.replicas)} replicas are ready")
+    return drift
+
+
+def restore_baseline(deployed: Deployed) -> None:
+    """Abort any canary and roll back to the baseline spec, when the deployment has drifted."""
+    if not drift_from_baseline(deployed):
+        return
+    name, target, deployments = deployed.name, deployed.target, deployed.deployments
+    if any(record.outcome == "canary" for record in deployments.records.history(name)):
+        deployments.abort(name, target, reason="test teardown", progress=_quiet)
+    target.retire_canary(deployed.baseline, _quiet)  # one no record knows of
+    if drift_from_baseline(deployed):
+        deployments.change(name, target, action="restore", progress=_quiet, spec=deployed.baseline)
+    left = drift_from_baseline(deployed)
+    assert left == [], f"{name} could not be brought back to its baseline: {left}"
+
+
+@contextmanager
+def at_baseline(deployed: Deployed) -> Iterator[Deployed]:
+    """The shared deployment at its baseline for the block, and back at it afterwards."""
+    try:
+        restore_baseline(deployed)  # only when an earlier test's teardown could not
+    except Exception as exc:
+        pytest.fail(f"an earlier test left the shared deployment off its baseline: {exc}")
+    try:
+        yield deployed
+    finally:
+        restore_baseline(deployed)
 
 
 def deploy_and_remove(

@@ -1,5 +1,8 @@
 """The docker target on the real engine: replicas behind nginx, scaling, rolling updates under
-load with zero failed requests, a broken version rolled back by itself, history, rollback, rm."""
+load with zero failed requests, a broken version rolled back by itself, history, rollback, rm.
+
+One deployment serves the module; each test gets it at its baseline and leaves it there, failed
+or not (``scenarios.at_baseline``)."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def deployed(
+def shared_deployment(
     engine: DockerEngine, built_image: BuiltImage, lb_image: str, demo_model: DemoModel
 ) -> Iterator[Deployed]:
     name = unique_name()
@@ -40,6 +43,13 @@ def deployed(
     settings = Settings.from_env(demo_model.env)
     with scenarios.deployed_on(DockerTarget(engine), spec, settings) as deployed:
         yield deployed
+
+
+@pytest.fixture
+def deployed(shared_deployment: Deployed) -> Iterator[Deployed]:
+    """The module's deployment at its baseline: 3 ready replicas of version 1, no canary."""
+    with scenarios.at_baseline(shared_deployment) as baseline:
+        yield baseline
 
 
 def test_three_replicas_are_ready_and_all_take_traffic(deployed: Deployed) -> None:
@@ -87,8 +97,16 @@ def test_broken_version_is_rolled_back_by_itself_without_failed_requests(
 
 
 def test_rollback_returns_to_the_first_model_version(
-    deployed: Deployed, built_image: BuiltImage
+    deployed: Deployed, built_image: BuiltImage, second_image: BuiltImage
 ) -> None:
+    deployed.deployments.change(
+        deployed.name,
+        deployed.target,
+        action="update",
+        progress=lambda _m: None,
+        image=second_image.tags[0],
+        model_version=2,
+    )
     load = Load(deployed.url).start()
     try:
         revision, status = deployed.deployments.rollback(

@@ -1,7 +1,9 @@
 """The registry alias as the deploy trigger, on the real engine: ``deploy NAME@production
 --follow-alias``, then ``deployments watch --once`` rolls the deployment when the alias moves (by
 hand or through a pipeline's gate), holds a broken version after its rollback, and does nothing
-when nothing moved. One deployment of a model of its own (2 replicas) serves the whole module."""
+when nothing moved. One deployment of a model of its own (2 replicas) serves the whole module;
+each test gets it at rest (both replicas ready on the live revision's version, ``production`` on
+that version) and leaves it so, failed or not."""
 
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ import shipyard
 from shipyard.cli.main import app
 from shipyard.config import Settings
 from shipyard.deploy.history import DeploymentRecords, RevisionRecord
+from shipyard.deploy.service import Deployments
+from shipyard.deploy.targets.docker.target import DockerTarget
 from shipyard.docker_engine import DockerEngine
 from shipyard.pipelines.loader import load_pipeline
 from shipyard.pipelines.runner import RunOptions, run_pipeline
@@ -74,6 +78,52 @@ class Followed:
         assert httpx.post(f"{status['url']}/predict", json=[ROW], timeout=30).status_code == 200
         return answers
 
+    def drift(self) -> list[str]:
+        """How the deployment is off its rest, one line each; empty when it rests."""
+        with DeploymentRecords.open(self.settings) as records:
+            live = records.live(self.name)
+        drift: list[str] = []
+        production = self.production().version
+        if production != live.spec.model_version:
+            drift.append(
+                f"production is {production}, revision {live.revision} serves "
+                f"{live.spec.model_version}"
+            )
+        status = self.cli("deployments", "status", self.name)
+        if status["ready"] != len(status["replicas"]) or len(status["replicas"]) != 2:
+            drift.append(f"{status['ready']} of {len(status['replicas'])} replicas ready, not 2")
+        elif any(r["revision"] != live.revision for r in status["replicas"]):
+            drift.append(
+                f"replicas run {[r['revision'] for r in status['replicas']]}, "
+                f"not revision {live.revision}"
+            )
+        return drift
+
+    def restore(self) -> None:
+        """Bring the deployment back to rest: its live revision on both replicas (re-applied
+        when they are not), then ``production`` moved back to the version it serves."""
+        if not self.drift():
+            return
+        with Deployments.open(self.settings) as deployments:
+            live = deployments.records.live(self.name)
+            status = self.cli("deployments", "status", self.name)
+            replicas = status["replicas"]
+            if (status["ready"], len(replicas)) != (2, 2) or any(
+                r["revision"] != live.revision for r in replicas
+            ):
+                deployments.change(
+                    self.name,
+                    DockerTarget(self.engine),
+                    action="restore",
+                    progress=lambda _m: None,
+                    spec=live.spec,
+                )
+        if self.production().version != live.spec.model_version:
+            version = str(live.spec.model_version)
+            self.cli("models", "alias", "set", self.model, "production", version)
+        left = self.drift()
+        assert left == [], f"{self.name} could not be brought back to rest: {left}"
+
     def production(self) -> ModelVersion:
         with Registry.from_settings(self.settings) as registry:
             return registry.get(f"{self.model}@production")
@@ -88,7 +138,7 @@ class Followed:
 
 
 @pytest.fixture(scope="module")
-def followed(
+def shared_follower(
     engine: DockerEngine,
     base_image: str,
     lb_image: str,
@@ -119,6 +169,19 @@ def followed(
             for tag in image.tags:
                 if tag.startswith(f"shipyard/{model}:"):
                     engine.client.images.remove(tag, force=True)
+
+
+@pytest.fixture
+def followed(shared_follower: Followed) -> Iterator[Followed]:
+    """The module's deployment at rest, and back at rest afterwards, failed or not."""
+    try:
+        shared_follower.restore()  # only when an earlier test's teardown could not
+    except Exception as exc:
+        pytest.fail(f"an earlier test left the shared deployment off its rest: {exc}")
+    try:
+        yield shared_follower
+    finally:
+        shared_follower.restore()
 
 
 def test_list_and_status_show_what_the_deployment_follows(followed: Followed) -> None:

@@ -1,7 +1,11 @@
 """The swarm target on a real single-node Swarm (``docker swarm init --advertise-addr
 127.0.0.1``): replicas behind nginx in host mode, scaling, a rolling update under load with zero
 failed requests, a broken version that Swarm rolls back by itself, ``rm``, and a canary service
-promoted or aborted by the analysis of its ``/metrics``."""
+promoted or aborted by the analysis of its ``/metrics``.
+
+One stack serves the module; each test gets it at its baseline and leaves it there, failed or not
+(``scenarios.at_baseline``), so a canary that Swarm's rollback of a promotion leaves behind fails
+only the test that made it."""
 
 from __future__ import annotations
 
@@ -42,7 +46,7 @@ def swarm(engine: DockerEngine) -> Iterator[SwarmTarget]:
 
 
 @pytest.fixture(scope="module")
-def stack(
+def shared_stack(
     swarm: SwarmTarget, built_image: BuiltImage, lb_image: str, demo_model: DemoModel
 ) -> Iterator[Deployed]:
     spec = DeploymentSpec(
@@ -56,6 +60,13 @@ def stack(
         model_version=demo_model.version.version,
     )
     with scenarios.deployed_on(swarm, spec, Settings.from_env(demo_model.env)) as deployed:
+        yield deployed
+
+
+@pytest.fixture
+def stack(shared_stack: Deployed) -> Iterator[Deployed]:
+    """The module's stack at its baseline: 3 ready stable replicas of version 1, no canary."""
+    with scenarios.at_baseline(shared_stack) as deployed:
         yield deployed
 
 
