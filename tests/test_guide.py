@@ -213,6 +213,7 @@ def test_the_tracking_examples_run_with_a_real_mlflow_client(
     shipyard_env: dict[str, str], tmp_path: Path
 ) -> None:
     from shipyard.config import Settings
+    from shipyard.registry.registry import Registry
     from shipyard.tracking.tracker import Tracker
 
     out = _run_page("tracking.md", tmp_path, _env(shipyard_env))
@@ -225,6 +226,10 @@ def test_the_tracking_examples_run_with_a_real_mlflow_client(
         failed, _ = tracker.store.search_runs(ids, "attributes.status = 'FAILED'", [])
     assert [len(run.metrics) for run in runs] == [1]
     assert failed[0].tags["shipyard.error"] == "FileNotFoundError: train.csv"
+    with Registry.from_settings(Settings.from_env(shipyard_env)) as registry:  # via mlflow
+        registered = registry.get("churn@champion")
+    assert (registered.version, registered.flavor) == (1, "mlflow")
+    assert "champion" in out  # in `shipyard models history`
 
 
 @pytest.mark.slow

@@ -41,6 +41,9 @@ WRITE_OPTION = "shipyard_write"
 SQLITE_BUSY_TIMEOUT_S = 60.0
 MAX_ATTEMPTS = 20
 _RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+_UNIQUE_VIOLATION = "23505"
+"""Retried once: under READ COMMITTED two writers can both find a name free and insert it; run
+again, the loser's own check sees the winner's row and says so (``ConflictError``)."""
 
 
 def dialect_insert(conn: Connection, table: sa.Table) -> Any:
@@ -135,7 +138,8 @@ def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
                 with connection.begin():
                     return work(connection)
         except DBAPIError as exc:
-            if attempt == MAX_ATTEMPTS or not _is_retryable(exc):
+            unique = getattr(exc.orig, "sqlstate", None) == _UNIQUE_VIOLATION and attempt == 1
+            if attempt == MAX_ATTEMPTS or not (unique or _is_retryable(exc)):
                 raise _store_error(engine, exc) from exc
         time.sleep(min(0.02 * 2**attempt, 1.0) * random.uniform(0.5, 1.0))  # noqa: S311
     raise AssertionError("unreachable")  # pragma: no cover
