@@ -65,9 +65,7 @@ class Location:
     def sibling(self, name: str) -> Location:
         """The file ``name`` in the same folder (``out.csv`` -> ``name``, ``a/out.csv`` ->
         ``a/name``)."""
-        return Location(
-            _parent(self.url) + name, _parent(self.path) + name, self.fs, self.protocol
-        )
+        return Location(_parent(self.url) + name, _parent(self.path) + name, self.fs, self.protocol)
 
     def exists(self) -> bool:
         return bool(self.fs.exists(self.path))
