@@ -20,6 +20,7 @@ from shipyard.types import JSON
 
 __all__ = [
     "MANIFEST_FILE",
+    "MLFLOW_SOURCE_KEY",
     "FlavorName",
     "Lineage",
     "ModelManifest",
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 MANIFEST_FILE = "shipyard.json"
+MLFLOW_SOURCE_KEY = "mlflow_source"
+"""The metadata key holding the MLflow ``source`` URI a version was registered from."""
 FORMAT_VERSION = 1
 
 FlavorName = Literal["sklearn", "xgboost", "lightgbm", "pytorch", "onnx", "python", "mlflow"]

@@ -24,7 +24,7 @@ from shipyard.database.engine import (
     run_write,
 )
 from shipyard.errors import ConflictError, NotFoundError
-from shipyard.models.manifest import ModelManifest
+from shipyard.models.manifest import MLFLOW_SOURCE_KEY, ModelManifest
 from shipyard.registry.entities import (
     AliasAction,
     AliasEvent,
@@ -42,10 +42,7 @@ from shipyard.registry.metadata.reads import (
 )
 from shipyard.registry.resolve import ModelState, rollback_target, unknown_model
 
-__all__ = ["MLFLOW_SOURCE_KEY", "MetadataStore", "NewVersion"]
-
-MLFLOW_SOURCE_KEY = "mlflow_source"
-"""The manifest metadata key holding the MLflow ``source`` URI a version was registered from."""
+__all__ = ["MetadataStore", "NewVersion"]
 
 
 @dataclass(frozen=True, slots=True)

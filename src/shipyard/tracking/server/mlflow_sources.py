@@ -18,23 +18,15 @@ import posixpath
 from collections.abc import Mapping
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from shipyard.errors import InvalidInputError, NotFoundError, ShipyardError
-from shipyard.models.manifest import ModelManifest
-from shipyard.models.mlmodel import MlflowModelFolder, read_mlmodel
-from shipyard.models.packaging import package_model
-from shipyard.models.signature import Signature
+from shipyard.models.mlflow_import import package_mlflow_model
 from shipyard.registry.entities import ModelVersion
-from shipyard.registry.metadata.store import MLFLOW_SOURCE_KEY
 from shipyard.registry.registry import Registry
 from shipyard.registry.scan import scan_folder
 from shipyard.tracking.artifacts import MLFLOW_ARTIFACTS_SCHEME, artifact_root, check_artifact_path
 from shipyard.tracking.tracker import Tracker
 
 __all__ = ["register_source", "source_location"]
-
-_MLFLOW_DISTRIBUTIONS = {"mlflow", "mlflow-skinny"}
 
 
 def source_location(tracker: Tracker, source: str) -> tuple[str, str | None]:
@@ -79,7 +71,9 @@ def register_source(
         folder = _download(tracker, location, scratch / "source")
         scan_folder(folder, what=f"the MLflow model at {source}")
         try:
-            manifest = _package(folder, scratch / "model", source, run_id, registry.user)
+            manifest = package_mlflow_model(
+                folder, scratch / "model", source=source, run_id=run_id, created_by=registry.user
+            )
             version = registry.publish(name, scratch / "model", manifest, dict(tags or {}))
         except InvalidInputError:
             raise
@@ -103,43 +97,3 @@ def _download(tracker: Tracker, location: str, destination: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         tracker.artifacts.blobs.get(found.sha256, target)
     return destination
-
-
-def _package(
-    folder: Path, target: Path, source: str, run_id: str | None, user: str
-) -> ModelManifest:
-    """The manifest of ``folder`` packaged into ``target``, with MLflow's signature when it
-    fits the input example (else the one inferred from the example)."""
-    mlmodel = read_mlmodel(folder)
-    keep_mlflow = mlmodel.loader == "python_function"
-    pins = [
-        line
-        for line in mlmodel.requirements
-        if "==" in line
-        and ";" not in line
-        and (
-            keep_mlflow
-            or canonicalize_name(line.partition("==")[0].partition("[")[0])
-            not in _MLFLOW_DISTRIBUTIONS
-        )
-    ]
-
-    def package(signature: Signature | None) -> ModelManifest:
-        return package_model(
-            MlflowModelFolder(folder),
-            target,
-            sample_input=mlmodel.input_example,
-            signature=signature,
-            extra_requirements=pins,
-            metadata={MLFLOW_SOURCE_KEY: source},
-            run_id=run_id,
-            created_by=user,
-        )
-
-    if mlmodel.signature is not None:
-        try:
-            return package(mlmodel.signature)
-        except ShipyardError:
-            if mlmodel.input_example is None:
-                raise
-    return package(None)
