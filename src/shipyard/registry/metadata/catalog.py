@@ -214,34 +214,56 @@ class Catalog:
 
         run_write(self.engine, work)
 
+    def version_by_alias(self, name: str, alias: str) -> VersionInfo | None:
+        """The version ``alias`` of ``name`` points at; None when it points nowhere."""
+
+        def work(conn: Connection) -> VersionInfo | None:
+            query = _version_select().join(
+                t.aliases,
+                (t.aliases.c.model_id == t.versions.c.model_id)
+                & (t.aliases.c.version == t.versions.c.version),
+            )
+            rows = conn.execute(
+                query.where(t.models.c.name == name, t.aliases.c.alias == alias)
+            ).all()
+            found = _version_infos(conn, rows)
+            return found[0] if found else None
+
+        return run_read(self.engine, work)
+
     def versions(
         self,
         names: Sequence[str] | None = None,
         *,
         run_ids: Sequence[str] | None = None,
         pairs: Sequence[tuple[str, int]] | None = None,
+        tags: Mapping[str, str] | None = None,
+        order: Sequence[tuple[str, bool]] = (),
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[VersionInfo]:
         """Versions of models that are not deleted (of ``names``, made by ``run_ids``, among
-        the ``(name, number)`` ``pairs``: each None for any), by name then number."""
+        the ``(name, number)`` ``pairs``, with every tag in ``tags``: each None for any), in
+        ``order`` (``(key, ascending)``: ``name``, ``version_number``, ``creation_timestamp``,
+        ``last_updated_timestamp``; then by name and number), ``limit`` of them from ``offset``.
+        """
 
         def work(conn: Connection) -> list[VersionInfo]:
             query = (
-                sa.select(
-                    t.versions.c.id,
-                    t.versions.c.model_id,
-                    t.models.c.name,
-                    t.versions.c.version,
-                    t.versions.c.created_at,
-                    t.versions.c.updated_at,
-                    t.versions.c.created_by,
-                    t.versions.c.description,
-                    t.versions.c.run_id,
-                    t.versions.c.source,
-                )
-                .join(t.models, t.models.c.id == t.versions.c.model_id)
-                .where(t.models.c.deleted_at.is_(None))
-                .order_by(t.models.c.name, t.versions.c.version)
+                _version_select()
+                .order_by(*_ordering(order), t.models.c.name, t.versions.c.version)
+                .offset(offset)
+                .limit(limit)
             )
+            for tag_key, value in (tags or {}).items():
+                tag = t.version_tags
+                query = query.where(
+                    sa.exists().where(
+                        tag.c.version_id == t.versions.c.id,
+                        tag.c.key == tag_key,
+                        tag.c.value == value,
+                    )
+                )
             if names is not None:
                 query = query.where(t.models.c.name.in_(list(names)))
             if run_ids is not None:
@@ -253,6 +275,38 @@ class Catalog:
             return _version_infos(conn, rows)
 
         return run_read(self.engine, work)
+
+
+def _version_select() -> sa.Select[Any]:
+    """The columns of ``VersionInfo``, for versions of models that are not deleted."""
+    return (
+        sa.select(
+            t.versions.c.id,
+            t.versions.c.model_id,
+            t.models.c.name,
+            t.versions.c.version,
+            t.versions.c.created_at,
+            t.versions.c.updated_at,
+            t.versions.c.created_by,
+            t.versions.c.description,
+            t.versions.c.run_id,
+            t.versions.c.source,
+        )
+        .join(t.models, t.models.c.id == t.versions.c.model_id)
+        .where(t.models.c.deleted_at.is_(None))
+    )
+
+
+def _ordering(order: Sequence[tuple[str, bool]]) -> list[Any]:
+    columns = {
+        "name": t.models.c.name,
+        "version_number": t.versions.c.version,
+        "creation_timestamp": t.versions.c.created_at,
+        "last_updated_timestamp": sa.func.coalesce(
+            t.versions.c.updated_at, t.versions.c.created_at
+        ),
+    }
+    return [columns[key].asc() if ascending else columns[key].desc() for key, ascending in order]
 
 
 def _version_infos(conn: Connection, rows: Sequence[Any]) -> list[VersionInfo]:

@@ -41,7 +41,10 @@ from shipyard.tracking.server.registry_search import (
     VERSION_KEYS,
     RegistryClause,
     matches,
+    order_terms,
     page,
+    page_offset,
+    page_token,
     parse_registry_filter,
     sort_by,
 )
@@ -199,10 +202,11 @@ class RegistryApi:
 
     def get_model_version_by_alias(self, body: dict[str, Any], actor: str) -> dict[str, Any]:
         name, alias = _name(body), _alias(body)
-        model = self.catalog.model(name)
-        if alias not in model.aliases:
+        found = self.catalog.version_by_alias(name, alias)
+        if found is None:
+            self.catalog.model(name)  # RESOURCE_DOES_NOT_EXIST names the model when it is absent
             raise NotFoundError(f"Registered model alias {alias} not found.")
-        return {"model_version": model_version_json(self._version(name, model.aliases[alias]))}
+        return {"model_version": model_version_json(found)}
 
     # -- model versions ------------------------------------------------------------------------
 
@@ -254,16 +258,33 @@ class RegistryApi:
         clauses = parse_registry_filter(string_field(body, "filter", required=False), VERSION_KEYS)
         limit = _max_results(body, 10_000, MAX_VERSION_RESULTS)
         names, run_ids = _pushed_down(clauses, "name"), _pushed_down(clauses, "run_id")
+        token = string_field(body, "page_token", required=False)
+        if all(_in_query(c) for c in clauses):  # filter, order and page in the query
+            offset = page_offset(token)
+            rows = self.catalog.versions(
+                names,
+                run_ids=run_ids,
+                tags={c.key: str(c.value) for c in clauses if c.is_tag},
+                order=order_terms(_order_by(body), _VERSION_ORDER),
+                offset=offset,
+                limit=limit + 1,
+            )
+            shown: dict[str, Any] = {
+                "model_versions": [model_version_json(v) for v in rows[:limit]]
+            }
+            if len(rows) > limit:
+                shown["next_page_token"] = page_token(offset + limit)
+            return shown
         found = [
             v
             for v in self.catalog.versions(names, run_ids=run_ids)
             if matches(clauses, _version_attributes(v), v.tags)
         ]
         ordered = sort_by(found, _order_by(body), _VERSION_ORDER, _version_value)
-        chunk, token = page(ordered, limit, string_field(body, "page_token", required=False))
+        chunk, following = page(ordered, limit, token)
         response: dict[str, Any] = {"model_versions": [model_version_json(v) for v in chunk]}
-        if token:
-            response["next_page_token"] = token
+        if following:
+            response["next_page_token"] = following
         return response
 
     def get_model_version_download_uri(self, body: dict[str, Any], actor: str) -> dict[str, Any]:
@@ -372,6 +393,14 @@ def _order_by(body: dict[str, Any]) -> list[str]:
     if not isinstance(order_by, list) or not all(isinstance(t, str) for t in order_by):
         raise InvalidInputError("order_by must be a list of strings like 'name ASC'")
     return order_by
+
+
+def _in_query(clause: RegistryClause) -> bool:
+    """Whether the version query does what ``clause`` asks (``=``/``IN`` on name and run id,
+    ``=`` on a tag)."""
+    if clause.is_tag:
+        return clause.op == "="
+    return clause.key in ("name", "run_id") and clause.op in ("=", "IN")
 
 
 def _pushed_down(clauses: tuple[RegistryClause, ...], key: str) -> list[str] | None:

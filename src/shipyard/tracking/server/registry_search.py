@@ -36,7 +36,10 @@ __all__ = [
     "VERSION_KEYS",
     "RegistryClause",
     "matches",
+    "order_terms",
     "page",
+    "page_offset",
+    "page_token",
     "parse_registry_filter",
     "sort_by",
 ]
@@ -252,10 +255,7 @@ def sort_by(
     items: list[T], order_by: Sequence[str], default: Sequence[str], value: Callable[[T, str], Any]
 ) -> list[T]:
     """``items`` ordered by ``order_by`` (else ``default``), each term ``KEY [ASC|DESC]``."""
-    terms = [_order_term(term) for term in (order_by or default)]
-    seen = [key for key, _ in terms]
-    if len(set(seen)) != len(seen):
-        raise InvalidInputError(f"order_by names a key twice: {list(order_by)}")
+    terms = order_terms(order_by, default)
     ordered = list(items)
     for key, ascending in reversed(terms):
         ordered.sort(key=lambda item: value(item, key), reverse=not ascending)
@@ -274,18 +274,36 @@ def _order_term(term: str) -> tuple[str, bool]:
     return _ORDER_KEYS[key], direction == "ASC"
 
 
+def order_terms(order_by: Sequence[str], default: Sequence[str]) -> list[tuple[str, bool]]:
+    """``(key, ascending)`` of ``order_by`` (else ``default``); a key named twice is refused."""
+    terms = [_order_term(term) for term in (order_by or default)]
+    seen = [key for key, _ in terms]
+    if len(set(seen)) != len(seen):
+        raise InvalidInputError(f"order_by names a key twice: {list(order_by)}")
+    return terms
+
+
+def page_offset(token: str | None) -> int:
+    """The offset MLflow's page ``token`` holds (0 without one)."""
+    if not token:
+        return 0
+    try:
+        offset = int(json.loads(base64.b64decode(token, validate=True))["offset"])
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeError):
+        raise InvalidInputError(f"invalid page_token {token[:100]!r}") from None
+    if offset < 0:
+        raise InvalidInputError(f"invalid page_token {token[:100]!r}")
+    return offset
+
+
+def page_token(offset: int) -> str:
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
 def page(items: list[T], max_results: int, token: str | None) -> tuple[list[T], str | None]:
     """One page of ``items`` from MLflow's offset ``token``, and the next page's token."""
-    offset = 0
-    if token:
-        try:
-            offset = int(json.loads(base64.b64decode(token, validate=True))["offset"])
-        except (binascii.Error, ValueError, TypeError, KeyError, UnicodeError):
-            raise InvalidInputError(f"invalid page_token {token[:100]!r}") from None
-        if offset < 0:
-            raise InvalidInputError(f"invalid page_token {token[:100]!r}")
+    offset = page_offset(token)
     chunk = items[offset : offset + max_results]
     if offset + max_results >= len(items):
         return chunk, None
-    following = json.dumps({"offset": offset + max_results}).encode()
-    return chunk, base64.b64encode(following).decode()
+    return chunk, page_token(offset + max_results)
