@@ -34,7 +34,12 @@ from shipyard.tracking.entities import (
 from shipyard.tracking.filters import LOGGED_MODEL_FILTERS, Clause, parse_filter
 from shipyard.tracking.names import random_run_name
 from shipyard.tracking.rows import load_experiment
-from shipyard.tracking.search import compare, decode_page_token, encode_page_token
+from shipyard.tracking.search import (
+    attribute_value,
+    compare,
+    decode_page_token,
+    encode_page_token,
+)
 from shipyard.tracking.validation import (
     experiment_number,
     stored_value,
@@ -271,13 +276,7 @@ def _clause_condition(
 ) -> sa.ColumnElement[bool]:
     models = t.logged_models
     if clause.kind == "attribute":
-        value: Any = clause.value
-        if clause.key == "experiment_id":
-            if clause.op not in ("=", "!=", "IN", "NOT IN"):
-                raise InvalidInputError("experiment_id compares with =, !=, IN or NOT IN")
-            values = value if isinstance(value, tuple) else (value,)
-            numbers = tuple(experiment_number(v) for v in values)
-            value = numbers if isinstance(value, tuple) else numbers[0]
+        value = attribute_value(clause)
         return compare(_COLUMNS[clause.key], clause.op, value, dialect)
     if clause.kind == "metric":
         metrics = t.logged_model_metrics.alias(f"f{number}")

@@ -26,6 +26,7 @@ from shipyard.tracking.rows import (
 )
 from shipyard.tracking.search import (
     MetricOrderQueries,
+    attribute_value,
     compare,
     decode_page_token,
     encode_page_token,
@@ -247,13 +248,7 @@ _EXPERIMENT_ORDER = ("creation_time DESC", "experiment_id ASC")
 def _experiment_condition(clause: Clause, dialect: str) -> sa.ColumnElement[bool]:
     experiments = t.experiments
     if clause.kind == "attribute":
-        value: Any = clause.value
-        if clause.key == "experiment_id":
-            if clause.op not in ("=", "!=", "IN", "NOT IN"):
-                raise InvalidInputError("experiment_id compares with =, !=, IN or NOT IN")
-            values = value if isinstance(value, tuple) else (value,)
-            numbers = tuple(experiment_number(v) for v in values)
-            value = numbers if isinstance(value, tuple) else numbers[0]
+        value = attribute_value(clause)
         return compare(experiments.c[clause.key], clause.op, value, dialect)
     tags = t.experiment_tags.alias("tag_filter")
     has_key = [tags.c.experiment_id == experiments.c.experiment_id, tags.c.key == clause.key]

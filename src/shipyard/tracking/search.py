@@ -23,9 +23,11 @@ from shipyard.errors import InvalidInputError
 from shipyard.tracking import tables as t
 from shipyard.tracking.entities import LifecycleStage
 from shipyard.tracking.filters import Clause, OrderBy
+from shipyard.tracking.validation import experiment_number
 
 __all__ = [
     "MetricOrderQueries",
+    "attribute_value",
     "compare",
     "decode_page_token",
     "encode_page_token",
@@ -219,3 +221,16 @@ def metric_order_queries(
         .where(*rest_where)
         .order_by(sa.case((metric.c.run_id.is_(None), 1), else_=0), *_TIE_BREAK),
     )
+
+
+def attribute_value(clause: Clause) -> Any:
+    """The value an attribute clause compares with: experiment ids as numbers (``=``, ``!=``,
+    ``IN``, ``NOT IN`` only), everything else as given."""
+    value: Any = clause.value
+    if clause.key != "experiment_id":
+        return value
+    if clause.op not in ("=", "!=", "IN", "NOT IN"):
+        raise InvalidInputError("experiment_id compares with =, !=, IN or NOT IN")
+    values = value if isinstance(value, tuple) else (value,)
+    numbers = tuple(experiment_number(v) for v in values)
+    return numbers if isinstance(value, tuple) else numbers[0]
