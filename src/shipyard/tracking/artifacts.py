@@ -22,17 +22,32 @@ from shipyard.tracking.entities import RunInfo
 from shipyard.tracking.queries import ArtifactFile
 from shipyard.tracking.store import TrackingStore
 
-__all__ = ["MLFLOW_ARTIFACTS_SCHEME", "RunArtifacts", "artifact_root", "check_artifact_path"]
+__all__ = [
+    "MLFLOW_ARTIFACTS_SCHEME",
+    "RunArtifacts",
+    "artifact_root",
+    "check_artifact_path",
+    "store_path",
+]
 
 MLFLOW_ARTIFACTS_SCHEME = "mlflow-artifacts:"
 
 
+def store_path(uri: str) -> str | None:
+    """The store path an ``mlflow-artifacts:/<path>`` (or ``mlflow-artifacts://host/<path>``)
+    URI names, checked to be a plain relative path; ``None`` for any other URI."""
+    if not uri.startswith(MLFLOW_ARTIFACTS_SCHEME):
+        return None
+    path = uri.removeprefix(MLFLOW_ARTIFACTS_SCHEME)
+    if path.startswith("//"):
+        path = path[2:].partition("/")[2]  # drop the host:port
+    return check_artifact_path(path.strip("/"))
+
+
 def artifact_root(info: RunInfo) -> str:
     """The store path under which ``info``'s artifacts live."""
-    uri = info.artifact_uri
-    if uri.startswith(MLFLOW_ARTIFACTS_SCHEME):
-        return uri.removeprefix(MLFLOW_ARTIFACTS_SCHEME).strip("/")
-    return f"{info.experiment_id}/{info.run_id}/artifacts"
+    path = store_path(info.artifact_uri)
+    return f"{info.experiment_id}/{info.run_id}/artifacts" if path is None else path
 
 
 MAX_ARTIFACT_PATH_LENGTH = 1024

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from shipyard.errors import InvalidInputError
-from shipyard.tracking.artifacts import MLFLOW_ARTIFACTS_SCHEME, check_artifact_path
+from shipyard.tracking.artifacts import check_artifact_path, store_path
 from shipyard.tracking.server.mlflow3_json import (
     dataset_filters_field,
     dataset_inputs_field,
@@ -135,8 +135,8 @@ class Mlflow3Handlers:
         )
         root = model.artifact_location
         files = []
-        if root.startswith(MLFLOW_ARTIFACTS_SCHEME):
-            base = root.removeprefix(MLFLOW_ARTIFACTS_SCHEME).strip("/")
+        base = store_path(root)
+        if base is not None:
             listed = self.tracker.artifacts.list(f"{base}/{folder}" if folder else base)
             for name, is_dir, size in listed:
                 entry: dict[str, Any] = {"path": f"{folder}/{name}" if folder else name}

@@ -23,7 +23,7 @@ from shipyard.models.mlflow_import import package_mlflow_model
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.registry import Registry
 from shipyard.registry.scan import scan_folder
-from shipyard.tracking.artifacts import MLFLOW_ARTIFACTS_SCHEME, artifact_root, check_artifact_path
+from shipyard.tracking.artifacts import artifact_root, check_artifact_path, store_path
 from shipyard.tracking.tracker import Tracker
 
 __all__ = ["register_source", "source_location"]
@@ -44,11 +44,9 @@ def source_location(tracker: Tracker, source: str) -> tuple[str, str | None]:
         run_id, _, path = source.removeprefix("runs:/").partition("/")
         run = tracker.store.get_run(run_id)
         return posixpath.join(artifact_root(run.info), check_artifact_path(path)), run_id
-    if source.startswith(MLFLOW_ARTIFACTS_SCHEME):
-        path = source.removeprefix(MLFLOW_ARTIFACTS_SCHEME).lstrip("/")
-        if path.startswith("/") or source.startswith(MLFLOW_ARTIFACTS_SCHEME + "//"):
-            path = path.partition("/")[2]  # mlflow-artifacts://host:port/path
-        return check_artifact_path(path.strip("/")), None
+    stored = store_path(source)
+    if stored is not None:
+        return stored, None
     raise InvalidInputError(
         f"source {source!r} is not stored on this server: register a model logged here "
         "(models:/<model_id>, runs:/<run_id>/<path> or mlflow-artifacts:/<path>)"
