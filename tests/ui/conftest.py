@@ -36,11 +36,11 @@ class UiServer:
     def url(self) -> str:
         return self.server.url
 
-    def client(self, token: str | None = None) -> httpx.Client:
-        """An HTTP client with the read-write key (or ``token``)."""
+    def client(self, key: str | None = None) -> httpx.Client:
+        """An HTTP client with the read-write key's token (or the token ``key``)."""
         return httpx.Client(
             base_url=self.url,
-            headers={"Authorization": f"Bearer {token or self.token}"},
+            headers={"Authorization": f"Bearer {key or self.token}"},
             timeout=30,
         )
 

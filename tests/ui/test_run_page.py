@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.ui import seed
 from tests.ui.conftest import UiServer, screenshot
 from tests.ui.images import png
 
@@ -67,3 +68,20 @@ def test_the_experiment_link_mlflow_prints_opens_its_runs(
     expect(page.get_by_role("table", name="Runs")).to_contain_text("only-run")
     page.get_by_role("link", name="only-run").click()
     expect(page.locator("h1")).to_have_text("only-run")
+
+
+def test_a_10k_step_metric_is_drawn_from_a_bounded_number_of_points(
+    page: Any, ui_server: UiServer
+) -> None:
+    with ui_server.client() as client:
+        experiment_id = seed.experiment(client, "chart")
+        run_id = seed.run(client, experiment_id, "long-chart", {}, {})
+        seed.long_metric(client, run_id, "big", 10_000)
+    page.goto(f"{ui_server.url}/#/experiments/{experiment_id}/runs/{run_id}")
+    chart = page.locator('figure[data-metric="big"]')
+    expect(chart).to_have_attribute("data-total", "10000")
+    expect(chart.locator("canvas")).to_be_visible()
+    points = int(chart.get_attribute("data-points"))
+    assert 100 < points <= 920  # two points per pixel of a 460-pixel chart
+    expect(chart.locator("figcaption")).to_contain_text(f"{points} of 10000 points")
+    screenshot(page, "chart-10k")

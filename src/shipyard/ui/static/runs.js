@@ -13,6 +13,7 @@ const FIXED = [
   ["Started", "attributes.start_time"],
   ["User", "attributes.user_id"],
 ];
+let pickerOpen = false; // the column picker stays open while columns are toggled
 const previousTokens = new Map(); // "<query without page_token>" -> tokens of earlier pages
 
 export function quoteKey(key) {
@@ -104,8 +105,9 @@ function columnPicker(experimentId, keys, columns) {
     });
     return h("li", {}, box, h("label", { for: id }, column));
   });
-  const details = h("details", { class: "columns", id: "columns" },
+  const details = h("details", { class: "columns", id: "columns", open: pickerOpen },
     h("summary", {}, `Columns (${columns.length} of ${all.length})`), h("ul", {}, boxes));
+  details.addEventListener("toggle", () => { pickerOpen = details.open; });
   return details;
 }
 
