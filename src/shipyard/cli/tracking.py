@@ -277,7 +277,7 @@ def server(
         ),
     ] = False,
 ) -> None:
-    """Serve the MLflow tracking REST API (and Shipyard's run API) over the registry database.
+    """Serve the MLflow tracking REST API, Shipyard's run API and the web UI (at /).
 
     Once `shipyard server keys add` has made a key, every request needs one: the mlflow client
     sends it from MLFLOW_TRACKING_TOKEN (or MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD).
@@ -286,6 +286,7 @@ def server(
         return
     from shipyard.tracking.server.config import ServerConfig
     from shipyard.tracking.server.server import exposure_problem, open_keys, run
+    from shipyard.ui.pages import ui_routes
 
     settings = Settings.from_env()
     config = ServerConfig.from_env(
@@ -304,10 +305,10 @@ def server(
     access = "access keys required" if keys.is_enabled else "no access keys: open to local callers"
     err_console.print(
         f"tracking server on http://{host}:{port} (MLFLOW_TRACKING_URI=http://{host}:{port}); "
-        f"{access}",
+        f"{access}; web UI at http://{host}:{port}/",
         markup=False,
     )
-    run(settings, config, keys)
+    run(settings, config, keys, pages=ui_routes())
 
 
 def _key_file() -> KeyFile:

@@ -190,6 +190,49 @@ class TrackingQueries:
 
         return run_read(self.engine, work)
 
+    def metric_points(self, run_id: str, key: str) -> list[tuple[int, float]]:
+        """``(step, value)`` of every value logged for ``key``, by step then time (NaN kept);
+        the columns a chart needs, without building a ``Metric`` each."""
+        history = t.metric_history
+
+        def work(conn: Connection) -> list[tuple[int, float]]:
+            require_run_row(conn, run_id)
+            rows = conn.execute(
+                sa.select(history.c.step, history.c.value, history.c.is_nan)
+                .where(history.c.run_id == run_id, history.c.key == key)
+                .order_by(history.c.step, history.c.timestamp, history.c.id)
+            )
+            nan = float("nan")
+            return [(int(step), nan if is_nan else float(value)) for step, value, is_nan in rows]
+
+        return run_read(self.engine, work)
+
+    def experiment_keys(self, experiment_id: str, limit: int) -> dict[str, list[str]]:
+        """The distinct param, metric and tag keys of an experiment's runs, sorted, at most
+        ``limit`` of each (the columns a runs table may show and sort by)."""
+        number = experiment_number(experiment_id)
+        in_experiment = sa.select(t.runs.c.run_id).where(t.runs.c.experiment_id == number)
+
+        def keys(conn: Connection, table: sa.Table) -> list[str]:
+            query = (
+                sa.select(table.c.key)
+                .where(table.c.run_id.in_(in_experiment))
+                .distinct()
+                .order_by(table.c.key)
+                .limit(limit)
+            )
+            return list(conn.execute(query).scalars())
+
+        def work(conn: Connection) -> dict[str, list[str]]:
+            load_experiment(conn, t.experiments.c.experiment_id == number, experiment_id)
+            return {
+                "params": keys(conn, t.run_params),
+                "metrics": keys(conn, t.latest_metrics),
+                "tags": keys(conn, t.run_tags),
+            }
+
+        return run_read(self.engine, work)
+
     def linked_models(self, run_id: str) -> list[LinkedModel]:
         def work(conn: Connection) -> list[LinkedModel]:
             rows = conn.execute(

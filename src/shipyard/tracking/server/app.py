@@ -17,6 +17,8 @@ Before a request reaches a route, ``BrowserGuard`` refuses a foreign Host (421),
 write (403) and a simple-request body (415), and ``RequireKey`` asks for an access key once the
 server has any (401; 403 for a read-only key's write).
 
+The web UI's pages (``shipyard.ui``) come in as ``pages``: this stage does not import the UI.
+
 To extend it, add routes to ``routes()`` and middleware to ``middleware()`` (outermost first).
 """
 
@@ -25,14 +27,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Lifespan
 
 from shipyard.errors import ShipyardError
@@ -44,6 +46,7 @@ from shipyard.tracking.server.config import ServerConfig
 from shipyard.tracking.server.keys import KeyFile, KeyRing
 from shipyard.tracking.server.mlflow3_api import server_info
 from shipyard.tracking.server.mlflow_api import READ_POSTS, MlflowApi
+from shipyard.tracking.server.models_api import ModelsApi
 from shipyard.tracking.server.openapi import openapi_document
 from shipyard.tracking.server.registry_api import REGISTRY_READ_POSTS, RegistryApi
 from shipyard.tracking.server.shipyard_api import ShipyardApi
@@ -84,14 +87,19 @@ def routes(tracker: Tracker, config: ServerConfig, registry: Registry) -> list[B
         *RegistryApi(tracker, registry).routes(),
         *ArtifactsApi(tracker, scratch, config.max_upload_bytes).routes(),
         *ShipyardApi(tracker).routes(),
+        *ModelsApi(registry).routes(),
         Route("/health", _health, methods=["GET"]),
         Route(SERVER_INFO_PATH, _server_info, methods=["GET"]),
         Route("/openapi.json", _openapi, methods=["GET"]),
     ]
 
 
-def middleware(config: ServerConfig, keys: KeyRing) -> list[Middleware]:
-    """The middleware every request passes, outermost first."""
+def middleware(
+    config: ServerConfig, keys: KeyRing, pages: Sequence[BaseRoute] = ()
+) -> list[Middleware]:
+    """The middleware every request passes, outermost first; ``pages`` need no key."""
+    open_paths = [route.path for route in pages if isinstance(route, Route)]
+    open_prefixes = [route.path + "/" for route in pages if isinstance(route, Mount)]
     return [
         Middleware(AccessLog),
         Middleware(ServerTiming),
@@ -102,23 +110,33 @@ def middleware(config: ServerConfig, keys: KeyRing) -> list[Middleware]:
             render=mlflow_render,
         ),
         Middleware(
-            RequireKey, keys=keys, render=mlflow_render, read_posts=READ_POSTS | REGISTRY_READ_POSTS
+            RequireKey,
+            keys=keys,
+            render=mlflow_render,
+            read_posts=READ_POSTS | REGISTRY_READ_POSTS,
+            open_paths=open_paths,
+            open_prefixes=open_prefixes,
         ),
     ]
 
 
 def create_app(
-    tracker: Tracker, config: ServerConfig | None = None, keys: KeyRing | None = None
+    tracker: Tracker,
+    config: ServerConfig | None = None,
+    keys: KeyRing | None = None,
+    *,
+    pages: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The app serving the MLflow tracking and artifacts APIs and Shipyard's run API; ``keys``
-    defaults to the config's key file under the tracker's home."""
+    defaults to the config's key file under the tracker's home. ``pages`` (the web UI,
+    ``shipyard.ui.pages.ui_routes()``) are served without a key: they hold no data."""
     config = config or ServerConfig()
     if keys is None:
         keys = KeyRing(KeyFile(config.keys_path(tracker.settings.home)))
     registry = Registry.from_settings(tracker.settings)
     app = Starlette(
-        routes=routes(tracker, config, registry),
-        middleware=middleware(config, keys),
+        routes=[*routes(tracker, config, registry), *pages],
+        middleware=middleware(config, keys, pages),
         exception_handlers=exception_handlers(mlflow_render),
         lifespan=_lifespan(tracker, registry),
     )

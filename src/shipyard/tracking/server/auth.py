@@ -6,7 +6,10 @@
 
 No key, a wrong key, or a Basic name that is not the key's: 401 ``UNAUTHENTICATED``. A read-only
 key on a write (any method but GET/HEAD/OPTIONS, except the search endpoints ``read_posts``):
-403 ``PERMISSION_DENIED``. ``/health`` and ``/openapi.json`` stay open. A token not seen before
+403 ``PERMISSION_DENIED``. ``/health``, ``/openapi.json`` and the paths given as ``open_paths``
+and ``open_prefixes`` (the web UI's static pages) stay open. A request that says
+``X-Shipyard-UI: 1`` (the UI's) gets its 401 without the Basic challenge, so that the browser
+leaves the sign-in to the page instead of its own dialog. A token not seen before
 is hashed in a worker thread, so a burst of them does not stall the event loop.
 """
 
@@ -55,24 +58,30 @@ class RequireKey:
         keys: KeyRing,
         render: Render,
         read_posts: Collection[str] = (),
+        open_paths: Collection[str] = (),
+        open_prefixes: Collection[str] = (),
     ) -> None:
         self.app = app
         self.keys = keys
         self.render = render
         self.read_posts = frozenset(read_posts)
+        self.open_paths = OPEN_PATHS | frozenset(open_paths)
+        self.open_prefixes = tuple(open_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or not self.keys.is_enabled:
+        if scope["type"] != "http" or not self.keys.is_enabled or self._is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
-        key = await self._key(dict(scope["headers"]).get(b"authorization"))
+        headers = dict(scope["headers"])
+        key = await self._key(headers.get(b"authorization"))
         if key is None:
             message = (
                 "this server needs an access key: set MLFLOW_TRACKING_TOKEN (or "
                 "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD) to one made with "
                 "`shipyard server keys add`"
             )
-            response = self.render(Request(scope), 401, "UNAUTHENTICATED", message, _CHALLENGE)
+            challenge = None if headers.get(b"x-shipyard-ui") == b"1" else _CHALLENGE
+            response = self.render(Request(scope), 401, "UNAUTHENTICATED", message, challenge)
         elif key.scope is KeyScope.READ and self._is_write(scope):
             message = (
                 f"key {key.name!r} is read-only: {scope['method']} {scope['path']} needs a "
@@ -84,6 +93,9 @@ class RequireKey:
             await self.app(scope, receive, send)
             return
         await response(scope, receive, send)
+
+    def _is_open(self, path: str) -> bool:
+        return path in self.open_paths or path.startswith(self.open_prefixes)
 
     def _is_write(self, scope: Scope) -> bool:
         return scope["method"] not in SAFE_METHODS and scope["path"] not in self.read_posts

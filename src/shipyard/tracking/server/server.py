@@ -11,6 +11,10 @@ says ``insecure``: anyone who could reach it could delete every run and artifact
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from starlette.routing import BaseRoute
+
 from shipyard.config import Settings
 from shipyard.errors import ConfigError
 from shipyard.tracking.server.app import create_app
@@ -39,11 +43,18 @@ def exposure_problem(config: ServerConfig, has_keys: bool) -> str | None:
     )
 
 
-def run(settings: Settings, config: ServerConfig, keys: KeyRing | None = None) -> None:
-    """Serve tracking for ``settings``' database and artifact store until stopped."""
+def run(
+    settings: Settings,
+    config: ServerConfig,
+    keys: KeyRing | None = None,
+    *,
+    pages: Sequence[BaseRoute] = (),
+) -> None:
+    """Serve tracking for ``settings``' database and artifact store (and ``pages``, the web UI)
+    until stopped."""
     keys = keys or open_keys(settings, config)
     problem = exposure_problem(config, keys.is_enabled)
     if problem is not None:
         raise ConfigError(problem)
-    app = create_app(Tracker.from_settings(settings), config, keys)
+    app = create_app(Tracker.from_settings(settings), config, keys, pages=pages)
     serve(app, host=config.host, port=config.port, access_log=config.access_log)

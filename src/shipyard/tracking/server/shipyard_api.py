@@ -1,9 +1,14 @@
-"""Shipyard's own JSON API for runs (``/api/shipyard/v1/...``), for the web UI.
+"""Shipyard's own JSON API for runs (``/api/shipyard/v1/...``), for the web UI and scripts.
 
 GET /api/shipyard/v1/experiments
+GET /api/shipyard/v1/experiments/<id>/keys          param, metric and tag keys of its runs
 GET /api/shipyard/v1/runs?experiment=churn&filter=...&order_by=metrics.auc DESC&max_results=50
 GET /api/shipyard/v1/runs/<run_id>                 run, environment and linked model versions
 GET /api/shipyard/v1/runs/<run_id>/metrics/<key>   a metric's history
+GET /api/shipyard/v1/runs/<run_id>/metrics/<key>?max_points=1000   downsampled for a chart
+
+``max_points`` (2 to 10,000) bounds the points sent: each of ``max_points // 2`` step buckets
+keeps its minimum and maximum (``tracking.downsample``); ``total`` says how many were logged.
 """
 
 from __future__ import annotations
@@ -16,14 +21,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from shipyard.errors import InvalidInputError
+from shipyard.tracking.downsample import MAX_POINTS, downsample
 from shipyard.tracking.server.mlflow_json import int_field
 from shipyard.tracking.tracker import Tracker
 from shipyard.tracking.views import experiment_view, metric_view, run_view
 from shipyard.web.responses import JSONBody
 
-__all__ = ["SHIPYARD_PREFIX", "ShipyardApi"]
+__all__ = ["MAX_KEYS", "SHIPYARD_PREFIX", "ShipyardApi"]
 
 SHIPYARD_PREFIX = "/api/shipyard/v1"
+MAX_KEYS = 2000
+"""The most keys of each kind ``experiments/<id>/keys`` returns (``limit``, default 500)."""
 
 
 class ShipyardApi:
@@ -35,6 +44,9 @@ class ShipyardApi:
     def routes(self) -> list[Route]:
         return [
             Route(f"{SHIPYARD_PREFIX}/experiments", self.experiments, methods=["GET"]),
+            Route(
+                f"{SHIPYARD_PREFIX}/experiments/{{experiment_id}}/keys", self.keys, methods=["GET"]
+            ),
             Route(f"{SHIPYARD_PREFIX}/runs", self.runs, methods=["GET"]),
             Route(f"{SHIPYARD_PREFIX}/runs/{{run_id}}", self.run, methods=["GET"]),
             Route(
@@ -47,6 +59,13 @@ class ShipyardApi:
     async def experiments(self, request: Request) -> Response:
         found = await run_in_threadpool(self.tracker.store.list_experiments)
         return JSONBody({"experiments": [experiment_view(e) for e in found]})
+
+    async def keys(self, request: Request) -> Response:
+        limit = _bounded(request.query_params, "limit", 500, 1, MAX_KEYS)
+        found = await run_in_threadpool(
+            self.tracker.store.experiment_keys, request.path_params["experiment_id"], limit
+        )
+        return JSONBody(found)
 
     async def runs(self, request: Request) -> Response:
         return JSONBody(await run_in_threadpool(self._runs, request.query_params))
@@ -80,5 +99,27 @@ class ShipyardApi:
 
     async def metric(self, request: Request) -> Response:
         run_id, key = request.path_params["run_id"], request.path_params["key"]
+        if "max_points" in request.query_params:
+            points = _bounded(request.query_params, "max_points", MAX_POINTS, 2, MAX_POINTS)
+            body = await run_in_threadpool(self._downsampled, run_id, key, points)
+            return JSONBody(body)
         history = await run_in_threadpool(self.tracker.store.metric_history, run_id, key)
         return JSONBody({"key": key, "history": [metric_view(m) for m in history]})
+
+    def _downsampled(self, run_id: str, key: str, max_points: int) -> dict[str, Any]:
+        points = self.tracker.store.metric_points(run_id, key)
+        kept = downsample(points, max_points)
+        return {
+            "key": key,
+            "total": len(points),
+            "downsampled": len(kept) < len(points),
+            "steps": [step for step, _ in kept],
+            "values": [value for _, value in kept],
+        }
+
+
+def _bounded(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = int_field(dict(query), name, default)
+    if value is None or not low <= value <= high:
+        raise InvalidInputError(f"{name} must be between {low} and {high}, got {value}")
+    return value
