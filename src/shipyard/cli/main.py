@@ -59,7 +59,7 @@ COMMANDS = (
     LazyCommand(
         "server",
         "shipyard.cli.tracking:server_app",
-        "Serve the MLflow tracking REST API (and Shipyard's run API) over the registry database.",
+        "Serve the MLflow tracking REST API, Shipyard's run API and the web UI (at /).",
     ),
     LazyCommand(
         "run",
