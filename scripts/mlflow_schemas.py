@@ -72,10 +72,11 @@ def derive() -> dict[str, Any]:
     import mlflow
     from mlflow.protos import databricks_pb2, model_registry_pb2, service_pb2
 
+    from shipyard.tracking.server.datasets_api import DATASET_ENDPOINTS
     from shipyard.tracking.server.mlflow_api import ENDPOINTS
     from shipyard.tracking.server.registry_api import REGISTRY_ENDPOINTS
 
-    endpoints = (*ENDPOINTS, *REGISTRY_ENDPOINTS)
+    endpoints = (*ENDPOINTS, *REGISTRY_ENDPOINTS, *DATASET_ENDPOINTS)
     served = {(method, "/mlflow" + path) for method, path, _ in endpoints}
     found: dict[tuple[str, str], Any] = {}
     services = (

@@ -16,6 +16,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
+from shipyard.tracking.server.datasets_api import DATASET_ENDPOINTS, DATASETS_PREFIX
 from shipyard.tracking.server.mlflow_api import ENDPOINTS, PREFIX
 from shipyard.tracking.server.registry_api import REGISTRY_ENDPOINTS
 from tests.tracking.conftest import RunningServer
@@ -42,6 +43,8 @@ def test_openapi_documents_every_mlflow_endpoint_served(tracking_server: Running
     assert document["openapi"].startswith("3.1")
     for method, path, _ in (*ENDPOINTS, *REGISTRY_ENDPOINTS):
         assert method.lower() in document["paths"][PREFIX + path], path
+    for method, path, _ in DATASET_ENDPOINTS:
+        assert method.lower() in document["paths"][DATASETS_PREFIX + path], path
     create = document["paths"][f"{PREFIX}/runs/create"]["post"]
     ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     fields = document["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]
@@ -67,5 +70,6 @@ def test_schemathesis_finds_no_5xx(tracking_server: RunningServer) -> None:
 
             call()
         seen += 1
-    # the tracking and registry endpoints, and the artifact, Shipyard, health, server-info routes
-    assert seen == len(ENDPOINTS) + len(REGISTRY_ENDPOINTS) + 10
+    # the tracking, registry and dataset endpoints, and the artifact, Shipyard, health and
+    # server-info routes
+    assert seen == len(ENDPOINTS) + len(REGISTRY_ENDPOINTS) + len(DATASET_ENDPOINTS) + 10

@@ -35,7 +35,7 @@ __all__ = [
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "registry_alembic_version"
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 """The newest revision in ``migrations/versions`` (a test keeps the two in step)."""
 _PG_LOCK_KEY = 0x5348_4950_5944  # "SHIPYD": one advisory lock for registry migrations
 

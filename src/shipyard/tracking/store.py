@@ -31,6 +31,7 @@ from shipyard.tracking.entities import (
     RunStatus,
     now_ms,
 )
+from shipyard.tracking.evaluation_datasets import EvaluationDatasets
 from shipyard.tracking.inputs import RunInputs
 from shipyard.tracking.logged_models import LoggedModels, MetricForModel, insert_model_metrics
 from shipyard.tracking.names import random_run_name
@@ -59,9 +60,10 @@ from shipyard.tracking.writes import (
 __all__ = ["TrackingStore"]
 
 
-class TrackingStore(LoggedModels, RunInputs, TrackingQueries):
+class TrackingStore(LoggedModels, RunInputs, EvaluationDatasets, TrackingQueries):
     """Writes (here) and reads (``TrackingQueries``) of tracking data; MLflow 3's logged models
-    (``LoggedModels``) and run inputs and outputs (``RunInputs``)."""
+    (``LoggedModels``), run inputs and outputs (``RunInputs``) and GenAI evaluation datasets
+    (``EvaluationDatasets``)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

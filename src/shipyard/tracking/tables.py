@@ -20,6 +20,13 @@ tracking_logged_model_metrics every metric value logged with a ``model_id`` (and
 tracking_datasets             a dataset an experiment's runs used, once per (name, digest)
 tracking_run_datasets         run -> dataset inputs, with the input's tags (``mlflow.data.context``)
 tracking_run_model_links      run -> logged models it took as inputs or produced as outputs
+
+Migration ``0008_evaluation_datasets`` adds MLflow's GenAI evaluation datasets (``d-<hex>``):
+
+tracking_evaluation_datasets            name, digest, schema and profile (JSON), who and when
+tracking_evaluation_dataset_tags        key/value tags of a dataset
+tracking_evaluation_dataset_experiments the experiments a dataset belongs to (ids, not checked)
+tracking_evaluation_dataset_records     its records (``dr-<hex>``), one per distinct inputs
 """
 
 from __future__ import annotations
@@ -29,6 +36,10 @@ import sqlalchemy as sa
 __all__ = [
     "artifact_files",
     "datasets",
+    "evaluation_dataset_experiments",
+    "evaluation_dataset_records",
+    "evaluation_dataset_tags",
+    "evaluation_datasets",
     "experiment_tags",
     "experiments",
     "latest_metrics",
@@ -263,4 +274,64 @@ run_model_links = sa.Table(
     sa.Column("direction", sa.String(8), primary_key=True),
     sa.Column("model_id", sa.String(36), primary_key=True),
     sa.Column("step", sa.BigInteger, primary_key=True),
+)
+
+
+def _evaluation_dataset_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("tracking_evaluation_datasets.dataset_id", ondelete="CASCADE")
+
+
+evaluation_datasets = sa.Table(
+    "tracking_evaluation_datasets",
+    metadata,
+    sa.Column("dataset_id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("schema", sa.Text, nullable=True),
+    sa.Column("profile", sa.Text, nullable=True),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.Column("last_update_time", sa.BigInteger, nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=True),
+    sa.Column("last_updated_by", sa.String(255), nullable=True),
+)
+
+evaluation_dataset_tags = sa.Table(
+    "tracking_evaluation_dataset_tags",
+    metadata,
+    sa.Column("dataset_id", sa.String(36), _evaluation_dataset_fk(), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+evaluation_dataset_experiments = sa.Table(
+    "tracking_evaluation_dataset_experiments",
+    metadata,
+    sa.Column("dataset_id", sa.String(36), _evaluation_dataset_fk(), primary_key=True),
+    sa.Column("experiment_id", sa.String(32), primary_key=True),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+)
+
+evaluation_dataset_records = sa.Table(
+    "tracking_evaluation_dataset_records",
+    metadata,
+    sa.Column("record_id", sa.String(36), primary_key=True),
+    sa.Column("dataset_id", sa.String(36), _evaluation_dataset_fk(), nullable=False),
+    sa.Column("input_hash", sa.String(64), nullable=False),
+    sa.Column("inputs", sa.JSON, nullable=False),
+    sa.Column("outputs", sa.JSON, nullable=True),
+    sa.Column("expectations", sa.JSON, nullable=True),
+    sa.Column("tags", sa.JSON, nullable=True),
+    sa.Column("source", sa.JSON, nullable=True),
+    sa.Column("source_id", sa.String(36), nullable=True),
+    sa.Column("source_type", sa.String(255), nullable=True),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+    sa.Column("last_update_time", sa.BigInteger, nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=True),
+    sa.Column("last_updated_by", sa.String(255), nullable=True),
+    sa.UniqueConstraint(
+        "dataset_id", "input_hash", name="uq_tracking_evaluation_dataset_records_inputs"
+    ),
+    sa.Index(
+        "ix_tracking_evaluation_dataset_records_order", "dataset_id", "created_time", "record_id"
+    ),
 )

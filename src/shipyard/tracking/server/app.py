@@ -11,7 +11,8 @@ everything else answers Shipyard's ``{"error": ..., "code": ...}`` (the table is
 ``Server-Timing: app;dur=<ms>``, and each request is one line of the access log. While running,
 the app marks runs whose heartbeat stopped as KILLED once a minute.
 
-The model registry endpoints (``registry_api.py``) are a view of Shipyard's registry.
+The model registry endpoints (``registry_api.py``) are a view of Shipyard's registry; MLflow 3's
+evaluation datasets (``datasets_api.py``) are served under ``/api/3.0/mlflow/datasets``.
 
 Before a request reaches a route, ``BrowserGuard`` refuses a foreign Host (421), a cross-origin
 write (403) and a simple-request body (415), and ``RequireKey`` asks for an access key once the
@@ -43,6 +44,7 @@ from shipyard.tracking.locations import ArtifactLocationPolicy
 from shipyard.tracking.server.artifacts_api import ArtifactsApi
 from shipyard.tracking.server.auth import RequireKey
 from shipyard.tracking.server.config import ServerConfig
+from shipyard.tracking.server.datasets_api import DATASET_READ_POSTS, DatasetsApi
 from shipyard.tracking.server.keys import KeyFile, KeyRing
 from shipyard.tracking.server.mlflow3_api import server_info
 from shipyard.tracking.server.mlflow_api import READ_POSTS, MlflowApi
@@ -84,6 +86,7 @@ def routes(tracker: Tracker, config: ServerConfig, registry: Registry) -> list[B
     )
     return [
         *MlflowApi(tracker, locations).routes(),
+        *DatasetsApi(tracker).routes(),
         *RegistryApi(tracker, registry).routes(),
         *ArtifactsApi(tracker, scratch, config.max_upload_bytes).routes(),
         *ShipyardApi(tracker).routes(),
@@ -113,7 +116,7 @@ def middleware(
             RequireKey,
             keys=keys,
             render=mlflow_render,
-            read_posts=READ_POSTS | REGISTRY_READ_POSTS,
+            read_posts=READ_POSTS | REGISTRY_READ_POSTS | DATASET_READ_POSTS,
             open_paths=open_paths,
             open_prefixes=open_prefixes,
         ),

@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 import shipyard
+from shipyard.tracking.server.datasets_api import DATASET_ENDPOINTS, DATASETS_PREFIX
 from shipyard.tracking.server.mlflow_api import ENDPOINTS, PREFIX
 from shipyard.tracking.server.registry_api import REGISTRY_ENDPOINTS
 from shipyard.types import JSON
@@ -99,11 +100,13 @@ def _mlflow_operation(
 def _mlflow_paths() -> dict[str, dict[str, JSON]]:
     derived = _mlflow_schemas()
     paths: dict[str, dict[str, JSON]] = {}
-    for method, path, _ in (*ENDPOINTS, *REGISTRY_ENDPOINTS):
-        found = derived["operations"][f"{method} {path}"]
-        paths.setdefault(PREFIX + path, {})[method.lower()] = _mlflow_operation(
-            method, path, found["summary"], found["request"], derived["schemas"]
-        )
+    groups = ((PREFIX, (*ENDPOINTS, *REGISTRY_ENDPOINTS)), (DATASETS_PREFIX, DATASET_ENDPOINTS))
+    for prefix, endpoints in groups:
+        for method, path, _ in endpoints:
+            found = derived["operations"][f"{method} {path}"]
+            paths.setdefault(prefix + path, {})[method.lower()] = _mlflow_operation(
+                method, path, found["summary"], found["request"], derived["schemas"]
+            )
     return paths
 
 

@@ -24,7 +24,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -79,16 +79,22 @@ class RegistryClause:
     is_tag: bool = False
 
 
-def parse_registry_filter(text: str | None, keys: frozenset[str]) -> tuple[RegistryClause, ...]:
-    """The clauses of ``text`` over attribute ``keys`` and tags; ``InvalidInputError`` names
-    what cannot be read."""
+def parse_registry_filter(
+    text: str | None,
+    keys: frozenset[str],
+    *,
+    numeric: Set[str] = frozenset({"version_number"}),
+    listed: Set[str] = frozenset({"name", "run_id"}),
+) -> tuple[RegistryClause, ...]:
+    """The clauses of ``text`` over attribute ``keys`` (``numeric`` ones compare with numbers,
+    ``listed`` ones take ``IN``) and tags; ``InvalidInputError`` names what cannot be read."""
     if text is None or not text.strip():
         return ()
     tokens = list(_tokens(text))
     clauses: list[RegistryClause] = []
     position = 0
     while True:
-        clause, position = _clause(tokens, position, keys, text)
+        clause, position = _clause(tokens, position, (keys, numeric, listed), text)
         clauses.append(clause)
         if len(clauses) > MAX_FILTER_CLAUSES:
             raise InvalidInputError(f"a filter holds at most {MAX_FILTER_CLAUSES} comparisons")
@@ -120,8 +126,13 @@ def _tokens(text: str) -> Iterator[tuple[str, str]]:
 
 
 def _clause(
-    tokens: list[tuple[str, str]], position: int, keys: frozenset[str], text: str
+    tokens: list[tuple[str, str]],
+    position: int,
+    grammar: tuple[frozenset[str], Set[str], Set[str]],
+    text: str,
 ) -> tuple[RegistryClause, int]:
+    keys, numeric_keys, listed = grammar
+
     def at(offset: int) -> tuple[str, str]:
         index = position + offset
         return tokens[index] if index < len(tokens) else ("end", "")
@@ -146,9 +157,9 @@ def _clause(
         "IN",
     ):
         raise InvalidInputError(f"expected a comparison after {ident!r} in the filter {text!r}")
-    numeric = key == "version_number" and not is_tag
+    numeric = key in numeric_keys and not is_tag
     allowed = {"=", "!=", "<", "<=", ">", ">="} if numeric else {"=", "!=", "LIKE", "ILIKE"}
-    if not is_tag and key in ("name", "run_id"):
+    if not is_tag and key in listed:
         allowed |= {"IN", "NOT IN"}
     if op not in allowed:
         raise InvalidInputError(
@@ -161,7 +172,7 @@ def _clause(
     value_kind, raw = tokens[position] if position < len(tokens) else ("end", "")
     if numeric:
         if value_kind != "number":
-            raise InvalidInputError(f"version_number compares with a number in the filter {text!r}")
+            raise InvalidInputError(f"{key} compares with a number in the filter {text!r}")
         return RegistryClause(key, op, int(raw), is_tag), position + 1  # type: ignore[arg-type]
     if value_kind != "string":
         raise InvalidInputError(f"{ident} compares with a quoted string in the filter {text!r}")
@@ -252,31 +263,39 @@ T = TypeVar("T")
 
 
 def sort_by(
-    items: list[T], order_by: Sequence[str], default: Sequence[str], value: Callable[[T, str], Any]
+    items: list[T],
+    order_by: Sequence[str],
+    default: Sequence[str],
+    value: Callable[[T, str], Any],
+    *,
+    keys: Mapping[str, str] = _ORDER_KEYS,
 ) -> list[T]:
-    """``items`` ordered by ``order_by`` (else ``default``), each term ``KEY [ASC|DESC]``."""
-    terms = order_terms(order_by, default)
+    """``items`` ordered by ``order_by`` (else ``default``), each term ``KEY [ASC|DESC]`` with
+    a KEY of ``keys`` (a name -> the key ``value`` takes); a stable sort."""
+    terms = order_terms(order_by, default, keys)
     ordered = list(items)
     for key, ascending in reversed(terms):
         ordered.sort(key=lambda item: value(item, key), reverse=not ascending)
     return ordered
 
 
-def _order_term(term: str) -> tuple[str, bool]:
+def _order_term(term: str, keys: Mapping[str, str]) -> tuple[str, bool]:
     parts = term.split()
     key = parts[0].removeprefix("attributes.") if parts else ""
     direction = parts[1].upper() if len(parts) == 2 else "ASC"
-    if key not in _ORDER_KEYS or len(parts) > 2 or direction not in ("ASC", "DESC"):
+    if key not in keys or len(parts) > 2 or direction not in ("ASC", "DESC"):
         raise InvalidInputError(
-            f"invalid order_by {term!r}: use name, version_number, creation_timestamp or "
-            "last_updated_timestamp, then ASC or DESC"
+            f"invalid order_by {term!r}: use {', '.join(sorted(set(keys.values())))}, then ASC "
+            "or DESC"
         )
-    return _ORDER_KEYS[key], direction == "ASC"
+    return keys[key], direction == "ASC"
 
 
-def order_terms(order_by: Sequence[str], default: Sequence[str]) -> list[tuple[str, bool]]:
+def order_terms(
+    order_by: Sequence[str], default: Sequence[str], keys: Mapping[str, str] = _ORDER_KEYS
+) -> list[tuple[str, bool]]:
     """``(key, ascending)`` of ``order_by`` (else ``default``); a key named twice is refused."""
-    terms = [_order_term(term) for term in (order_by or default)]
+    terms = [_order_term(term, keys) for term in (order_by or default)]
     seen = [key for key, _ in terms]
     if len(set(seen)) != len(seen):
         raise InvalidInputError(f"order_by names a key twice: {list(order_by)}")
