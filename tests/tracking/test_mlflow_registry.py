@@ -109,6 +109,9 @@ def test_the_registry_workflow_of_mlflows_docs(
 
     mlflow_client.delete_model_version_tag(name, "1", "validated")
     mlflow_client.delete_registered_model_tag(name, "team")
+    # deleting a tag that is not there is no error, as in MLflow's store
+    mlflow_client.delete_model_version_tag(name, "1", "validated")
+    mlflow_client.delete_registered_model_tag(name, "never-set")
     mlflow_client.rename_registered_model(name, f"{name}-v2")
     assert mlflow_client.get_model_version(f"{name}-v2", "1").tags == {"stage": "dev"}
     assert _error_code(lambda: mlflow_client.get_registered_model(name)) == (
@@ -185,6 +188,49 @@ def test_versions_saved_by_shipyard_are_listed(
     assert [v.version for v in rest] == ["1"] and not rest.token
     assert _error_code(lambda: mlflow_client.get_model_version_download_uri(name, "1")) == (
         "INVALID_PARAMETER_VALUE"
+    )
+
+
+def test_mlflow_prompts_are_shipyard_versions_of_the_prompt_flavor(
+    mlflow_client: Any, server_settings: Settings
+) -> None:
+    name = _unique("prompt").replace("-", "_")
+    mlflow_client.create_prompt(name, description="answers", tags={"team": "search"})
+    created = mlflow_client.create_prompt_version(
+        name, "Respond as a {{style}} assistant: {{query}}", tags={"author": "alice"}
+    )
+    chat = mlflow_client.create_prompt_version(
+        name,
+        [{"role": "system", "content": "You are {{style}}."}, {"role": "user", "content": "hi"}],
+    )
+    assert (created.version, chat.version) == (1, 2)
+    mlflow_client.set_prompt_alias(name, "production", 1)
+    loaded = mlflow_client.load_prompt(f"prompts:/{name}@production")
+    assert loaded.format(style="terse", query="2+2?") == "Respond as a terse assistant: 2+2?"
+    assert mlflow_client.load_prompt(f"prompts:/{name}/2").format(style="kind")[0] == {
+        "role": "system",
+        "content": "You are kind.",
+    }
+    assert [v.version for v in mlflow_client.search_prompt_versions(name)] == [2, 1]
+
+    # one registry: the prompt's versions are Shipyard versions that load and render
+    with Registry.from_settings(server_settings) as registry:
+        version = registry.get(f"{name}@production")
+        assert version.flavor == "prompt" and version.tags["author"] == "alice"
+        assert version.manifest.golden_path is not None
+    rendered = shipyard.load_model(f"{name}@production", settings=server_settings).predict(
+        pd.DataFrame([{"style": "terse", "query": "2+2?"}])
+    )
+    assert list(rendered) == ["Respond as a terse assistant: 2+2?"]
+
+    mlflow_client.set_prompt_tag(name, "environment", "dev")
+    mlflow_client.delete_prompt_tag(name, "environment")
+    mlflow_client.delete_prompt_tag(name, "environment")  # an absent tag: no error, as in MLflow
+    assert "environment" not in mlflow_client.get_prompt(name).tags
+    mlflow_client.delete_prompt_version(name, "2")
+    assert mlflow_client.get_prompt_version(name, 1).template.startswith("Respond as")
+    assert _error_code(lambda: mlflow_client.get_model_version(name, "2")) == (
+        "RESOURCE_DOES_NOT_EXIST"
     )
 
 

@@ -33,7 +33,9 @@ MLFLOW_SOURCE_KEY = "mlflow_source"
 """The metadata key holding the MLflow ``source`` URI a version was registered from."""
 FORMAT_VERSION = 1
 
-FlavorName = Literal["sklearn", "xgboost", "lightgbm", "pytorch", "onnx", "python", "mlflow"]
+FlavorName = Literal[
+    "sklearn", "xgboost", "lightgbm", "pytorch", "onnx", "python", "mlflow", "prompt"
+]
 
 
 @dataclass(frozen=True, slots=True)

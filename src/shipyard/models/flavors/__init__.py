@@ -2,7 +2,8 @@
 
 An MLflow model folder is recognised first; library flavors come before scikit-learn because
 XGBoost and LightGBM models are also sklearn
-estimators; the catch-all Python flavor comes last.
+estimators; prompt templates (MLflow's registered prompts) come before the catch-all Python
+flavor, which comes last.
 
     >>> detect_flavor(RandomForestClassifier().fit(X, y)).name
     'sklearn'
@@ -17,6 +18,7 @@ from shipyard.models.flavors.base import Flavor
 from shipyard.models.flavors.lightgbm import LightGBMFlavor
 from shipyard.models.flavors.mlflow import MlflowFlavor
 from shipyard.models.flavors.onnx import OnnxFlavor
+from shipyard.models.flavors.prompt import PromptFlavor
 from shipyard.models.flavors.python import PythonFlavor
 from shipyard.models.flavors.pytorch import PyTorchFlavor
 from shipyard.models.flavors.sklearn import SklearnFlavor
@@ -31,6 +33,7 @@ FLAVORS: tuple[Flavor, ...] = (
     PyTorchFlavor(),
     OnnxFlavor(),
     SklearnFlavor(),
+    PromptFlavor(),
     PythonFlavor(),
 )
 

@@ -130,6 +130,8 @@ class Catalog:
         run_write(self.engine, work)
 
     def delete_model_tag(self, name: str, key: str) -> None:
+        """Remove a model's tag; a key it does not have is no error (MLflow's semantics)."""
+
         def work(conn: Connection) -> None:
             model_id = _model_id(conn, name)
             deleted = conn.execute(
@@ -137,9 +139,8 @@ class Catalog:
                     t.model_tags.c.model_id == model_id, t.model_tags.c.key == key
                 )
             )
-            if deleted.rowcount == 0:
-                raise NotFoundError(f"registered model {name!r} has no tag {key!r}")
-            _touch(conn, name)
+            if deleted.rowcount:
+                _touch(conn, name)
 
         run_write(self.engine, work)
 

@@ -7,7 +7,8 @@ copied out of the tracking artifact store into a scratch folder, scanned like an
 packaged through the ``mlflow`` flavor: the folder is kept as it is, its requirements, signature and
 input example (the golden sample) are recorded, and the model is loaded once to check that it
 predicts. A source anywhere else (``s3://``, a local path) is refused: the server reads only what
-it stores.
+it stores. MLflow's prompt versions (``create_prompt_version``: the placeholder source
+``prompt-template``, the template in the version's tags) become versions of the ``prompt`` flavor.
 
     >>> version = register_source(tracker, registry, "churn", "models:/m-4f2a", run_id=None)
 """
@@ -18,8 +19,13 @@ import posixpath
 from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
+
 from shipyard.errors import InvalidInputError, NotFoundError, ShipyardError
+from shipyard.models.manifest import MLFLOW_SOURCE_KEY
 from shipyard.models.mlflow_import import package_mlflow_model
+from shipyard.models.packaging import package_model
+from shipyard.models.prompt import PROMPT_SOURCES, PromptTemplate, prompt_from_tags
 from shipyard.registry.entities import ModelVersion
 from shipyard.registry.registry import Registry
 from shipyard.registry.scan import scan_folder
@@ -62,7 +68,12 @@ def register_source(
     run_id: str | None,
     tags: Mapping[str, str] | None = None,
 ) -> ModelVersion:
-    """Package the MLflow model at ``source`` and publish it as the next version of ``name``."""
+    """Package the MLflow model at ``source`` and publish it as the next version of ``name``;
+    an MLflow prompt version (a placeholder source, the template in its tags) is packaged in the
+    ``prompt`` flavor."""
+    prompt = prompt_from_tags(tags or {}) if source in PROMPT_SOURCES else None
+    if prompt is not None:
+        return _register_prompt(registry, name, prompt, source, run_id, dict(tags or {}))
     location, source_run = source_location(tracker, source)
     run_id = run_id or source_run
     with registry.scratch_folder(f"mlflow-{name}-") as scratch:
@@ -83,6 +94,29 @@ def register_source(
         except NotFoundError:
             pass  # a run of another server: the version keeps the id in its lineage
     return version
+
+
+def _register_prompt(
+    registry: Registry,
+    name: str,
+    prompt: PromptTemplate,
+    source: str,
+    run_id: str | None,
+    tags: dict[str, str],
+) -> ModelVersion:
+    """The prompt as the next version of ``name``; its golden sample fills each variable with
+    its own name, so an image's smoke test checks the rendering."""
+    sample = pd.DataFrame([{v: f"<{v}>" for v in prompt.variables}]) if prompt.variables else None
+    with registry.scratch_folder(f"prompt-{name}-") as scratch:
+        manifest = package_model(
+            prompt,
+            scratch / "model",
+            sample_input=sample,
+            metadata={MLFLOW_SOURCE_KEY: source},
+            run_id=run_id,
+            created_by=registry.user,
+        )
+        return registry.publish(name, scratch / "model", manifest, tags)
 
 
 def _download(tracker: Tracker, location: str, destination: Path) -> Path:

@@ -305,8 +305,9 @@ class RegistryApi:
 
     def delete_model_version_tag(self, body: dict[str, Any], actor: str) -> dict[str, Any]:
         name, number = _name(body), _version(body)
-        self._version(name, number)
-        self.registry.remove_tags(f"{name}:{number}", [_tag_key(body)])
+        key = _tag_key(body)
+        if key in self._version(name, number).tags:  # an absent key is no error, as in MLflow
+            self.registry.remove_tags(f"{name}:{number}", [key])
         return {}
 
     # -- lookups -------------------------------------------------------------------------------
