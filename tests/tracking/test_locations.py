@@ -47,3 +47,12 @@ def test_listed_schemes_keep_mlflows_own_examples_working() -> None:
     for bad in ("s3://bucket/../other", "file://otherhost/share", "gs://bucket/x"):
         with pytest.raises(InvalidInputError):
             OPEN.check(bad)
+
+
+def test_a_loopback_server_accepts_local_paths_its_clients_share() -> None:
+    local = ArtifactLocationPolicy(root="/srv/shipyard/artifacts", local_files=True)
+    for location in ("file:///home/me/mlruns", "/home/me/mlruns", "file://localhost/tmp/x"):
+        assert local.check(location) == location
+    for bad in ("file:///home/me/../other", "file://otherhost/share", "s3://bucket/x"):
+        with pytest.raises(InvalidInputError):
+            local.check(bad)

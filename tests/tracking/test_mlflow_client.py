@@ -130,6 +130,25 @@ def test_log_artifact_upload_list_and_download(mlflow_client: Any, tmp_path: Pat
     assert Path(downloaded).read_text() == "hello"
 
 
+def test_an_experiment_on_a_local_folder_as_in_mlflows_example(
+    mlflow_client: Any, tmp_path: Path
+) -> None:
+    """MLflow's ``create_experiment`` example: a loopback server accepts a local folder, which
+    the client writes itself."""
+    location = tmp_path.joinpath("mlruns").as_uri()
+    name = f"Social NLP Experiments {uuid.uuid4().hex[:8]}"
+    experiment_id = mlflow_client.create_experiment(name, artifact_location=location)
+    assert mlflow_client.get_experiment(experiment_id).artifact_location == location
+    (tmp_path / "notes.txt").write_text("hello")
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.log_artifact(str(tmp_path / "notes.txt"))
+    assert run.info.artifact_uri.startswith(location)
+    assert (
+        tmp_path / "mlruns" / run.info.run_id / "artifacts" / "notes.txt"
+    ).read_text() == "hello"
+    assert [f.path for f in mlflow_client.list_artifacts(run.info.run_id)] == ["notes.txt"]
+
+
 def test_nan_and_infinities_are_stored_as_mlflow_stores_them(mlflow_client: Any) -> None:
     with mlflow.start_run() as run:
         mlflow.log_metrics({"nan": math.nan, "inf": math.inf, "ninf": -math.inf})

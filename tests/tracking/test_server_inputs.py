@@ -54,9 +54,13 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "1000-clause filter": _search(filter=" and ".join(["metrics.a > 1"] * 1000)),
     "20,000-clause filter": _search(filter=" and ".join(["metrics.a > 1"] * 20_000)),
     "user_id of 300 characters": ("/runs/create", {"experiment_id": "0", "user_id": "u" * 300}),
-    "file artifact_location": (
+    "file artifact_location on another host": (
         "/experiments/create",
-        {"name": "f", "artifact_location": "file:///tmp/x"},
+        {"name": "f", "artifact_location": "file://otherhost/x"},
+    ),
+    "file artifact_location with ..": (
+        "/experiments/create",
+        {"name": "f", "artifact_location": "file:///tmp/../etc"},
     ),
     "artifact_location with ..": (
         "/experiments/create",

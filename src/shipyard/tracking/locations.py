@@ -9,6 +9,10 @@ accepts:
 - ``mlflow-artifacts:/path`` (this server's artifact API), a relative path without ``..``, and
   no host (``mlflow-artifacts://other-host/`` is refused);
 - a location inside the server's own artifact root (``SHIPYARD_ARTIFACT_URL``);
+- a local path (``file:///PATH``, or a bare path) when ``local_files``: the server listens on
+  loopback only, so every client shares its disk, as with ``mlflow server`` on a laptop
+  (MLflow's own ``create_experiment`` example names ``Path.cwd().joinpath("mlruns").as_uri()``).
+  The server itself never reads or writes there;
 - any other location whose scheme is listed (``file``, ``s3``, ``gs``, ...; a bare path counts
   as ``file``), still without ``..``. MLflow's own examples (``file:///.../mlruns``,
   ``s3://bucket/path``) work once their scheme is listed.
@@ -47,10 +51,12 @@ def _normal_root(root: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ArtifactLocationPolicy:
-    """The schemes listed (besides ``mlflow-artifacts``) and the server's artifact root."""
+    """The schemes listed (besides ``mlflow-artifacts``), the server's artifact root, and
+    whether local paths are allowed (a loopback-only server)."""
 
     schemes: Collection[str] = ()
     root: str | None = None
+    local_files: bool = False
 
     def check(self, location: str) -> str:
         """``location`` if experiments may use it; ``InvalidInputError`` saying why not."""
@@ -79,10 +85,13 @@ class ArtifactLocationPolicy:
             return location
         if scheme in self.schemes or self._is_under_root(location):
             return location
+        if scheme == "file" and self.local_files:
+            return location
         raise InvalidInputError(
             f"artifact_location {location!r} ({scheme}) is not allowed here: use "
             "mlflow-artifacts:/PATH, or have the server list the scheme in "
-            "SHIPYARD_SERVER_ARTIFACT_SCHEMES (--artifact-scheme) if its clients should write there"
+            "SHIPYARD_SERVER_ARTIFACT_SCHEMES (--artifact-scheme) if its clients should write "
+            "there (a server on loopback only accepts local paths: its clients share its disk)"
         )
 
     def _is_under_root(self, location: str) -> bool:

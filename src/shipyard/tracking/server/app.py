@@ -56,7 +56,7 @@ from shipyard.tracking.tracker import Tracker
 from shipyard.web.errors import exception_handlers, shipyard_render
 from shipyard.web.guards import BrowserGuard, NulFreeUrls
 from shipyard.web.middleware import AccessLog, ServerTiming
-from shipyard.web.origins import HostNames
+from shipyard.web.origins import HostNames, is_loopback
 from shipyard.web.responses import JSONBody
 
 __all__ = ["MLFLOW_PREFIXES", "SERVER_INFO_PATH", "create_app", "middleware", "routes"]
@@ -82,7 +82,9 @@ def routes(tracker: Tracker, config: ServerConfig, registry: Registry) -> list[B
     """Every route the server answers: MLflow tracking, registry and artifacts, Shipyard's API."""
     scratch = tracker.settings.home / "tmp"
     locations = ArtifactLocationPolicy(
-        config.artifact_schemes, tracker.settings.registry.artifact_url
+        config.artifact_schemes,
+        tracker.settings.registry.artifact_url,
+        local_files=is_loopback(config.host),
     )
     return [
         *MlflowApi(tracker, locations).routes(),
