@@ -5,6 +5,7 @@ tag deletion, ``search_experiments`` ordering and paging, server-info."""
 
 from __future__ import annotations
 
+import time
 import uuid
 import warnings
 from typing import Any
@@ -192,3 +193,19 @@ def test_server_info_and_hostile_logged_model_calls_get_4xx(
     for method, path, body in bad_bodies:
         status = httpx.request(method, f"{url}{PREFIX}{path}", json=body).status_code
         assert 400 <= status < 500, (path, body, status)
+
+
+def test_trace_calls_outside_tracing_answer_as_mlflow_with_no_traces(mlflow_client: Any) -> None:
+    """MlflowClient's delete_traces and link_traces_to_run examples: Shipyard stores no traces,
+    so nothing is deleted and nothing linked, as MLflow's store answers when it holds none."""
+    run = mlflow_client.create_run("0")
+    now = int(time.time() * 1000)
+    assert mlflow_client.delete_traces(experiment_id="0", max_timestamp_millis=now) == 0
+    assert mlflow_client.delete_traces(experiment_id="0", trace_ids=["id_1", "id_2"]) == 0
+    mlflow_client.link_traces_to_run(["trace_123", "trace_456"], run.info.run_id)
+    with pytest.raises(MlflowException, match="more than 100 traces") as raised:
+        mlflow_client.link_traces_to_run([f"t{i}" for i in range(101)], run.info.run_id)
+    assert raised.value.error_code == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(MlflowException) as bad:
+        mlflow_client.delete_traces(experiment_id="not-an-id", max_timestamp_millis=now)
+    assert bad.value.error_code == "INVALID_PARAMETER_VALUE"

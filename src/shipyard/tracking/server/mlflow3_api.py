@@ -6,6 +6,11 @@ through the artifacts API to the model's ``artifact_uri``, links it to the run
 ``models:/<model_id>`` reads it back with ``GET /logged-models/<id>``, and ``runs:/<run>/<name>``
 finds it with ``POST /logged-models/search``. Handlers take the request's JSON (path parameters
 merged in) and return the response's, as in ``mlflow_api``.
+
+Shipyard stores no traces (GenAI tracing is not what it is for): logging one (``start-trace``,
+spans) is an unknown endpoint. ``delete_traces`` and ``link_traces_to_run``, which scripts call
+outside tracing, answer as MLflow's SQL store does when it holds no trace: nothing deleted, no
+link made (MLflow links only traces it has).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from shipyard.tracking.tracker import Tracker
 __all__ = ["LOG_MODEL_HISTORY_TAG", "Mlflow3Handlers", "server_info"]
 
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
+MAX_TRACE_LINKS = 100
+"""MLflow's ``MAX_TRACE_LINKS_PER_REQUEST``."""
 
 
 def _required(body: dict[str, Any], name: str) -> str:
@@ -184,3 +191,31 @@ class Mlflow3Handlers:
         value = json.dumps([*history, model])
         self.tracker.store.log_batch(run_id, tags=[(LOG_MODEL_HISTORY_TAG, value)])
         return {}
+
+    # -- traces (none are stored) -------------------------------------------------------------
+
+    def delete_traces(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``traces/delete-traces``: the request checked as MLflow does; no trace to delete."""
+        experiment_id_field(body, "experiment_id")
+        int_field(body, "max_timestamp_millis")
+        int_field(body, "max_traces")
+        _string_list(body, "request_ids")
+        return {"traces_deleted": 0}
+
+    def link_traces_to_run(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``traces/link-to-run``: at most 100 ids; none is a trace here, so none is linked."""
+        trace_ids = _string_list(body, "trace_ids")
+        _required(body, "run_id")
+        if len(trace_ids) > MAX_TRACE_LINKS:
+            raise InvalidInputError(
+                f"Cannot link more than {MAX_TRACE_LINKS} traces to a run in a single request. "
+                f"Provided {len(trace_ids)} traces."
+            )
+        return {}
+
+
+def _string_list(body: dict[str, Any], name: str) -> list[str]:
+    values = body.get(name) or []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise InvalidInputError(f"{name} must be a list of strings")
+    return values

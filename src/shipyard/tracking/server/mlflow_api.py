@@ -7,7 +7,8 @@ machine wall time mostly measures the wait for a core). Bodies are limited per e
 (``BODY_LIMITS``), refused with 413 from their Content-Length or as a chunked body grows.
 Errors are Shipyard errors that ``app.py`` maps to MLflow's error codes. Only what the ``mlflow``
 client's tracking calls need is here: experiments, runs, logging, search and metric history, and
-(``mlflow3_api``) MLflow 3's logged models, run inputs and outputs. Path parameters
+(``mlflow3_api``) MLflow 3's logged models, run inputs and outputs, and the two trace calls
+the client makes outside tracing. Path parameters
 (``/logged-models/{model_id}``) are merged into the handler's body.
 """
 
@@ -85,6 +86,8 @@ ENDPOINTS = (
     ("DELETE", "/logged-models/{model_id}/tags/{tag_key}", "delete_logged_model_tag"),
     ("POST", "/logged-models/{model_id}/params", "log_logged_model_params"),
     ("GET", "/logged-models/{model_id}/artifacts/directories", "list_logged_model_artifacts"),
+    ("POST", "/traces/delete-traces", "delete_traces"),
+    ("POST", "/traces/link-to-run", "link_traces_to_run"),
 )
 """``(method, path under PREFIX, MlflowApi method)`` of every endpoint served (the OpenAPI
 document and ``scripts/mlflow_schemas.py`` read it too)."""
