@@ -96,6 +96,21 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     return data
 
 
+def parse_json_text(text: str, what: str) -> Any:
+    """The JSON document ``text`` holds (a field that carries JSON as a string, as MLflow's
+    dataset tags and records do), held to the body's rules: no NUL, no lone surrogates, no
+    ``NaN`` or ``Infinity``; ``InvalidInputError`` naming ``what`` otherwise."""
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"{what} is not valid JSON (NaN and Infinity are not): {exc}"
+        ) from None
+    if "\\u0000" in text and _holds_nul(data):
+        raise InvalidInputError(f"{what} holds a NUL character (\\u0000) in a string")
+    return data
+
+
 def _holds_nul(data: Any) -> bool:
     """True when a string (or key) in ``data`` holds NUL; a loop, as nesting may be deep."""
     pending = [data]

@@ -29,7 +29,7 @@ from shipyard.tracking.server.mlflow_api import LOG_BATCH_BODY, Handler, json_en
 from shipyard.tracking.server.mlflow_json import int_field, string_field
 from shipyard.tracking.server.registry_search import matches, page, parse_registry_filter, sort_by
 from shipyard.tracking.tracker import Tracker
-from shipyard.web.bodies import MAX_JSON_BODY
+from shipyard.web.bodies import MAX_JSON_BODY, parse_json_text
 
 __all__ = ["DATASETS_PREFIX", "DATASET_ENDPOINTS", "DATASET_READ_POSTS", "DatasetsApi"]
 
@@ -110,10 +110,7 @@ def _json_string(body: dict[str, Any], name: str, kind: type) -> Any:
         return kind()
     if not isinstance(text, str):
         raise InvalidInputError(f"{name} must be a JSON string")
-    try:
-        value = json.loads(text)
-    except ValueError:
-        raise InvalidInputError(f"{name} is not valid JSON") from None
+    value = parse_json_text(text, name)
     if not isinstance(value, kind):
         raise InvalidInputError(f"{name} must hold a JSON {kind.__name__}")
     return value
