@@ -72,4 +72,4 @@ def test_schemathesis_finds_no_5xx(tracking_server: RunningServer) -> None:
         seen += 1
     # the tracking, registry and dataset endpoints, and the artifact, Shipyard, health and
     # server-info routes
-    assert seen == len(ENDPOINTS) + len(REGISTRY_ENDPOINTS) + len(DATASET_ENDPOINTS) + 10
+    assert seen == len(ENDPOINTS) + len(REGISTRY_ENDPOINTS) + len(DATASET_ENDPOINTS) + 11

@@ -171,6 +171,18 @@ def _shipyard_paths() -> dict[str, dict[str, JSON]]:
         f"{_SHIPYARD}/runs/{{run_id}}/metrics/{{key}}": get(
             "A metric's history", [_path("run_id"), _path("key")]
         ),
+        f"{_SHIPYARD}/metrics/{{key}}": get(
+            "A metric's history in several runs (the compare view), downsampled",
+            [
+                _path("key"),
+                _query(
+                    "run_id",
+                    {"type": "array", "items": text, "minItems": 1, "maxItems": 100},
+                    required=True,
+                ),
+                _query("max_points", {"type": "integer", "minimum": 2, "maximum": 10_000}),
+            ],
+        ),
         "/health": get("Liveness", []),
         "/api/3.0/mlflow/server-info": get("What the server supports (MLflow's server-info)", []),
     }

@@ -6,6 +6,8 @@ GET /api/shipyard/v1/runs?experiment=churn&filter=...&order_by=metrics.auc DESC&
 GET /api/shipyard/v1/runs/<run_id>                 run, environment and linked model versions
 GET /api/shipyard/v1/runs/<run_id>/metrics/<key>   a metric's history
 GET /api/shipyard/v1/runs/<run_id>/metrics/<key>?max_points=1000   downsampled for a chart
+GET /api/shipyard/v1/metrics/<key>?run_id=A&run_id=B&max_points=1000  several runs at once
+                                                   (at most 100), for the compare view
 
 ``max_points`` (2 to 10,000) bounds the points sent: each of ``max_points // 2`` step buckets
 keeps its minimum and maximum (``tracking.downsample``); ``total`` says how many were logged.
@@ -28,9 +30,11 @@ from shipyard.tracking.tracker import Tracker
 from shipyard.tracking.views import experiment_view, metric_view, run_view
 from shipyard.web.responses import JSONBody
 
-__all__ = ["MAX_KEYS", "SHIPYARD_PREFIX", "ShipyardApi"]
+__all__ = ["MAX_COMPARED_RUNS", "MAX_KEYS", "SHIPYARD_PREFIX", "ShipyardApi"]
 
 SHIPYARD_PREFIX = "/api/shipyard/v1"
+MAX_COMPARED_RUNS = 100
+"""The most runs one ``metrics/<key>`` call charts."""
 MAX_KEYS = 2000
 """The most keys of each kind ``experiments/<id>/keys`` returns (``limit``, default 500)."""
 
@@ -54,6 +58,7 @@ class ShipyardApi:
                 self.metric,
                 methods=["GET"],
             ),
+            Route(f"{SHIPYARD_PREFIX}/metrics/{{key:path}}", self.metric_of_runs, methods=["GET"]),
         ]
 
     async def experiments(self, request: Request) -> Response:
@@ -105,6 +110,24 @@ class ShipyardApi:
             return JSONBody(body)
         history = await run_in_threadpool(self.tracker.store.metric_history, run_id, key)
         return JSONBody({"key": key, "history": [metric_view(m) for m in history]})
+
+    async def metric_of_runs(self, request: Request) -> Response:
+        run_ids = list(dict.fromkeys(request.query_params.getlist("run_id")))
+        if not 0 < len(run_ids) <= MAX_COMPARED_RUNS:
+            raise InvalidInputError(
+                f"name 1 to {MAX_COMPARED_RUNS} runs with run_id=..., got {len(run_ids)}"
+            )
+        points = _bounded(request.query_params, "max_points", MAX_POINTS, 2, MAX_POINTS)
+        key = request.path_params["key"]
+
+        def work() -> dict[str, Any]:
+            series = []
+            for run_id in run_ids:
+                self.tracker.store.get_run(run_id)  # an unknown run is a 404, not an empty line
+                series.append({"run_id": run_id, **self._downsampled(run_id, key, points)})
+            return {"key": key, "runs": series}
+
+        return JSONBody(await run_in_threadpool(work))
 
     def _downsampled(self, run_id: str, key: str, max_points: int) -> dict[str, Any]:
         points = self.tracker.store.metric_points(run_id, key)

@@ -2,6 +2,7 @@
 // (#/experiments/<id>, #/experiments/<id>/runs/<run_id>); each view renders into <main>.
 
 import { AuthRequired, isSignedIn, signOut } from "./api.js";
+import { compareView } from "./compare.js";
 import { clear, errorBox, h } from "./dom.js";
 import { experimentsView } from "./experiments.js";
 import { loginView } from "./login.js";
@@ -14,6 +15,7 @@ const ROUTES = [
   [/^\/experiments\/?$/, () => experimentsView()],
   [/^\/experiments\/(\d+)\/?$/, ([id], query) => runsView(id, query)],
   [/^\/experiments\/(\d+)\/runs\/([0-9a-f]{32})(?:\/.*)?$/, ([id, runId]) => runView(id, runId)],
+  [/^\/experiments\/(\d+)\/compare\/?$/, ([id], query) => compareView(id, query)],
   [/^\/models\/?$/, () => modelsView()],
   [/^\/models\/([^/]+)\/?$/, ([name]) => modelView(decodeURIComponent(name))],
 ];

@@ -3,6 +3,7 @@
 // the columns the user picks (kept per experiment in localStorage).
 
 import { AuthRequired, getJson } from "./api.js";
+import { compareLink } from "./compare.js";
 import { errorBox, formatTime, formatValue, h } from "./dom.js";
 
 const PAGE_SIZE = 50;
@@ -15,6 +16,7 @@ const FIXED = [
 ];
 let pickerOpen = false; // the column picker stays open while columns are toggled
 const previousTokens = new Map(); // "<query without page_token>" -> tokens of earlier pages
+const selected = new Map(); // experiment id -> the run ids ticked for comparing (across pages)
 
 export function quoteKey(key) {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : "`" + key.replaceAll("`", "") + "`";
@@ -74,7 +76,7 @@ export async function runsView(experimentId, query) {
   }
   const earlier = previousTokens.get(stackKey) || [];
   const pageIndex = token ? Math.max(earlier.indexOf(token), 0) + 1 : 0;
-  section.append(runsTable(experimentId, page.runs, columns, state, order));
+  section.append(compareBar(experimentId), runsTable(experimentId, page.runs, columns, state, order));
   section.append(pager(experimentId, state, token, page.next_page_token, stackKey, page.runs.length, pageIndex));
   return section;
 }
@@ -122,12 +124,42 @@ function runsTable(experimentId, runs, columns, state, order) {
         label, active ? (descending ? " ▼" : " ▲") : ""));
   });
   const rows = runs.map((run) => h("tr", { dataset: { runId: run.run_id } },
-    h("td", {}, h("a", { href: `#/experiments/${experimentId}/runs/${run.run_id}` }, run.name || run.run_id)),
+    h("td", {}, pick(experimentId, run), h("a", { href: `#/experiments/${experimentId}/runs/${run.run_id}` }, run.name || run.run_id)),
     h("td", {}, run.status), h("td", {}, formatTime(run.start_time)), h("td", {}, run.user),
     columns.map((c) => h("td", { class: "num" }, formatValue(cellValue(run, c))))));
   if (runs.length === 0) return h("p", { class: "muted", id: "no-runs" }, "No runs match.");
   return h("div", { class: "scroll" }, h("table", { id: "runs", "aria-label": "Runs" },
     h("thead", {}, h("tr", {}, header)), h("tbody", {}, rows)));
+}
+
+function ticked(experimentId) {
+  if (!selected.has(experimentId)) selected.set(experimentId, new Set());
+  return selected.get(experimentId);
+}
+
+function pick(experimentId, run) {
+  const box = h("input", {
+    type: "checkbox", class: "pick", checked: ticked(experimentId).has(run.run_id),
+    "aria-label": `Select ${run.name || run.run_id} to compare`,
+  });
+  box.addEventListener("change", () => {
+    if (box.checked) ticked(experimentId).add(run.run_id);
+    else ticked(experimentId).delete(run.run_id);
+    document.getElementById("compare-bar")?.replaceWith(compareBar(experimentId));
+  });
+  return box;
+}
+
+function compareBar(experimentId) {
+  const ids = [...ticked(experimentId)];
+  const go = h("button", { type: "button", id: "compare", disabled: ids.length < 2 }, `Compare ${ids.length} selected`);
+  go.addEventListener("click", () => { window.location.hash = compareLink(experimentId, ids); });
+  const reset = h("button", { type: "button", class: "link", disabled: ids.length === 0 }, "clear");
+  reset.addEventListener("click", () => {
+    ticked(experimentId).clear();
+    window.dispatchEvent(new HashChangeEvent("hashchange"));
+  });
+  return h("p", { id: "compare-bar" }, go, " ", reset);
 }
 
 function columnOrderKey(column) {
