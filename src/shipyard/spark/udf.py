@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -38,6 +38,7 @@ from shipyard.spark.shipping import ShippedModel, load_shipped, ship_version
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, SparkSession
+    from pyspark.sql.types import StructType
 
 __all__ = ["ModelUDF", "spark_udf"]
 
@@ -71,16 +72,18 @@ class ModelUDF:
     on_error: OnError = "fail"
 
     @property
-    def return_type(self) -> Any:
-        """The struct of output fields (and ``_rejected`` when skipping), a ``StructType``."""
+    def return_type(self) -> StructType:
+        """The struct of output fields (and ``_rejected`` when skipping)."""
         return spark_schema(self.signature, self.on_error)
 
     def __call__(self, *columns: str | Column) -> Column:
-        from pyspark.sql.pandas.functions import ArrowUDFType, arrow_udf
+        from pyspark.sql.pandas.functions import arrow_udf
 
         features = self._features(columns)
         score = _batch_scorer(self.shipped, self.signature, self.on_error, features)
-        udf = arrow_udf(score, self.return_type, ArrowUDFType.SCALAR)
+        # Arrays to an array, told by the type hints (the stubs only list functionType calls,
+        # which PySpark 4 warns about).
+        udf = arrow_udf(score, self.return_type)  # type: ignore[call-overload]
         column: Column = udf(*(columns or features))
         return column
 
