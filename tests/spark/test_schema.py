@@ -9,10 +9,12 @@ import pytest
 
 from shipyard.errors import ConfigError
 from shipyard.models.signature import Signature
-
-pytest.importorskip("pyspark", reason="pip install 'shipyard[spark]'")
-
 from shipyard.spark.schema import spark_schema
+
+
+@pytest.fixture
+def pyspark() -> object:
+    return pytest.importorskip("pyspark", reason="pip install 'shipyard[spark]'")
 
 
 def _signature(*outputs: tuple[str, str, list[int]]) -> Signature:
@@ -25,7 +27,7 @@ def _signature(*outputs: tuple[str, str, list[int]]) -> Signature:
     )
 
 
-def test_numpy_dtypes_map_to_spark_types_and_2d_outputs_to_arrays() -> None:
+def test_numpy_dtypes_map_to_spark_types_and_2d_outputs_to_arrays(pyspark: object) -> None:
     signature = _signature(
         ("a", "FP64", [-1]),
         ("b", "FP32", [-1]),
@@ -42,7 +44,7 @@ def test_numpy_dtypes_map_to_spark_types_and_2d_outputs_to_arrays() -> None:
     assert spark_schema(signature, "skip").fieldNames()[-1] == "_rejected"
 
 
-def test_a_signature_without_outputs_is_refused_with_how_to_fix_it() -> None:
+def test_a_signature_without_outputs_is_refused_with_how_to_fix_it(pyspark: object) -> None:
     with pytest.raises(ConfigError, match="names no outputs"):
         spark_schema(_signature(), "fail")
 

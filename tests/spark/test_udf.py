@@ -114,7 +114,7 @@ def test_a_bad_row_fails_the_job_naming_it_with_on_error_fail(
         frame.select(udf()).collect()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def tree(forest: Registered) -> Registered:
     """A version no executor has loaded (the model cache is keyed by digest)."""
     from sklearn.datasets import load_iris

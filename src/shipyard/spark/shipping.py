@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipyard.config import ImportLimits
-from shipyard.errors import IntegrityError
+from shipyard.errors import ConfigError, IntegrityError
 from shipyard.registry.archive import extract_archive, write_archive
 from shipyard.registry.entities import ModelVersion
 from shipyard.serve.runtime import ServedModel
 
 if TYPE_CHECKING:
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
 __all__ = ["ShippedModel", "load_shipped", "ship_archive", "ship_version"]
@@ -59,7 +60,7 @@ def ship_version(
     spark: SparkSession, folder: Path, version: ModelVersion, limits: ImportLimits
 ) -> ShippedModel:
     """Archive the verified ``folder`` of ``version`` once per Spark application and add it."""
-    app = re.sub(r"[^A-Za-z0-9_.-]", "_", spark.sparkContext.applicationId)
+    app = re.sub(r"[^A-Za-z0-9_.-]", "_", _context(spark).applicationId)
     where = Path(tempfile.gettempdir()) / f"shipyard-spark-{app}"
     where.mkdir(parents=True, exist_ok=True)
     archive = where / f"{version.name}-{version.version}-{version.digest[:16]}.tar.gz"
@@ -72,10 +73,20 @@ def ship_archive(
     spark: SparkSession, archive: Path, version: ModelVersion, limits: ImportLimits
 ) -> ShippedModel:
     """Add ``archive`` to the Spark context as the carrier of ``version`` (its digest)."""
-    context = spark.sparkContext
+    context = _context(spark)
     if not any(uri.rsplit("/", 1)[-1] == archive.name for uri in context.listFiles):
         context.addFile(str(archive))
     return ShippedModel(archive.name, version.digest, version.name, version.version, limits)
+
+
+def _context(spark: SparkSession) -> SparkContext:
+    try:
+        return spark.sparkContext
+    except Exception as exc:  # Spark Connect: PySparkNotImplementedError, or no JVM
+        raise ConfigError(
+            f"spark_udf needs a classic SparkSession, whose SparkContext ships the model to the "
+            f"executors; Spark Connect is not supported yet ({exc})"
+        ) from None
 
 
 def load_shipped(shipped: ShippedModel) -> ServedModel:
