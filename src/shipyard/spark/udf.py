@@ -8,7 +8,8 @@ of model errors as ``shipyard predict``, and the same output columns as its Parq
 
 ``on_error="fail"`` raises on the first bad row, naming it and its values; ``"skip"`` gives a
 bad row null outputs and the reason in ``_rejected``, as ``--on-error skip`` writes it in the
-rejects file.
+rejects file. An executor keeps one ``RowScorer`` per version, ``on_error`` and feature columns
+(``_SCORERS``), beside the model that ``shipping.py`` loads once per process.
 
     >>> scores = spark_udf(spark, "churn@production", on_error="skip")
     >>> df.withColumn("s", scores()).select("id", "s.*")   # the signature's input columns
@@ -59,6 +60,7 @@ def spark_udf(
         raise ConfigError(f"on_error must be 'fail' or 'skip', not {on_error!r}")
     settings = settings or Settings.from_env()
     folder, version = _resolve(model, settings)
+    spark_schema(version.manifest.signature, on_error)  # a version without outputs fails here
     shipped = ship_version(spark, folder, version, settings.import_limits)
     return ModelUDF(shipped, version.manifest.signature, on_error)
 
