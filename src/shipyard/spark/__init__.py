@@ -10,4 +10,15 @@ Python process, after checking its digest. PySpark is the optional ``shipyard[sp
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import TYPE_CHECKING
+
+from shipyard.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from shipyard.spark.udf import ModelUDF, spark_udf
+
+__all__ = ["ModelUDF", "spark_udf"]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__, {"ModelUDF": "shipyard.spark.udf", "spark_udf": "shipyard.spark.udf"}
+)
