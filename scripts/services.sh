@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install and start what the full test suite needs, on a Debian machine where we are root:
 #   PostgreSQL (real), a Docker engine, a local Python base image (no image registry is reachable
-#   here, so it is made with debootstrap + docker import) and an OCI registry on 127.0.0.1:5000.
+#   here, so it is made with debootstrap + docker import), an OCI registry on 127.0.0.1:5000 and a
+#   Java 17 runtime (tests/spark).
 # Source it:  . scripts/services.sh   — it exports the SHIPYARD_TEST_* variables the tests read.
 # Idempotent: anything already installed or running is left as it is. The caller's shell options
 # are restored at the end.
@@ -18,6 +19,7 @@ command -v docker-registry >/dev/null || _need_apt+=(docker-registry)
 command -v wrk >/dev/null || _need_apt+=(wrk)
 command -v chromium >/dev/null || _need_apt+=(chromium)  # monitor: the report renders in it
 command -v kubectl >/dev/null || _need_apt+=(kubernetes-client)  # deploy: kubectl kustomize, apply
+command -v java >/dev/null || _need_apt+=(openjdk-17-jre-headless)  # tests/spark: local Spark
 if [ ${#_need_apt[@]} -gt 0 ]; then
   _log "installing ${_need_apt[*]}"
   apt-get update -qq

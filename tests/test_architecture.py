@@ -6,7 +6,8 @@
 The core is ``errors``, ``config``, ``refs``, ``types``, ``docker_engine`` (the one Docker client),
 ``contract`` (the serving contract that images and deployments share), ``kubectl``, ``database``
 and ``web`` (the one HTTP core: Starlette apps under uvicorn, for all but the serving hot path).
-``serve`` and ``image`` do not import each other; nothing imports ``cli``.
+``serve`` and ``image`` do not import each other; nothing imports ``cli``. ``spark`` (the Spark
+UDF) builds on ``batch`` and ``serve``.
 
 The CLI starts light: ``shipyard --help`` imports no stage's command module, and no help, nor
 ``models list``, loads numpy, pandas, pydantic or ``rich.progress`` (a ``sys.modules`` check in a
@@ -48,6 +49,7 @@ ALLOWED: dict[str, set[str]] = {
     "serve": _UP_TO_API | {"serve"},
     "image": _UP_TO_API | {"image"},
     "batch": _UP_TO_API | {"serve", "image", "batch"},
+    "spark": _UP_TO_API | {"serve", "batch", "spark"},
     "deploy": _UP_TO_API | {"serve", "image", "batch", "deploy"},
     "monitor": _UP_TO_API | {"serve", "image", "batch", "deploy", "monitor"},
     "pipelines": _UP_TO_API | {"serve", "image", "batch", "deploy", "monitor", "pipelines"},

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from shipyard.refs import ModelRef
     from shipyard.registry.entities import AliasEvent, ModelVersion
     from shipyard.registry.registry import Registry
+    from shipyard.spark.udf import spark_udf
     from shipyard.tracking import ActiveRun, Run, RunStatus, Tracker, start_run
 
 __version__ = "0.1.0"
@@ -59,6 +60,7 @@ _LAZY: dict[str, str] = {
     "pipeline": "shipyard.pipelines.pipeline",
     "register_step": "shipyard.pipelines.register",
     "save_model": "shipyard._api",
+    "spark_udf": "shipyard.spark.udf",
     "step": "shipyard.pipelines.step",
     "ActiveRun": "shipyard.tracking.run",
     "Run": "shipyard.tracking.entities",
@@ -96,6 +98,7 @@ __all__ = [
     "pipeline",
     "register_step",
     "save_model",
+    "spark_udf",
     "start_run",
     "step",
 ]
