@@ -42,7 +42,12 @@ MAX_EVALUATION_RESULTS = 1000
 MAX_RECORDS_PER_UPSERT = 1000
 USER_TAG = "mlflow.user"
 _MAX_NAME, _MAX_TAG_KEY = 255, 255
-_RECORD_FIELDS = ("inputs", "outputs", "expectations", "tags", "source")
+_KNOWN_RECORD_FIELDS = frozenset(
+    {"inputs", "outputs", "expectations", "tags", "source", "source_id", "source_type"}
+    | {"dataset_record_id", "dataset_id", "created_time", "last_update_time"}
+    | {"created_by", "last_updated_by"}
+)
+"""What a record may hold: its fields, and those of a record read back (set by the store)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +127,7 @@ def _checked_record(record: object) -> dict[str, Any]:
     for field in ("expectations", "tags", "source"):
         if record.get(field) is not None and not isinstance(record[field], dict):
             raise InvalidInputError(f"a record's {field!r} must be an object")
-    unknown = set(record) - {*_RECORD_FIELDS, "source_id", "source_type", "dataset_record_id"}
-    unknown -= {"dataset_id", "created_time", "last_update_time", "created_by", "last_updated_by"}
+    unknown = set(record) - _KNOWN_RECORD_FIELDS
     if unknown:
         raise InvalidInputError(f"unknown record fields {sorted(unknown)}")
     return record
@@ -186,6 +190,15 @@ def _require(conn: Connection, dataset_id: str) -> EvaluationDataset:
     if not found:
         raise NotFoundError(f"Evaluation dataset with id '{dataset_id}' not found")
     return found[0]
+
+
+def _profile(conn: Connection, dataset_id: str) -> str | None:
+    """MLflow's profile of a dataset: ``{"num_records": N}``, none while it has no records."""
+    r = t.evaluation_dataset_records
+    count = conn.execute(
+        sa.select(sa.func.count()).select_from(r).where(r.c.dataset_id == dataset_id)
+    ).scalar_one()
+    return json.dumps({"num_records": count}) if count else None
 
 
 def _touch(conn: Connection, dataset: EvaluationDataset, **values: Any) -> None:
@@ -326,15 +339,12 @@ class EvaluationDatasets:
                 else:
                     conn.execute(sa.update(r).where(where).values(**_merged(existing, record, now)))
                     updated += 1
-            count = conn.execute(
-                sa.select(sa.func.count()).select_from(r).where(r.c.dataset_id == dataset_id)
-            ).scalar_one()
             _touch(
                 conn,
                 dataset,
                 last_updated_by=updated_by,
                 schema=_schema(dataset.schema, checked),
-                profile=json.dumps({"num_records": count}) if count else None,
+                profile=_profile(conn, dataset_id),
             )
             return inserted, updated
 
@@ -350,13 +360,11 @@ class EvaluationDatasets:
                 sa.delete(r).where((r.c.dataset_id == dataset_id) & r.c.record_id.in_(record_ids))
             ).rowcount
             if deleted:
-                count = conn.execute(
-                    sa.select(sa.func.count()).select_from(r).where(r.c.dataset_id == dataset_id)
-                ).scalar_one()
-                profile = json.dumps({"num_records": count}) if count else None
                 d = t.evaluation_datasets
                 conn.execute(
-                    sa.update(d).where(d.c.dataset_id == dataset.dataset_id).values(profile=profile)
+                    sa.update(d)
+                    .where(d.c.dataset_id == dataset.dataset_id)
+                    .values(profile=_profile(conn, dataset_id))
                 )
             return int(deleted)
 

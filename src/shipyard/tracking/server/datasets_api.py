@@ -26,7 +26,7 @@ from shipyard.tracking.evaluation_datasets import (
     EvaluationRecord,
 )
 from shipyard.tracking.server.mlflow_api import LOG_BATCH_BODY, Handler, json_endpoint
-from shipyard.tracking.server.mlflow_json import int_field, string_field
+from shipyard.tracking.server.mlflow_json import int_field, string_field, strings_field
 from shipyard.tracking.server.registry_search import matches, page, parse_registry_filter, sort_by
 from shipyard.tracking.tracker import Tracker
 from shipyard.web.bodies import MAX_JSON_BODY, parse_json_text
@@ -116,15 +116,6 @@ def _json_string(body: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
-def _strings(body: dict[str, Any], name: str) -> list[str]:
-    values = body.get(name) or []
-    if isinstance(values, str):
-        values = [values]
-    if not isinstance(values, list) or not all(isinstance(v, str | int) for v in values):
-        raise InvalidInputError(f"{name} must be a list of strings")
-    return [str(v) for v in values]
-
-
 def _cursor(token: str | None) -> tuple[int, str] | None:
     if not token:
         return None
@@ -162,7 +153,7 @@ class DatasetsApi:
         dataset = self.store.create_evaluation_dataset(
             str(string_field(body, "name")),
             _json_string(body, "tags", dict),
-            _strings(body, "experiment_ids"),
+            strings_field(body, "experiment_ids"),
         )
         return {"dataset": dataset_json(dataset)}
 
@@ -181,10 +172,10 @@ class DatasetsApi:
             raise InvalidInputError(
                 f"max_results must be between 1 and {MAX_EVALUATION_RESULTS}, got {limit}"
             )
-        order_by = _strings(body, "order_by")
+        order_by = strings_field(body, "order_by")
         found = [
             d
-            for d in self.store.evaluation_datasets(_strings(body, "experiment_ids"))
+            for d in self.store.evaluation_datasets(strings_field(body, "experiment_ids"))
             if matches(clauses, {key: getattr(d, key) for key in _KEYS}, d.tags)
         ]
         found.sort(key=lambda d: d.dataset_id, reverse=True)  # MLflow's tie-break
@@ -226,7 +217,7 @@ class DatasetsApi:
         return response
 
     def delete_dataset_records(self, body: dict[str, Any]) -> dict[str, Any]:
-        ids = _strings(body, "dataset_record_ids")
+        ids = strings_field(body, "dataset_record_ids")
         return {"deleted_count": self.store.delete_evaluation_records(body["dataset_id"], ids)}
 
     def get_dataset_experiment_ids(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -234,12 +225,12 @@ class DatasetsApi:
 
     def add_dataset_to_experiments(self, body: dict[str, Any]) -> dict[str, Any]:
         dataset = self.store.add_evaluation_dataset_experiments(
-            body["dataset_id"], _strings(body, "experiment_ids")
+            body["dataset_id"], strings_field(body, "experiment_ids")
         )
         return {"dataset": dataset_json(dataset)}
 
     def remove_dataset_from_experiments(self, body: dict[str, Any]) -> dict[str, Any]:
         dataset = self.store.remove_evaluation_dataset_experiments(
-            body["dataset_id"], _strings(body, "experiment_ids")
+            body["dataset_id"], strings_field(body, "experiment_ids")
         )
         return {"dataset": dataset_json(dataset)}

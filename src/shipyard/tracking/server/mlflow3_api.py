@@ -34,6 +34,7 @@ from shipyard.tracking.server.mlflow_json import (
     int_field,
     pairs,
     string_field,
+    strings_field,
 )
 from shipyard.tracking.tracker import Tracker
 
@@ -199,12 +200,12 @@ class Mlflow3Handlers:
         experiment_id_field(body, "experiment_id")
         int_field(body, "max_timestamp_millis")
         int_field(body, "max_traces")
-        _string_list(body, "request_ids")
+        strings_field(body, "request_ids")
         return {"traces_deleted": 0}
 
     def link_traces_to_run(self, body: dict[str, Any]) -> dict[str, Any]:
         """``traces/link-to-run``: at most 100 ids; none is a trace here, so none is linked."""
-        trace_ids = _string_list(body, "trace_ids")
+        trace_ids = strings_field(body, "trace_ids")
         _required(body, "run_id")
         if len(trace_ids) > MAX_TRACE_LINKS:
             raise InvalidInputError(
@@ -212,10 +213,3 @@ class Mlflow3Handlers:
                 f"Provided {len(trace_ids)} traces."
             )
         return {}
-
-
-def _string_list(body: dict[str, Any], name: str) -> list[str]:
-    values = body.get(name) or []
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise InvalidInputError(f"{name} must be a list of strings")
-    return values

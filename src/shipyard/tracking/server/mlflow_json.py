@@ -111,6 +111,18 @@ def int_field(body: dict[str, Any], name: str, default: int | None = None) -> in
     raise InvalidInputError(f"parameter {name!r} must be an integer, got {value!r}")
 
 
+def strings_field(body: dict[str, Any], name: str) -> list[str]:
+    """A list of strings (numbers read as text; a GET's one value is a list of one)."""
+    values = body.get(name) or []
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list) or not all(
+        isinstance(v, str | int) and not isinstance(v, bool) for v in values
+    ):
+        raise InvalidInputError(f"{name} must be a list of strings")
+    return [str(v) for v in values]
+
+
 def experiment_id_field(body: dict[str, Any], name: str, default: str | None = None) -> str:
     """An experiment id (ASCII digits, 64-bit), as a string; ``default`` when absent."""
     value = body.get(name)
